@@ -1,0 +1,50 @@
+# rkmod — build, test and demo entry points. Every target installs what it
+# needs on a fresh Debian machine (run as root).
+
+CARGO      ?= cargo
+RELEASE_BIN = target/release
+TOOLS       = rkmod rinsmod rrmmod rlsmod rmodinfo rmodprobe rdepmod
+APT_STAMP   = /var/tmp/rkmod-apt-updated
+
+.PHONY: all build deps test test-unit test-diff lint fmt demo testdata bench clean
+
+all: build
+
+# Debian packages the tests compare against or need; installed once.
+deps:
+	@missing=""; \
+	for p in kmod xz-utils zstd gzip; do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		[ -f $(APT_STAMP) ] || { apt-get update -qq && touch $(APT_STAMP); }; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build:
+	$(CARGO) build --release --workspace
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+test-unit: deps
+	$(CARGO) test --workspace
+
+test-diff: deps build
+	python3 tests/diff/modinfo_diff.py --ours $(RELEASE_BIN)/rmodinfo
+
+test: lint test-unit test-diff
+
+demo: deps build
+	@scripts/demo.sh
+
+testdata:
+	scripts/build-testdata.sh
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,5 @@
+//! `rdepmod`: rkmod's depmod.
+
+fn main() {
+    std::process::exit(rkmod_cli::single(rkmod_cli::Tool::Depmod));
+}

@@ -1,0 +1,5 @@
+//! `rlsmod`: rkmod's lsmod.
+
+fn main() {
+    std::process::exit(rkmod_cli::single(rkmod_cli::Tool::Lsmod));
+}

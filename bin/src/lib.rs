@@ -1,0 +1,128 @@
+//! The rkmod command-line tools. Each tool parses its arguments (clap),
+//! calls the libraries, and formats the output; nothing here knows about
+//! module formats.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+mod output;
+mod tools;
+
+pub use output::Output;
+
+/// The tools, by the kmod name they stand in for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    Insmod,
+    Rmmod,
+    Lsmod,
+    Modinfo,
+    Modprobe,
+    Depmod,
+}
+
+impl Tool {
+    pub const ALL: [Tool; 6] = [
+        Tool::Insmod,
+        Tool::Rmmod,
+        Tool::Lsmod,
+        Tool::Modinfo,
+        Tool::Modprobe,
+        Tool::Depmod,
+    ];
+
+    /// kmod's name for the tool ("modinfo").
+    pub fn kmod_name(self) -> &'static str {
+        match self {
+            Tool::Insmod => "insmod",
+            Tool::Rmmod => "rmmod",
+            Tool::Lsmod => "lsmod",
+            Tool::Modinfo => "modinfo",
+            Tool::Modprobe => "modprobe",
+            Tool::Depmod => "depmod",
+        }
+    }
+
+    /// rkmod's name for the tool ("rmodinfo").
+    pub fn rkmod_name(self) -> String {
+        format!("r{}", self.kmod_name())
+    }
+
+    /// The tool a command name stands for: `modinfo` and `rmodinfo` alike.
+    pub fn from_name(name: &str) -> Option<Tool> {
+        let plain = name.strip_prefix('r').filter(|rest| {
+            Tool::ALL.iter().any(|t| t.kmod_name() == *rest)
+        });
+        let name = plain.unwrap_or(name);
+        Tool::ALL.into_iter().find(|t| t.kmod_name() == name)
+    }
+
+    /// Run the tool; `prog` is the name messages carry.
+    pub fn run(self, prog: &str, args: Vec<OsString>) -> i32 {
+        match self {
+            Tool::Modinfo => tools::modinfo::run(prog, args),
+            other => {
+                eprintln!("{prog}: ERROR: {} is not implemented yet", other.rkmod_name());
+                1
+            }
+        }
+    }
+}
+
+/// Entry point of the multicall binary: pick the tool from argv[0], or from
+/// argv[1] when invoked as `rkmod`. Returns the exit status.
+pub fn multicall(args: Vec<OsString>) -> i32 {
+    let invoked = args
+        .first()
+        .map(|a| {
+            Path::new(a)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    if let Some(tool) = Tool::from_name(&invoked) {
+        return tool.run(&invoked, args);
+    }
+    let sub = args.get(1).map(|a| a.to_string_lossy().into_owned());
+    match sub.as_deref() {
+        Some("--version" | "-V") => {
+            println!("rkmod version {}", env!("CARGO_PKG_VERSION"));
+            0
+        }
+        Some(name) if Tool::from_name(name).is_some() => {
+            let tool = Tool::from_name(name).unwrap_or(Tool::Modinfo);
+            let prog = tool.rkmod_name();
+            tool.run(&prog, args[1..].to_vec())
+        }
+        Some("help" | "--help" | "-h") | None => {
+            print!("{}", usage(&invoked));
+            i32::from(sub.is_none())
+        }
+        Some(other) => {
+            eprintln!("{invoked}: ERROR: unknown command '{other}'");
+            eprint!("{}", usage(&invoked));
+            1
+        }
+    }
+}
+
+fn usage(prog: &str) -> String {
+    let mut s = format!("Usage:\n\t{prog} <command> [options]\n\nCommands:\n");
+    for t in Tool::ALL {
+        s.push_str(&format!("  {:<10} kmod's {}\n", t.kmod_name(), t.kmod_name()));
+    }
+    s.push_str("\nEach command is also installed as r<command> (rmodinfo, rdepmod, ...).\n");
+    s
+}
+
+/// Run one tool as its own binary (`rmodinfo` and the like).
+pub fn single(tool: Tool) -> i32 {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let prog = args
+        .first()
+        .and_then(|a| Path::new(a).file_name())
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| tool.rkmod_name());
+    tool.run(&prog, args)
+}

@@ -1,0 +1,346 @@
+//! `rmodinfo`: show information about kernel modules, as kmod's modinfo.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
+use rkmod::{Context, InfoEntry, Module};
+
+use crate::Output;
+
+#[derive(Parser, Debug)]
+#[command(
+    about = "Show information about Linux kernel modules",
+    disable_version_flag = true,
+    args_override_self = true
+)]
+pub struct Args {
+    /// Print only 'author'
+    #[arg(short = 'a', long)]
+    author: bool,
+    /// Print only 'description'
+    #[arg(short = 'd', long)]
+    description: bool,
+    /// Print only 'license'
+    #[arg(short = 'l', long)]
+    license: bool,
+    /// Print only 'parm'
+    #[arg(short = 'p', long)]
+    parameters: bool,
+    /// Print only 'filename'
+    #[arg(short = 'n', long)]
+    filename: bool,
+    /// Use \0 instead of \n
+    #[arg(short = '0', long)]
+    null: bool,
+    /// Handle argument as module name instead of alias or filename
+    #[arg(short = 'm', long)]
+    modname: bool,
+    /// Print only provided FIELD
+    #[arg(short = 'F', long, value_name = "FIELD")]
+    field: Option<String>,
+    /// Use VERSION instead of `uname -r`
+    #[arg(short = 'k', long = "set-version", value_name = "VERSION")]
+    set_version: Option<String>,
+    /// Use DIR as filesystem root for /lib/modules
+    #[arg(short = 'b', long, value_name = "DIR")]
+    basedir: Option<PathBuf>,
+    /// Show version
+    #[arg(short = 'V', long)]
+    version: bool,
+    /// Modules: file names, module names or aliases
+    #[arg(value_name = "MODULE")]
+    modules: Vec<OsString>,
+}
+
+/// The field the options select: the last of -a -d -l -p -n -F wins, as
+/// with getopt.
+fn selected_field(args: &Args, m: &ArgMatches) -> Option<String> {
+    let fixed = [
+        ("author", "author"),
+        ("description", "description"),
+        ("license", "license"),
+        ("parameters", "parm"),
+        ("filename", "filename"),
+    ];
+    let mut best: Option<(usize, String)> = None;
+    let mut consider = |idx: Option<usize>, value: String| {
+        if let Some(i) = idx {
+            if best.as_ref().is_none_or(|(b, _)| i > *b) {
+                best = Some((i, value));
+            }
+        }
+    };
+    for (id, field) in fixed {
+        if m.get_flag(id) {
+            consider(m.index_of(id), field.to_string());
+        }
+    }
+    if let Some(f) = &args.field {
+        consider(m.index_of("field"), f.clone());
+    }
+    best.map(|(_, f)| f)
+}
+
+pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
+    let cmd = Args::command().name(prog.to_string());
+    let matches = match cmd.try_get_matches_from(argv) {
+        Ok(m) => m,
+        Err(e) => return crate::tools::clap_exit(e),
+    };
+    let args = match Args::from_arg_matches(&matches) {
+        Ok(a) => a,
+        Err(e) => return crate::tools::clap_exit(e),
+    };
+    let mut out = Output::new(prog);
+    if args.version {
+        out.text(&crate::tools::version_text());
+        out.finish();
+        return 0;
+    }
+    if args.modules.is_empty() {
+        out.error("missing module or filename.");
+        return 1;
+    }
+    let ctx = if args.basedir.is_some() || args.set_version.is_some() {
+        Context::new(args.basedir.as_deref(), args.set_version.as_deref())
+    } else {
+        Context::new(None, None)
+    };
+    let ctx = match ctx {
+        Ok(c) => c,
+        Err(e) => {
+            out.error(&format!("uname() failed: {e}"));
+            return 1;
+        }
+    };
+    let mut modinfo = Modinfo {
+        ctx: &ctx,
+        field: selected_field(&args, &matches),
+        sep: if args.null { 0 } else { b'\n' },
+        out,
+    };
+    let mut failed = false;
+    for name in &args.modules {
+        let ok = if args.modname {
+            modinfo.by_name(name)
+        } else if is_module_filename(Path::new(name)) {
+            modinfo.by_path(Path::new(name))
+        } else {
+            modinfo.by_alias(name)
+        };
+        failed |= !ok;
+    }
+    modinfo.out.finish();
+    i32::from(failed)
+}
+
+/// A regular file whose name ends like a module file.
+fn is_module_filename(path: &Path) -> bool {
+    path.metadata().is_ok_and(|m| m.is_file())
+        && rkmod::has_module_extension(path.as_os_str().as_bytes())
+}
+
+struct Modinfo<'a> {
+    ctx: &'a Context,
+    field: Option<String>,
+    sep: u8,
+    out: Output,
+}
+
+/// A parameter assembled from `parm` (description) and `parmtype` entries.
+struct Param<'a> {
+    name: &'a [u8],
+    desc: Option<&'a [u8]>,
+    kind: Option<&'a [u8]>,
+}
+
+impl Modinfo<'_> {
+    fn by_path(&mut self, path: &Path) -> bool {
+        match Module::from_path(path) {
+            Ok(m) => self.show(&m),
+            Err(_) => {
+                self.out
+                    .error(&format!("Module file {} not found.", path.display()));
+                false
+            }
+        }
+    }
+
+    fn by_name(&mut self, name: &OsString) -> bool {
+        let name = name.to_string_lossy();
+        match self.ctx.lookup_name(&name) {
+            Ok(Some(m)) => self.show(&m),
+            _ => {
+                self.out.error(&format!("Module name {name} not found."));
+                false
+            }
+        }
+    }
+
+    fn by_alias(&mut self, alias: &OsString) -> bool {
+        let alias = alias.to_string_lossy();
+        match self.ctx.lookup(&alias) {
+            Err(_) => {
+                self.out.error(&format!("Module alias {alias} not found."));
+                false
+            }
+            Ok(found) if found.is_empty() => {
+                self.out.error(&format!("Module {alias} not found."));
+                false
+            }
+            Ok(found) => found.iter().fold(true, |ok, m| self.show(m) && ok),
+        }
+    }
+
+    fn sep(&mut self) {
+        let s = [self.sep];
+        self.out.bytes(&s);
+    }
+
+    /// `key:` padded to 16 columns, then the value.
+    fn keyed(&mut self, key: &[u8], value: &[u8]) {
+        self.out.bytes(key);
+        self.out.bytes(b":");
+        let pad = 15usize.saturating_sub(key.len());
+        self.out.bytes(&b"               "[..pad]);
+        self.out.bytes(value);
+        self.sep();
+    }
+
+    fn plain(&mut self, value: &[u8]) {
+        self.out.bytes(value);
+        self.sep();
+    }
+
+    /// kmod's `modinfo_do` for one module.
+    fn show(&mut self, module: &Module) -> bool {
+        let field = self.field.clone();
+        let field = field.as_deref();
+        let filename: Vec<u8> = match module.path() {
+            Some(p) => p.as_os_str().as_bytes().to_vec(),
+            None => {
+                match field {
+                    None => self.keyed(b"name", module.name()),
+                    Some("name") => self.plain(module.name()),
+                    _ => {}
+                }
+                b"(builtin)".to_vec()
+            }
+        };
+        match field {
+            Some("filename") => {
+                self.plain(&filename);
+                return true;
+            }
+            None => self.keyed(b"filename", &filename),
+            _ => {}
+        }
+        let info = match self.ctx.module_info(module) {
+            Ok(info) => info,
+            Err(e) => {
+                if module.path().is_none() && e.is_not_found() {
+                    // No builtin information on this kernel: nothing more to say.
+                    return true;
+                }
+                self.out.error(&format!(
+                    "could not get modinfo from '{}': {}",
+                    module.name_lossy(),
+                    e.strerror()
+                ));
+                return false;
+            }
+        };
+        match field {
+            Some("parm") => self.params(&info, false),
+            Some(f) => {
+                for e in info.iter().filter(|e| e.key == f.as_bytes()) {
+                    self.plain(&e.value);
+                }
+            }
+            None => {
+                for e in info.iter().filter(|e| !is_parm_key(&e.key)) {
+                    if self.sep == 0 {
+                        self.out.bytes(&e.key);
+                        self.out.bytes(b"=");
+                        self.plain(&e.value);
+                    } else {
+                        self.keyed(&e.key, &e.value);
+                    }
+                }
+                self.params(&info, true);
+            }
+        }
+        true
+    }
+
+    /// Parameters, most recently introduced first (kmod prepends each new
+    /// name to its list).
+    fn params(&mut self, info: &[InfoEntry], labelled: bool) {
+        let mut params: Vec<Param> = Vec::new();
+        for e in info.iter().filter(|e| is_parm_key(&e.key)) {
+            let Some(colon) = e.value.iter().position(|&b| b == b':') else {
+                let msg = format!(
+                    "Found invalid \"{}={}\": missing ':'",
+                    String::from_utf8_lossy(&e.key),
+                    String::from_utf8_lossy(&e.value)
+                );
+                self.out.error(&msg);
+                continue;
+            };
+            let (name, rest) = (&e.value[..colon], &e.value[colon + 1..]);
+            let idx = match params.iter().position(|p| p.name == name) {
+                Some(i) => i,
+                None => {
+                    params.push(Param {
+                        name,
+                        desc: None,
+                        kind: None,
+                    });
+                    params.len() - 1
+                }
+            };
+            if e.key == b"parm" {
+                params[idx].desc = Some(rest);
+            } else {
+                params[idx].kind = Some(rest);
+            }
+        }
+        for p in params.iter().rev() {
+            let mut line = Vec::new();
+            if labelled {
+                line.extend_from_slice(b"parm:           ");
+            }
+            line.extend_from_slice(p.name);
+            line.push(b':');
+            match (p.desc, p.kind) {
+                (None, kind) => {
+                    if !labelled {
+                        line.push(b' ');
+                    }
+                    let kind = kind.unwrap_or_default();
+                    if labelled {
+                        line.extend_from_slice(kind);
+                    } else {
+                        line.push(b'(');
+                        line.extend_from_slice(kind);
+                        line.push(b')');
+                    }
+                }
+                (Some(desc), Some(kind)) => {
+                    line.extend_from_slice(desc);
+                    line.extend_from_slice(b" (");
+                    line.extend_from_slice(kind);
+                    line.push(b')');
+                }
+                (Some(desc), None) => line.extend_from_slice(desc),
+            }
+            self.plain(&line);
+        }
+    }
+}
+
+fn is_parm_key(key: &[u8]) -> bool {
+    key == b"parm" || key == b"parmtype"
+}

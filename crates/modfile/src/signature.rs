@@ -1,0 +1,197 @@
+//! The appended module signature (`~Module signature appended~`): the
+//! trailer kmod reads, and for PKCS#7 the fields kmod built with OpenSSL
+//! reports (issuer CN, serial, digest algorithm, signature bytes).
+
+use cms::content_info::ContentInfo;
+use cms::signed_data::{SignedData, SignerIdentifier};
+use der::{Reader, SliceReader};
+
+const MAGIC: &[u8] = b"~Module signature appended~\n";
+/// `struct module_signature`: algo, hash, id_type, signer_len, key_id_len,
+/// 3 bytes of padding, then a big-endian u32 signature length.
+const TRAILER_LEN: usize = 12;
+
+const HASH_NAMES: [&str; 9] = [
+    "md4", "md5", "sha1", "rmd160", "sha256", "sha384", "sha512", "sha224", "sm3",
+];
+const ID_TYPES: [&str; 3] = ["PGP", "X509", "PKCS#7"];
+const ID_PKCS7: u8 = 2;
+const ALGO_COUNT: u8 = 2;
+
+/// A byte string that is either borrowed from the module or computed.
+pub type Bytes<'a> = std::borrow::Cow<'a, [u8]>;
+
+/// What kmod reports of a module signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signature<'a> {
+    /// "PGP", "X509" or "PKCS#7".
+    pub id_type: &'static str,
+    /// The signer's name (for PKCS#7: the issuer's common name).
+    pub signer: Bytes<'a>,
+    /// The key identifier (for PKCS#7: the issuer serial number's magnitude).
+    pub key_id: Bytes<'a>,
+    /// Digest algorithm name as kmod prints it ("sha256", …).
+    pub hash_algo: &'static str,
+    /// The signature bytes.
+    pub signature: Bytes<'a>,
+}
+
+impl<'a> Signature<'a> {
+    /// Parse the trailer at the end of a module's decompressed contents.
+    /// `None` where kmod finds no signature it can report.
+    pub fn parse(data: &'a [u8]) -> Option<Signature<'a>> {
+        let body = data.strip_suffix(MAGIC)?;
+        let trailer_at = body.len().checked_sub(TRAILER_LEN)?;
+        let t = &body[trailer_at..];
+        let (algo, hash, id_type, signer_len, key_id_len) = (t[0], t[1], t[2], t[3], t[4]);
+        let sig_len = u32::from_be_bytes([t[8], t[9], t[10], t[11]]) as usize;
+        if algo >= ALGO_COUNT
+            || usize::from(hash) >= HASH_NAMES.len()
+            || usize::from(id_type) >= ID_TYPES.len()
+            || sig_len == 0
+            || trailer_at < usize::from(signer_len) + usize::from(key_id_len) + sig_len
+        {
+            return None;
+        }
+        let sig_at = trailer_at - sig_len;
+        let blob = &body[sig_at..trailer_at];
+        if id_type == ID_PKCS7 {
+            return pkcs7(blob);
+        }
+        let key_at = sig_at - usize::from(key_id_len);
+        let signer_at = key_at - usize::from(signer_len);
+        Some(Signature {
+            id_type: ID_TYPES[usize::from(id_type)],
+            signer: Bytes::Borrowed(&body[signer_at..key_at]),
+            key_id: Bytes::Borrowed(&body[key_at..sig_at]),
+            hash_algo: HASH_NAMES[usize::from(hash)],
+            signature: Bytes::Borrowed(blob),
+        })
+    }
+}
+
+fn pkcs7(blob: &[u8]) -> Option<Signature<'static>> {
+    // Like OpenSSL's d2i, bytes after the structure are ignored.
+    let mut reader = SliceReader::new(blob).ok()?;
+    let info: ContentInfo = reader.decode().ok()?;
+    let signed: SignedData = info.content.decode_as().ok()?;
+    let si = signed.signer_infos.0.iter().next()?;
+    // A PKCS#7 parser knows only issuer-and-serial signer identifiers.
+    let SignerIdentifier::IssuerAndSerialNumber(ias) = &si.sid else {
+        return None;
+    };
+    Some(Signature {
+        id_type: ID_TYPES[usize::from(ID_PKCS7)],
+        signer: Bytes::Owned(common_name(&ias.issuer).unwrap_or_default()),
+        key_id: Bytes::Owned(magnitude(ias.serial_number.as_bytes())),
+        hash_algo: hash_name(&si.digest_alg.oid.to_string()),
+        signature: Bytes::Owned(si.signature.as_bytes().to_vec()),
+    })
+}
+
+/// The issuer's common name; like kmod, when there is none the last
+/// attribute of the name stands in.
+fn common_name(name: &x509_cert::name::Name) -> Option<Vec<u8>> {
+    const CN: &str = "2.5.4.3";
+    let mut last = None;
+    for atv in name.0.iter().flat_map(|rdn| rdn.0.iter()) {
+        let value = atv.value.value();
+        let text = value.split(|&b| b == 0).next().unwrap_or(&[]).to_vec();
+        if atv.oid.to_string() == CN {
+            return Some(text);
+        }
+        last = Some(text);
+    }
+    last
+}
+
+/// The magnitude of a DER INTEGER's two's-complement content, big endian,
+/// without leading zeros (what OpenSSL's BN_bn2bin gives for the serial).
+fn magnitude(twos: &[u8]) -> Vec<u8> {
+    let mut bytes = twos.to_vec();
+    if bytes.first().is_some_and(|b| b & 0x80 != 0) {
+        // negative: magnitude = !x + 1
+        for b in bytes.iter_mut() {
+            *b = !*b;
+        }
+        for b in bytes.iter_mut().rev() {
+            let (v, carry) = b.overflowing_add(1);
+            *b = v;
+            if !carry {
+                break;
+            }
+        }
+    }
+    let lead = bytes.iter().take_while(|&&b| b == 0).count();
+    bytes.split_off(lead)
+}
+
+fn hash_name(oid: &str) -> &'static str {
+    match oid {
+        "1.2.840.113549.2.4" => "md4",
+        "1.2.840.113549.2.5" => "md5",
+        "1.3.14.3.2.26" => "sha1",
+        "1.3.36.3.2.1" => "rmd160",
+        "2.16.840.1.101.3.4.2.1" => "sha256",
+        "2.16.840.1.101.3.4.2.2" => "sha384",
+        "2.16.840.1.101.3.4.2.3" => "sha512",
+        "2.16.840.1.101.3.4.2.4" => "sha224",
+        "1.2.156.10197.1.401" => "sm3",
+        _ => "unknown",
+    }
+}
+
+/// Format bytes as kmod does for `sig_key` and `signature`: `AB:CD:…`, with
+/// a line break and two tabs after every 20 bytes.
+pub fn hex_colon(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 3 + bytes.len() / 20 * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        out.push_str(&format!("{b:02X}"));
+        if i + 1 < bytes.len() {
+            out.push(':');
+            if (i + 1) % 20 == 0 {
+                out.push_str("\n\t\t");
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn magnitude_strips_and_negates() {
+        assert_eq!(magnitude(&[0x00, 0x80, 0x01]), vec![0x80, 0x01]);
+        assert_eq!(magnitude(&[0x00]), Vec::<u8>::new());
+        assert_eq!(magnitude(&[0xff]), vec![0x01]);
+        assert_eq!(magnitude(&[0xff, 0x00]), vec![0x01, 0x00]);
+    }
+
+    #[test]
+    fn hex_wraps_every_twenty_bytes() {
+        assert_eq!(hex_colon(&[0xab, 0x01]), "AB:01");
+        let s = hex_colon(&[0u8; 21]);
+        assert!(s.starts_with("00:00"));
+        assert_eq!(s.matches("\n\t\t").count(), 1);
+        assert!(s.ends_with(":\n\t\t00"));
+        assert_eq!(hex_colon(&[0u8; 20]).matches('\n').count(), 0);
+    }
+
+    #[test]
+    fn rejects_bad_trailers() {
+        assert!(Signature::parse(b"").is_none());
+        assert!(Signature::parse(MAGIC).is_none());
+        let mut data = vec![0u8; 4];
+        data.extend_from_slice(&[0, 4, 0, 1, 1, 0, 0, 0, 0, 0, 0, 2]);
+        data.extend_from_slice(MAGIC);
+        // needs 1 + 1 + 2 bytes before the trailer: has 4
+        let sig = Signature::parse(&data).expect("valid default-format trailer");
+        assert_eq!(sig.id_type, "PGP");
+        assert_eq!(sig.hash_algo, "sha256");
+        assert_eq!(sig.signature.len(), 2);
+        data[4] = 9; // hash out of range
+        assert!(Signature::parse(&data).is_none());
+    }
+}

@@ -1,0 +1,237 @@
+//! Symbols: `__versions` (modversions CRCs), the symbols a module exports and
+//! the symbols it needs, read as kmod's depmod and modprobe read them.
+
+use object::elf::{Sym32, Sym64};
+use object::read::elf::Sym;
+use object::Endianness;
+
+use crate::elf::{cstr, Class, Elf};
+use crate::error::{Error, Result};
+use crate::modinfo::section_strings;
+
+/// One `__versions` record is 64 bytes: a CRC (4 or 8 bytes) then the name.
+const MODVERSION_SIZE: usize = 64;
+const SHN_UNDEF: u16 = 0;
+const SHN_ABS: u16 = 0xfff1;
+const STB_LOCAL: u8 = 0;
+const STB_GLOBAL: u8 = 1;
+const STB_WEAK: u8 = 2;
+const STT_REGISTER: u8 = 13;
+const EM_SPARC: u16 = 2;
+const EM_SPARCV9: u16 = 43;
+
+/// Symbol binding as kmod reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bind {
+    None,
+    Local,
+    Global,
+    Weak,
+    Undefined,
+}
+
+impl Bind {
+    /// kmod's one-letter code for `--show-exports` style listings.
+    pub fn letter(self) -> char {
+        match self {
+            Bind::None => '?',
+            Bind::Local => 'L',
+            Bind::Global => 'G',
+            Bind::Weak => 'W',
+            Bind::Undefined => 'U',
+        }
+    }
+
+    fn from_elf(bind: u8) -> Bind {
+        match bind {
+            STB_LOCAL => Bind::Local,
+            STB_GLOBAL => Bind::Global,
+            STB_WEAK => Bind::Weak,
+            _ => Bind::None,
+        }
+    }
+}
+
+/// A symbol with its modversions CRC (0 when there is none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Symbol<'a> {
+    pub name: &'a [u8],
+    pub crc: u64,
+    pub bind: Bind,
+}
+
+/// The raw fields of one symbol-table entry.
+#[derive(Clone, Copy)]
+struct RawSym {
+    name: u32,
+    value: u64,
+    info: u8,
+    shndx: u16,
+}
+
+impl<'a> Elf<'a> {
+    fn crc_size(&self) -> usize {
+        match self.class() {
+            Class::Elf32 => 4,
+            Class::Elf64 => 8,
+        }
+    }
+
+    /// The `__versions` records (CRC and symbol name), in file order.
+    pub fn modversions(&self) -> Result<Vec<Symbol<'a>>> {
+        let Some(sec) = self.section("__versions") else {
+            return Err(Error::NoSection("__versions"));
+        };
+        if !sec.len().is_multiple_of(MODVERSION_SIZE) {
+            return Err(Error::Malformed("__versions size is not a multiple of 64"));
+        }
+        let crc_size = self.crc_size();
+        Ok(sec
+            .chunks_exact(MODVERSION_SIZE)
+            .map(|rec| {
+                let name = cstr(&rec[crc_size..]);
+                Symbol {
+                    name: name.strip_prefix(b".").unwrap_or(name),
+                    crc: self.uint_of(&rec[..crc_size]),
+                    bind: Bind::Undefined,
+                }
+            })
+            .collect())
+    }
+
+    fn uint_of(&self, bytes: &[u8]) -> u64 {
+        let fold = |v: u64, b: &u8| (v << 8) | u64::from(*b);
+        if self.is_big_endian() {
+            bytes.iter().fold(0, fold)
+        } else {
+            bytes.iter().rev().fold(0, fold)
+        }
+    }
+
+    /// The string and symbol tables, when both exist and are well formed.
+    fn symtab(&self) -> Option<(&'a [u8], Vec<RawSym>)> {
+        let strtab = self.section(".strtab")?;
+        let symtab = self.section(".symtab")?;
+        let syms = match self.class() {
+            Class::Elf32 => raw_syms::<Sym32<Endianness>>(symtab, self.endian())?,
+            Class::Elf64 => raw_syms::<Sym64<Endianness>>(symtab, self.endian())?,
+        };
+        Some((strtab, syms))
+    }
+
+    /// The symbols this module exports. With modversions, the `__crc_*`
+    /// symbols name them and carry their CRCs; otherwise `__ksymtab_strings`
+    /// lists them.
+    pub fn exported_symbols(&self) -> Result<Vec<Symbol<'a>>> {
+        if let Some(found) = self.exports_from_crcs() {
+            return Ok(found);
+        }
+        let Some(strings) = self.section("__ksymtab_strings") else {
+            return Err(Error::NoSection("__ksymtab_strings"));
+        };
+        Ok(section_strings(strings)
+            .map(|name| Symbol {
+                name,
+                crc: 0,
+                bind: Bind::Global,
+            })
+            .collect())
+    }
+
+    fn exports_from_crcs(&self) -> Option<Vec<Symbol<'a>>> {
+        let (strtab, syms) = self.symtab()?;
+        let mut out = Vec::new();
+        for s in syms.iter().skip(1) {
+            let name = cstr(strtab.get(s.name as usize..)?);
+            let Some(name) = name.strip_prefix(b"__crc_") else {
+                continue;
+            };
+            out.push(Symbol {
+                name,
+                crc: self.resolve_crc(s.value, s.shndx),
+                bind: Bind::from_elf(s.info >> 4),
+            });
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
+    /// A `__crc_` symbol's value is the CRC itself when absolute, otherwise
+    /// the offset of a 32-bit CRC inside its section.
+    fn resolve_crc(&self, value: u64, shndx: u16) -> u64 {
+        if shndx == SHN_ABS || shndx == SHN_UNDEF {
+            return value;
+        }
+        let Some(sec) = self.section_by_index(usize::from(shndx)) else {
+            return u64::MAX;
+        };
+        if sec.size < 4 || value > sec.size - 4 {
+            return u64::MAX;
+        }
+        self.read_uint(sec.offset + value, 4).unwrap_or(u64::MAX)
+    }
+
+    /// The symbols this module needs (undefined in its symbol table), with
+    /// their CRCs from `__versions`, followed by the `__versions` records no
+    /// undefined symbol named (`module_layout` and the like).
+    pub fn dependency_symbols(&self) -> Result<Vec<Symbol<'a>>> {
+        let versions = self.modversions().unwrap_or_default();
+        let (strtab, syms) = self
+            .symtab()
+            .ok_or(Error::Malformed("missing or malformed symbol table"))?;
+        let register_syms = matches!(self.machine(), EM_SPARC | EM_SPARCV9);
+        let mut visited = vec![false; versions.len()];
+        let mut out = Vec::new();
+        for s in syms.iter().skip(1) {
+            if s.shndx != SHN_UNDEF || (register_syms && s.info & 0xf == STT_REGISTER) {
+                continue;
+            }
+            let name = cstr(
+                strtab
+                    .get(s.name as usize..)
+                    .ok_or(Error::Malformed("symbol name outside the string table"))?,
+            );
+            if name.is_empty() {
+                continue;
+            }
+            let crc = match versions.iter().position(|v| v.name == name) {
+                Some(i) => {
+                    visited[i] = true;
+                    versions[i].crc
+                }
+                None => 0,
+            };
+            let bind = if s.info >> 4 == STB_WEAK {
+                Bind::Weak
+            } else {
+                Bind::Undefined
+            };
+            out.push(Symbol { name, crc, bind });
+        }
+        out.extend(
+            versions
+                .iter()
+                .zip(&visited)
+                .filter(|(_, seen)| !**seen)
+                .map(|(v, _)| *v),
+        );
+        Ok(out)
+    }
+}
+
+fn raw_syms<S: Sym<Endian = Endianness>>(table: &[u8], endian: Endianness) -> Option<Vec<RawSym>> {
+    let size = std::mem::size_of::<S>();
+    if !table.len().is_multiple_of(size) {
+        return None;
+    }
+    let (syms, _) = object::pod::slice_from_bytes::<S>(table, table.len() / size).ok()?;
+    Some(
+        syms.iter()
+            .map(|s| RawSym {
+                name: s.st_name(endian),
+                value: s.st_value(endian).into(),
+                info: s.st_info(),
+                shndx: s.st_shndx(endian),
+            })
+            .collect(),
+    )
+}

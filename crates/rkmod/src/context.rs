@@ -1,0 +1,63 @@
+//! The context every operation starts from: which modules directory, which
+//! kernel release.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::Result;
+use crate::module::absolute;
+
+/// Where modules live and which kernel they are for.
+#[derive(Debug, Clone)]
+pub struct Context {
+    dirname: PathBuf,
+    release: String,
+}
+
+impl Context {
+    /// `<root>/lib/modules/<release>`; the release defaults to the running
+    /// kernel's. Without either, `/lib/modules/$(uname -r)`.
+    pub fn new(root: Option<&Path>, release: Option<&str>) -> Result<Context> {
+        let release = match release {
+            Some(r) => r.to_string(),
+            None => running_release()?,
+        };
+        let mut dir = root
+            .map(|r| r.as_os_str().to_os_string())
+            .unwrap_or_default();
+        dir.push("/lib/modules/");
+        dir.push(&release);
+        Ok(Context {
+            dirname: absolute(Path::new(&dir))?,
+            release,
+        })
+    }
+
+    /// A context on an explicit modules directory.
+    pub fn with_dirname(dirname: &Path, release: &str) -> Result<Context> {
+        Ok(Context {
+            dirname: absolute(dirname)?,
+            release: release.to_string(),
+        })
+    }
+
+    /// The modules directory (absolute).
+    pub fn dirname(&self) -> &Path {
+        &self.dirname
+    }
+
+    /// The kernel release the context is for.
+    pub fn release(&self) -> &str {
+        &self.release
+    }
+
+    /// A file of the modules directory, such as `modules.dep.bin`.
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dirname.join(name)
+    }
+}
+
+/// The running kernel's release (`uname -r`).
+pub fn running_release() -> Result<String> {
+    let uts = nix::sys::utsname::uname().map_err(std::io::Error::from)?;
+    Ok(uts.release().to_string_lossy().into_owned())
+}

@@ -1,0 +1,35 @@
+//! The rkmod library core, in the role libkmod plays for kmod: one
+//! [`Context`] carries the modules directory (root and kernel release) and
+//! answers questions about modules — lookup by path, name or alias, and the
+//! information a module carries ([`Context::module_info`]).
+//!
+//! ```no_run
+//! let ctx = rkmod::Context::new(None, None)?;
+//! for module in ctx.lookup("pci:v00008086d000010D3sv*sd*bc*sc*i*")? {
+//!     println!("{}", module.name());
+//! }
+//! # Ok::<(), rkmod::Error>(())
+//! ```
+
+mod builtin;
+pub mod context;
+mod error;
+mod info;
+mod lookup;
+pub use lookup::normalize_alias;
+mod module;
+
+pub use context::Context;
+pub use error::{strerror, Error, Result};
+pub use info::InfoEntry;
+pub use module::{Module, Origin};
+
+/// File name endings of module files this build reads.
+pub const MODULE_EXTENSIONS: [&str; 4] = [".ko", ".ko.gz", ".ko.xz", ".ko.zst"];
+
+/// Whether a path names a module file by its ending, as kmod decides it.
+pub fn has_module_extension(path: &[u8]) -> bool {
+    MODULE_EXTENSIONS
+        .iter()
+        .any(|ext| path.len() > ext.len() && path.ends_with(ext.as_bytes()))
+}

@@ -1,0 +1,87 @@
+//! A module as the library knows it: a name, and where its code lives.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// How a module was found; it decides whether a missing file means builtin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Given as a file path.
+    Path,
+    /// Named in modules.dep.
+    ModulesDep,
+    /// Reached through an alias or symbol index; its path comes from modules.dep.
+    Alias,
+    /// Listed in modules.builtin or modules.builtin.alias.
+    Builtin,
+}
+
+/// A kernel module: its normalised name and, when it has one, its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Module {
+    pub(crate) name: Vec<u8>,
+    pub(crate) path: Option<PathBuf>,
+    pub(crate) origin: Origin,
+}
+
+impl Module {
+    /// A module given by a file path (made absolute against the working
+    /// directory as kmod does, without resolving links or `..`).
+    pub fn from_path(path: &Path) -> std::io::Result<Module> {
+        let abs = absolute(path)?;
+        Ok(Module {
+            name: modfile::modname_from_path(abs.as_os_str().as_bytes()),
+            path: Some(abs),
+            origin: Origin::Path,
+        })
+    }
+
+    /// The module's name (`-` normalised to `_`).
+    pub fn name(&self) -> &[u8] {
+        &self.name
+    }
+
+    /// The module's name as text, for messages.
+    pub fn name_lossy(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.name)
+    }
+
+    /// The module file, when it has one.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// How the module was found.
+    pub fn origin(&self) -> Origin {
+        self.origin
+    }
+
+    /// Whether the module was found in the builtin indexes.
+    pub fn is_builtin(&self) -> bool {
+        self.origin == Origin::Builtin
+    }
+}
+
+/// kmod's `path_make_absolute_cwd`: prefix the working directory, nothing more.
+pub(crate) fn absolute(path: &Path) -> std::io::Result<PathBuf> {
+    if path.is_absolute() {
+        return Ok(path.to_path_buf());
+    }
+    let mut joined = std::env::current_dir()?.into_os_string();
+    joined.push("/");
+    joined.push(path.as_os_str());
+    Ok(PathBuf::from(joined))
+}
+
+/// A path from the bytes of an index line, relative ones under `dir`.
+pub(crate) fn path_in(dir: &Path, bytes: &[u8]) -> PathBuf {
+    let p = Path::new(OsStr::from_bytes(bytes));
+    if p.is_absolute() {
+        return p.to_path_buf();
+    }
+    let mut joined = dir.as_os_str().to_os_string();
+    joined.push("/");
+    joined.push(p.as_os_str());
+    PathBuf::from(joined)
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `make demo`: the rkmod tools on the bundled sample modules. Until the sim
+# kernel lands (it will load them in userspace), this shows what the
+# read-only tools say about them, next to kmod's answer where kmod is here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=target/release
+kdir=$(ls -d testdata/kernel/*/ | head -n1)
+kdir=${kdir%/}
+rel=$(basename "$kdir")
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+
+echo "Sample modules built for $rel:"
+ls "$kdir"
+
+step "$bin/rmodinfo" "$kdir/khello.ko"
+step "$bin/rmodinfo" -p "$kdir/khello.ko"
+step "$bin/rmodinfo" -F depends "$kdir/test_square.ko"
+step "$bin/rkmod" modinfo -F license -F description "$kdir/square.ko"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo
+echo "A compressed copy is read the same way (compression found by magic bytes):"
+xz -c "$kdir/square.ko" > "$tmp/square.ko.xz"
+step "$bin/rmodinfo" -n -F vermagic "$tmp/square.ko.xz"
+
+if command -v modinfo >/dev/null; then
+    echo
+    echo "kmod's modinfo and rmodinfo, byte for byte:"
+    for m in khello square test_square; do
+        if cmp -s <(modinfo "$kdir/$m.ko") <("$bin/rmodinfo" "$kdir/$m.ko"); then
+            echo "  $m: identical"
+        else
+            echo "  $m: DIFFERENT"; exit 1
+        fi
+    done
+fi
