@@ -61,6 +61,10 @@ impl Tool {
     pub fn run(self, prog: &str, args: Vec<OsString>) -> i32 {
         match self {
             Tool::Modinfo => tools::modinfo::run(prog, args),
+            Tool::Insmod => tools::insmod::run(prog, args),
+            Tool::Rmmod => tools::rmmod::run(prog, args),
+            Tool::Lsmod => tools::lsmod::run(prog, args),
+            Tool::Depmod => tools::depmod::run(prog, args),
             other => {
                 eprintln!("{prog}: ERROR: {} is not implemented yet", other.rkmod_name());
                 1

@@ -7,6 +7,7 @@ use std::io::{self, BufWriter, StdoutLock, Write};
 pub struct Output {
     prog: String,
     out: BufWriter<StdoutLock<'static>>,
+    syslog: bool,
 }
 
 impl Output {
@@ -14,7 +15,14 @@ impl Output {
         Output {
             prog: prog.to_string(),
             out: BufWriter::with_capacity(64 * 1024, io::stdout().lock()),
+            syslog: false,
         }
+    }
+
+    /// Send messages to syslog instead of standard error (`-s`).
+    pub fn with_syslog(mut self, on: bool) -> Output {
+        self.syslog = on;
+        self
     }
 
     /// The program name messages carry.
@@ -35,12 +43,61 @@ impl Output {
 
     /// `prog: ERROR: msg` on standard error, after what stdout has so far.
     pub fn error(&mut self, msg: &str) {
+        self.message(nix_level::ERR, &format!("ERROR: {msg}"));
+    }
+
+    /// `prog: WARNING: msg`.
+    pub fn warning(&mut self, msg: &str) {
+        self.message(nix_level::WARNING, &format!("WARNING: {msg}"));
+    }
+
+    /// `prog: INFO: msg` (verbose output).
+    pub fn info(&mut self, msg: &str) {
+        self.message(nix_level::INFO, &format!("INFO: {msg}"));
+    }
+
+    /// `hint: msg`: rkmod's explanation after a kmod error line.
+    pub fn hint(&mut self, msg: &str) {
         let _ = self.out.flush();
-        eprintln!("{}: ERROR: {}", self.prog, msg);
+        if self.syslog {
+            syslog(nix_level::ERR, &format!("hint: {msg}"));
+        } else {
+            eprintln!("hint: {msg}");
+        }
+    }
+
+    fn message(&mut self, level: i32, text: &str) {
+        let _ = self.out.flush();
+        if self.syslog {
+            syslog(level, &format!("{}: {}", self.prog, text));
+        } else {
+            eprintln!("{}: {}", self.prog, text);
+        }
     }
 
     /// Flush standard output.
     pub fn finish(mut self) {
         let _ = self.out.flush();
+    }
+}
+
+/// syslog priorities (`<sys/syslog.h>`).
+mod nix_level {
+    pub const ERR: i32 = 3;
+    pub const WARNING: i32 = 4;
+    pub const INFO: i32 = 6;
+}
+
+/// One message to the system log through `/dev/log`, as `syslog(3)` sends
+/// it; when there is no log socket the message goes to standard error.
+fn syslog(priority: i32, msg: &str) {
+    use std::os::unix::net::UnixDatagram;
+    const LOG_DAEMON: i32 = 3 << 3;
+    let line = format!("<{}>{}", LOG_DAEMON | priority, msg);
+    let sent = UnixDatagram::unbound()
+        .and_then(|s| s.send_to(line.as_bytes(), "/dev/log"))
+        .is_ok();
+    if !sent {
+        eprintln!("{msg}");
     }
 }

@@ -14,9 +14,19 @@ fn root() -> PathBuf {
 }
 
 /// `@ROOT@` in cases and golden files stands for the repository root, so
-/// they hold in any checkout.
+/// they hold in any checkout; `@REL@` for the sample modules' release.
 fn expand(s: &str, root: &Path) -> String {
     s.replace("@ROOT@", &root.to_string_lossy())
+        .replace("@REL@", &sample_release(root))
+}
+
+fn sample_release(root: &Path) -> String {
+    std::fs::read_dir(root.join("testdata/kernel"))
+        .expect("testdata/kernel")
+        .filter_map(|e| e.ok())
+        .find(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .expect("a release directory under testdata/kernel")
 }
 
 #[test]

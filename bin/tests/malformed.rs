@@ -78,14 +78,16 @@ fn no_signature_from_a_trailer_that_does_not_fit() {
 
 #[test]
 fn directories_and_missing_files_are_not_modules() {
-    let dir = corpus().join("a-directory.ko");
-    std::fs::create_dir_all(&dir).unwrap();
-    for arg in ["./a-directory.ko", "./missing.ko"] {
+    let dir = std::env::temp_dir().join(format!("rkmod-dir-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("a-directory.ko")).unwrap();
+    let dir_arg = format!("{}/a-directory.ko", dir.display());
+    for arg in [dir_arg.as_str(), "./missing.ko"] {
         let (code, out, err) = rmodinfo(&["-k", "0-none", arg]);
         assert_eq!(code, 1, "{arg}");
         assert!(out.is_empty(), "{arg}: {out}");
         assert!(err.contains(&format!("Module {arg} not found.")), "{arg}: {err}");
     }
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

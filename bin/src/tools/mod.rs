@@ -1,6 +1,10 @@
 //! One module per tool.
 
+pub mod depmod;
+pub mod insmod;
+pub mod lsmod;
 pub mod modinfo;
+pub mod rmmod;
 
 /// Report a clap outcome as getopt-based kmod tools do: help and version
 /// exit 0, usage errors exit 1.
@@ -18,4 +22,15 @@ pub(crate) fn version_text() -> String {
         "rkmod version {}\n+ZSTD +XZ +ZLIB +LIBCRYPTO\n",
         env!("CARGO_PKG_VERSION")
     )
+}
+
+/// The kernel the tools act on: the running Linux kernel.
+/// `RKMOD_USERSPACE_DECOMPRESS=1` never hands compressed files to the
+/// kernel (the fallback path older kernels take; tests force it).
+pub(crate) fn kernel() -> Box<dyn rkmod::Kernel> {
+    let linux = rkmod::Linux::new();
+    if std::env::var_os("RKMOD_USERSPACE_DECOMPRESS").is_some_and(|v| v == "1") {
+        return Box::new(linux.decompress_in_userspace());
+    }
+    Box::new(linux)
 }

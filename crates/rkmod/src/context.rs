@@ -11,6 +11,7 @@ use crate::module::absolute;
 pub struct Context {
     dirname: PathBuf,
     release: String,
+    reader: modindex::LibkmodReader,
 }
 
 impl Context {
@@ -29,6 +30,7 @@ impl Context {
         Ok(Context {
             dirname: absolute(Path::new(&dir))?,
             release,
+            reader: modindex::LibkmodReader::File,
         })
     }
 
@@ -37,7 +39,21 @@ impl Context {
         Ok(Context {
             dirname: absolute(dirname)?,
             release: release.to_string(),
+            reader: modindex::LibkmodReader::File,
         })
+    }
+
+    /// Answer index lookups as libkmod does once its resources are loaded
+    /// (mapped indexes, as modprobe uses them) instead of reading each index
+    /// file per lookup (as modinfo does). The two order values of equal
+    /// priority differently.
+    pub fn with_mapped_indexes(mut self) -> Context {
+        self.reader = modindex::LibkmodReader::Mmap;
+        self
+    }
+
+    pub(crate) fn reader(&self) -> modindex::LibkmodReader {
+        self.reader
     }
 
     /// The modules directory (absolute).

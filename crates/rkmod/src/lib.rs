@@ -14,7 +14,10 @@
 mod builtin;
 pub mod context;
 mod error;
+pub mod diagnose;
 mod info;
+pub mod params;
+pub mod kernel;
 mod lookup;
 pub use lookup::normalize_alias;
 mod module;
@@ -22,6 +25,7 @@ mod module;
 pub use context::Context;
 pub use error::{strerror, Error, Result};
 pub use info::InfoEntry;
+pub use kernel::{InsertFlags, Kernel, KernelError, KernelState, Linux, RemoveFlags};
 pub use module::{Module, Origin};
 
 /// File name endings of module files this build reads.

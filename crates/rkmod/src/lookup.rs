@@ -32,7 +32,7 @@ impl Context {
     /// Exact lookup in a binary index; a missing or unreadable index knows nothing.
     fn index_search(&self, which: IndexFile, key: &[u8]) -> Option<Vec<u8>> {
         let index = modindex::Index::open(&self.file(which.file_name())).ok()?;
-        index.search(key).map(|v| v.to_vec())
+        index.search_as(key, self.reader()).map(|v| v.to_vec())
     }
 
     /// Wildcard lookup: every value whose stored pattern matches `key`.
@@ -41,7 +41,7 @@ impl Context {
             return Vec::new();
         };
         index
-            .search_wild(key)
+            .search_wild_as(key, self.reader())
             .into_iter()
             .map(|v| v.value.to_vec())
             .collect()

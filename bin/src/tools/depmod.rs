@@ -1,0 +1,364 @@
+//! `rdepmod`: generate `modules.dep` and the other module indexes, as
+//! kmod's depmod (kmod 30's behaviour, with kmod 34's `-m`/`-o` and
+//! `modules.weakdep`).
+
+use std::ffi::OsString;
+use std::io::{BufWriter, Stdout, Write};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+
+use clap::{Arg, ArgAction, ArgMatches, Command};
+use depmod::report::{Diagnostic, Level, Reporter};
+use depmod::{Depmod, Error, Options};
+
+
+/// kmod's depmod usage text (kmod 34's, which documents `-m` and `-o`).
+fn help_text(prog: &str) -> String {
+    format!(
+        "Usage:\n\
+         \t{prog} -[aA] [options] [forced_version]\n\
+         \n\
+         If no arguments (except options) are given, \"depmod -a\" is assumed\n\
+         \n\
+         depmod will output a dependency list suitable for the modprobe utility.\n\
+         \n\
+         Options:\n\
+         \t-a, --all            Probe all modules\n\
+         \t-A, --quick          Only does the work if there's a new module\n\
+         \t-e, --errsyms        Report not supplied symbols\n\
+         \t-n, --show           Write the dependency file on stdout only\n\
+         \t-P, --symbol-prefix  Architecture symbol prefix\n\
+         \t-C, --config=PATH    Read configuration from PATH\n\
+         \t-v, --verbose        Enable verbose mode\n\
+         \t-w, --warn           Warn on duplicates\n\
+         \t-V, --version        show version\n\
+         \t-h, --help           show this help\n\
+         \n\
+         The following options are useful for people managing distributions:\n\
+         \t-b, --basedir=DIR    Root path (default: /).\n\
+         \t-m, --moduledir=DIR  Module directory (default: /lib/modules).\n\
+         \t-o, --outdir=DIR     Output root path (default: same as <basedir>).\n\
+         \t-F, --filesyms=FILE  Use the file instead of the\n\
+         \t                     current kernel symbols.\n\
+         \t-E, --symvers=FILE   Use Module.symvers file to check\n\
+         \t                     symbol versions.\n"
+    )
+}
+
+fn command(prog: &str) -> Command {
+    let flag = |id: &'static str, short: char, long: &'static str| {
+        Arg::new(id)
+            .short(short)
+            .long(long)
+            .action(ArgAction::SetTrue)
+    };
+    let value = |id: &'static str, short: char, long: &'static str, name: &'static str| {
+        Arg::new(id)
+            .short(short)
+            .long(long)
+            .value_name(name)
+            .value_parser(clap::value_parser!(OsString))
+            .action(ArgAction::Set)
+    };
+    let deprecated_short = |id: &'static str, short: char| {
+        Arg::new(id).short(short).action(ArgAction::Count).hide(true)
+    };
+    let deprecated_long = |id: &'static str, long: &'static str| {
+        Arg::new(id).long(long).action(ArgAction::Count).hide(true)
+    };
+    Command::new(prog.to_string())
+        .disable_help_flag(true)
+        .disable_version_flag(true)
+        .infer_long_args(true)
+        .args_override_self(true)
+        .arg(flag("all", 'a', "all"))
+        .arg(flag("quick", 'A', "quick"))
+        .arg(value("basedir", 'b', "basedir", "DIR"))
+        .arg(value("moduledir", 'm', "moduledir", "DIR"))
+        .arg(value("outdir", 'o', "outdir", "DIR"))
+        .arg(value("config", 'C', "config", "PATH").action(ArgAction::Append))
+        .arg(value("symvers", 'E', "symvers", "FILE"))
+        .arg(value("filesyms", 'F', "filesyms", "FILE"))
+        .arg(flag("errsyms", 'e', "errsyms"))
+        .arg(
+            Arg::new("verbose")
+                .short('v')
+                .long("verbose")
+                .action(ArgAction::Count),
+        )
+        .arg(flag("show", 'n', "show").visible_alias("dry-run"))
+        .arg(value("symbol-prefix", 'P', "symbol-prefix", "CHAR"))
+        .arg(flag("warn", 'w', "warn"))
+        .arg(flag("version", 'V', "version"))
+        .arg(flag("help", 'h', "help"))
+        .arg(deprecated_short("dep-u", 'u'))
+        .arg(deprecated_short("dep-q", 'q'))
+        .arg(deprecated_short("dep-r", 'r'))
+        .arg(deprecated_long("dep-unresolved-error", "unresolved-error"))
+        .arg(deprecated_long("dep-quiet", "quiet"))
+        .arg(deprecated_long("dep-root", "root"))
+        .arg(deprecated_long("dep-map", "map"))
+        .arg(
+            Arg::new("args")
+                .value_name("VERSION [MODULE...]")
+                .value_parser(clap::value_parser!(OsString))
+                .action(ArgAction::Append),
+        )
+}
+
+/// Prints depmod's messages as kmod does: log lines on stderr when the
+/// verbosity allows, `-v` progress and `-n` output on stdout.
+struct Printer {
+    prog: String,
+    out: BufWriter<Stdout>,
+    /// Highest syslog priority shown (4 = warnings, each -v adds one).
+    threshold: u8,
+    verbose: bool,
+}
+
+impl Printer {
+    fn say(&mut self, level: Level, text: &str) {
+        self.diag(Diagnostic::new(level, text));
+    }
+}
+
+impl Reporter for Printer {
+    fn diag(&mut self, d: Diagnostic) {
+        if d.level.priority() > self.threshold {
+            return;
+        }
+        let _ = self.out.flush();
+        let line = format!("{}: {}: {}", self.prog, d.level.label(), d.text);
+        let _ = std::io::stderr().write_all(line.as_bytes());
+    }
+
+    fn verbose(&mut self, text: &[u8]) {
+        let _ = self.out.write_all(text);
+    }
+
+    fn wants_verbose(&self) -> bool {
+        self.verbose
+    }
+}
+
+/// `path_make_absolute_cwd`: an absolute path as is, else appended to the
+/// current directory (no normalisation).
+fn absolute(p: &OsString) -> Vec<u8> {
+    let bytes = p.as_bytes();
+    if bytes.first() == Some(&b'/') {
+        return bytes.to_vec();
+    }
+    let mut cwd = std::env::current_dir()
+        .map(|c| c.into_os_string().into_vec())
+        .unwrap_or_default();
+    cwd.push(b'/');
+    cwd.extend_from_slice(bytes);
+    cwd
+}
+
+/// `<root>/<moduledir>/<version>`, kmod 34's spelling (a leading `/` of
+/// the module directory dropped).
+fn module_dir(root: &[u8], moduledir: &[u8], version: &str) -> Vec<u8> {
+    let start = moduledir.iter().position(|&b| b != b'/').unwrap_or(moduledir.len());
+    let mut d = root.to_vec();
+    d.push(b'/');
+    d.extend_from_slice(&moduledir[start..]);
+    d.push(b'/');
+    d.extend_from_slice(version.as_bytes());
+    d
+}
+
+/// Deprecated options used, in command-line order, as kmod warns of them.
+fn deprecated_warnings(m: &ArgMatches) -> Vec<String> {
+    let ids = [
+        ("dep-u", "-u"),
+        ("dep-q", "-q"),
+        ("dep-r", "-r"),
+        ("dep-unresolved-error", "--unresolved-error"),
+        ("dep-quiet", "--quiet"),
+        ("dep-root", "--root"),
+        ("dep-map", "--map"),
+    ];
+    let mut used: Vec<(usize, &str)> = Vec::new();
+    for (id, spelled) in ids {
+        if m.value_source(id) != Some(clap::parser::ValueSource::CommandLine) {
+            continue;
+        }
+        if let Some(idx) = m.indices_of(id) {
+            used.extend(idx.map(|i| (i, spelled)));
+        }
+    }
+    used.sort();
+    used.into_iter()
+        .map(|(_, s)| format!("Ignored deprecated option {s}\n"))
+        .collect()
+}
+
+pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
+    let m = match command(prog).try_get_matches_from(argv) {
+        Ok(m) => m,
+        Err(e) => return crate::tools::clap_exit(e),
+    };
+    let verbosity = m.get_count("verbose");
+    let mut p = Printer {
+        prog: prog.to_string(),
+        out: BufWriter::with_capacity(64 * 1024, std::io::stdout()),
+        threshold: 4,
+        verbose: verbosity > 0,
+    };
+    let t0 = std::time::Instant::now();
+    let status = main(&m, &mut p, verbosity);
+    eprintln!("T main done {:?}", t0.elapsed());
+    // A closed stdout must not turn into a panic or a different status.
+    let _ = p.out.flush();
+    status
+}
+
+fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
+    for w in deprecated_warnings(m) {
+        p.say(Level::Warning, &w);
+    }
+    if m.get_flag("help") {
+        let text = help_text(p.prog.as_str());
+        let _ = p.out.write_all(text.as_bytes());
+        return 0;
+    }
+    if m.get_flag("version") {
+        let _ = p.out.write_all(crate::tools::version_text().as_bytes());
+        return 0;
+    }
+    let os = |id: &str| m.get_one::<OsString>(id);
+    let symbol_prefix = match os("symbol-prefix").map(|s| s.as_bytes()) {
+        None => None,
+        Some([c]) => Some(*c),
+        Some(_) => {
+            p.say(Level::Fatal, "-P only takes a single char\n");
+            return 1;
+        }
+    };
+    let root = os("basedir").map(absolute).unwrap_or_default();
+    let out_root = os("outdir").map(absolute);
+    let moduledir = os("moduledir")
+        .map(|d| d.as_bytes().to_vec())
+        .unwrap_or_else(|| b"/lib/modules".to_vec());
+
+    let mut args: Vec<&OsString> = m
+        .get_many::<OsString>("args")
+        .map(|v| v.collect())
+        .unwrap_or_default();
+    let version = if args.is_empty() {
+        match rkmod::context::running_release() {
+            Ok(r) => r,
+            Err(e) => {
+                p.say(Level::Fatal, &format!("uname() failed: {e}\n"));
+                return 1;
+            }
+        }
+    } else {
+        let v = args.remove(0);
+        if !depmod::ctext::is_version_number(v.as_bytes()) {
+            p.say(
+                Level::Error,
+                &format!("Bad version passed {}\n", v.to_string_lossy()),
+            );
+            return 1;
+        }
+        v.to_string_lossy().into_owned()
+    };
+    let dirname = module_dir(&root, &moduledir, &version);
+    let outdir = module_dir(out_root.as_deref().unwrap_or(&root), &moduledir, &version);
+    let dry_run = m.get_flag("show");
+    let mut all = m.get_flag("all") || args.is_empty();
+
+    if m.get_flag("quick") {
+        if dry_run || depmod::uptodate::is_up_to_date(&dirname, p) {
+            return 0;
+        }
+        all = true;
+    }
+    // kmod hands its verbosity to the log only from here on.
+    p.threshold = 4u8.saturating_add(verbosity);
+
+    let mut opts = Options::new(dirname.clone());
+    opts.symbol_prefix = symbol_prefix;
+    opts.check_symvers = os("symvers").is_some();
+    opts.print_unknown = m.get_flag("errsyms");
+    opts.warn_dups = m.get_flag("warn");
+    if opts.print_unknown && os("symvers").is_none() && os("filesyms").is_none() {
+        p.say(Level::Warning, "-e needs -E or -F\n");
+        opts.print_unknown = false;
+    }
+    let t0 = std::time::Instant::now();
+    let mut depmod = Depmod::new(opts);
+    let loaded = if let Some(f) = os("symvers") {
+        depmod.load_symvers(Path::new(f), p)
+    } else if let Some(f) = os("filesyms") {
+        depmod.load_system_map(Path::new(f), p)
+    } else {
+        Ok(())
+    };
+    if let Err(e) = loaded {
+        return fatal(p, &e);
+    }
+
+    if all {
+        let paths: Vec<PathBuf> = m
+            .get_many::<OsString>("config")
+            .map(|v| v.map(PathBuf::from).collect())
+            .unwrap_or_default();
+        let (cfg, diags) = modconf::DepmodConfig::load(&paths, &version);
+        for d in diags {
+            p.diag(d);
+        }
+        if let Err(e) = depmod.search(&cfg, p) {
+            return fatal(p, &e);
+        }
+    } else {
+        for path in &args {
+            if let Err(e) = depmod.add_module(path.as_bytes(), p) {
+                return fatal(p, &e);
+            }
+        }
+    }
+
+    eprintln!("T scanned {:?}", t0.elapsed());
+    let resolved = match depmod.resolve(p) {
+        Ok(r) => r,
+        Err(Error::Cycles) => return 1,
+        Err(e) => return fatal(p, &e),
+    };
+    let files = match resolved.outputs(dry_run, p) {
+        Ok(f) => f,
+        Err(e) => return fatal(p, &e),
+    };
+    eprintln!("T outputs {:?}", t0.elapsed());
+    if dry_run {
+        for f in &files {
+            let _ = p.out.write_all(&f.data);
+        }
+        return 0;
+    }
+    let outdir = PathBuf::from(OsString::from_vec(outdir));
+    if let Err(e) = std::fs::create_dir_all(&outdir) {
+        p.say(
+            Level::Fatal,
+            &format!(
+                "could not create directory {}: {}\n",
+                outdir.display(),
+                modconf::strerror(&e)
+            ),
+        );
+        return 1;
+    }
+    let r = depmod::write::write_outputs(&outdir, &files);
+    eprintln!("T written {:?}", t0.elapsed());
+    match r {
+        Ok(_) => 0,
+        Err(e) => fatal(p, &e),
+    }
+}
+
+fn fatal(p: &mut Printer, e: &Error) -> i32 {
+    p.say(Level::Fatal, &format!("{e}\n"));
+    1
+}

@@ -1,0 +1,120 @@
+//! `rinsmod`: insert one module file into the kernel, as kmod's insmod.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{CommandFactory, FromArgMatches, Parser};
+use rkmod::{InsertFlags, Module};
+
+use crate::Output;
+
+#[derive(Parser, Debug)]
+#[command(
+    about = "Insert a module into the Linux kernel",
+    disable_version_flag = true,
+    args_override_self = true
+)]
+pub struct Args {
+    /// DANGEROUS: forces a module load, may cause data corruption and crash your machine
+    #[arg(short = 'f', long)]
+    force: bool,
+    /// print to syslog, not stderr
+    #[arg(short = 's', long)]
+    syslog: bool,
+    /// enables more messages
+    #[arg(short = 'v', long, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// show version
+    #[arg(short = 'V', long)]
+    version: bool,
+    /// ignored, for compatibility with old insmod
+    #[arg(short = 'p', hide = true)]
+    probe: bool,
+    /// The module file
+    #[arg(value_name = "FILENAME")]
+    filename: Option<PathBuf>,
+    /// Module parameters (name=value)
+    #[arg(value_name = "OPTIONS", trailing_var_arg = true, allow_hyphen_values = true)]
+    options: Vec<String>,
+}
+
+/// insmod's wording for the errors a load most often meets.
+pub(crate) fn mod_strerror(errno: i32) -> String {
+    match errno {
+        nix_errno::ENOEXEC => "Invalid module format".into(),
+        nix_errno::ENOENT => "Unknown symbol in module".into(),
+        nix_errno::ESRCH => "Module has wrong symbol version".into(),
+        nix_errno::EINVAL => "Invalid parameters".into(),
+        e => rkmod::strerror(e),
+    }
+}
+
+mod nix_errno {
+    pub const ENOENT: i32 = 2;
+    pub const ESRCH: i32 = 3;
+    pub const ENOEXEC: i32 = 8;
+    pub const EINVAL: i32 = 22;
+}
+
+pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
+    let matches = match Args::command().name(prog.to_string()).try_get_matches_from(argv) {
+        Ok(m) => m,
+        Err(e) => return super::clap_exit(e),
+    };
+    let args = match Args::from_arg_matches(&matches) {
+        Ok(a) => a,
+        Err(e) => return super::clap_exit(e),
+    };
+    let mut out = Output::new(prog).with_syslog(args.syslog);
+    if args.version {
+        out.text(&super::version_text());
+        out.finish();
+        return 0;
+    }
+    let Some(filename) = args.filename else {
+        out.error("missing filename.");
+        return 1;
+    };
+    if filename.as_os_str() == "-" {
+        out.error("this tool does not support loading from stdin!");
+        return 1;
+    }
+    let params = rkmod::params::join_args(&args.options);
+    let module = match Module::from_path(&filename) {
+        Ok(m) => m,
+        Err(e) => {
+            out.error(&format!(
+                "could not load module {}: {}",
+                filename.display(),
+                rkmod::strerror(e.raw_os_error().unwrap_or(2))
+            ));
+            return 1;
+        }
+    };
+    let flags = InsertFlags {
+        ignore_vermagic: args.force,
+        ignore_modversions: args.force,
+    };
+    let kernel = super::kernel();
+    let path = module.path().unwrap_or(&filename);
+    if args.verbose > 0 {
+        out.info(&format!("insmod {} {}", path.display(), params));
+    }
+    match kernel.insert(path, &params, flags) {
+        Ok(()) => {
+            out.finish();
+            0
+        }
+        Err(e) => {
+            out.error(&format!(
+                "could not insert module {}: {}",
+                filename.display(),
+                mod_strerror(e.errno())
+            ));
+            if let Some(hint) = rkmod::diagnose::insert_failure(kernel.state(), path, &params, e.errno()) {
+                out.hint(&hint);
+            }
+            1
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! `rlsmod`: list loaded modules in kmod's format.
+
+use std::ffi::OsString;
+
+use clap::{CommandFactory, Parser};
+
+use crate::Output;
+
+#[derive(Parser, Debug)]
+#[command(about = "Show the status of modules in the Linux kernel", disable_version_flag = true)]
+pub struct Args {
+    /// Show version
+    #[arg(short = 'V', long)]
+    version: bool,
+}
+
+pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
+    let args = match Args::command().name(prog.to_string()).try_get_matches_from(argv) {
+        Ok(m) => m,
+        Err(e) => return super::clap_exit(e),
+    };
+    let mut out = Output::new(prog);
+    if args.get_flag("version") {
+        out.text(&super::version_text());
+        out.finish();
+        return 0;
+    }
+    let kernel = super::kernel();
+    let state = kernel.state();
+    let loaded = match state.loaded() {
+        Ok(l) => l,
+        Err(e) => {
+            // kmod's lsmod words this one without the usual prefix
+            eprintln!("Error: could not get list of modules: {}", rkmod::strerror(e.raw_os_error().unwrap_or(5)));
+            return 1;
+        }
+    };
+    out.text("Module                  Size  Used by\n");
+    for m in loaded {
+        // Like kmod, a value that cannot be read shows as the negative errno.
+        let size = state.size(&m.name).map_or(-2, |s| s as i64);
+        let refcnt = state.refcnt(&m.name).unwrap_or_else(|e| -i64::from(e.raw_os_error().unwrap_or(2)));
+        out.text(&format!("{:<19} {:>8}  {}", m.name, size, refcnt));
+        let holders = state.holders(&m.name).unwrap_or_default();
+        for (i, h) in holders.iter().enumerate() {
+            out.text(if i == 0 { " " } else { "," });
+            out.text(h);
+        }
+        out.text("\n");
+    }
+    out.finish();
+    0
+}

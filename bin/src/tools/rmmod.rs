@@ -1,0 +1,128 @@
+//! `rrmmod`: remove modules from the kernel, as kmod's rmmod.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use clap::{CommandFactory, FromArgMatches, Parser};
+use rkmod::kernel::Initstate;
+use rkmod::{Context, Module, RemoveFlags};
+
+use crate::Output;
+
+#[derive(Parser, Debug)]
+#[command(
+    about = "Remove a module from the Linux kernel",
+    disable_version_flag = true,
+    args_override_self = true
+)]
+pub struct Args {
+    /// DANGEROUS: forces a module unload and may crash your machine
+    #[arg(short = 'f', long)]
+    force: bool,
+    /// print to syslog, not stderr
+    #[arg(short = 's', long)]
+    syslog: bool,
+    /// enables more messages
+    #[arg(short = 'v', long, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// show version
+    #[arg(short = 'V', long)]
+    version: bool,
+    /// ignored, kept for compatibility (removal never waits)
+    #[arg(short = 'w', long, hide = true)]
+    wait: bool,
+    /// Module names or files
+    #[arg(value_name = "MODULE")]
+    modules: Vec<OsString>,
+}
+
+pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
+    let matches = match Args::command().name(prog.to_string()).try_get_matches_from(argv) {
+        Ok(m) => m,
+        Err(e) => return super::clap_exit(e),
+    };
+    let args = match Args::from_arg_matches(&matches) {
+        Ok(a) => a,
+        Err(e) => return super::clap_exit(e),
+    };
+    let mut out = Output::new(prog).with_syslog(args.syslog);
+    if args.version {
+        out.text(&super::version_text());
+        out.finish();
+        return 0;
+    }
+    if args.modules.is_empty() {
+        out.error("missing module name.");
+        return 1;
+    }
+    let kernel = super::kernel();
+    let ctx = Context::new(None, None).ok();
+    let mut failed = false;
+    for arg in &args.modules {
+        let path = Path::new(arg);
+        let name = if path.exists() {
+            match Module::from_path(path) {
+                Ok(m) => m.name_lossy().into_owned(),
+                Err(e) => {
+                    out.error(&format!(
+                        "could not use module {}: {}",
+                        path.display(),
+                        rkmod::strerror(e.raw_os_error().unwrap_or(2))
+                    ));
+                    failed = true;
+                    break;
+                }
+            }
+        } else {
+            String::from_utf8_lossy(&modfile::normalize_name(arg.as_encoded_bytes())).into_owned()
+        };
+        if !args.force && !check_in_use(&mut out, kernel.state(), ctx.as_ref(), &name) {
+            failed = true;
+            continue;
+        }
+        if args.verbose > 0 {
+            out.info(&format!("rmmod {name}"));
+        }
+        if let Err(e) = kernel.remove(&name, RemoveFlags { force: args.force }) {
+            out.error(&format!(
+                "could not remove module {}: {}",
+                arg.to_string_lossy(),
+                rkmod::strerror(e.errno())
+            ));
+            failed = true;
+        }
+    }
+    out.finish();
+    i32::from(failed)
+}
+
+/// kmod's checks before removing: builtin, not loaded, held, in use.
+fn check_in_use(out: &mut Output, state: &rkmod::KernelState, ctx: Option<&Context>, name: &str) -> bool {
+    if ctx.is_some_and(|c| c.is_builtin_name(name.as_bytes())) {
+        out.error(&format!("Module {name} is builtin."));
+        return false;
+    }
+    if state.initstate(name).is_none() {
+        out.error(&format!("Module {name} is not currently loaded"));
+        return false;
+    }
+    let holders = state.holders(name).unwrap_or_default();
+    if !holders.is_empty() {
+        out.error(&format!("Module {name} is in use by: {}", holders.join(" ")));
+        return false;
+    }
+    match state.refcnt(name) {
+        Ok(n) if n > 0 => {
+            out.error(&format!("Module {name} is in use"));
+            false
+        }
+        Err(e) if e.raw_os_error() == Some(2) => {
+            out.error("Module unloading is not supported");
+            true
+        }
+        _ => true,
+    }
+}
+
+#[allow(dead_code)]
+fn _initstate_is_used(_: Initstate) {}

@@ -1,0 +1,497 @@
+//! Building an index in memory and serialising it the way kmod 30's depmod
+//! does (nodes in post-order: every node's children come before it).
+
+use crate::error::Error;
+use crate::format::{
+    CHILD_MAX, FLAG_CHILDREN, FLAG_PREFIX, FLAG_VALUES, HEADER_LEN, MAGIC, OFFSET_MASK, VERSION,
+};
+
+/// What [`IndexBuilder::try_insert`] did with a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Insertion {
+    /// The key did not hold this value yet.
+    Unique,
+    /// The key already held an equal value. The new one is stored anyway, as
+    /// kmod does (depmod only warns about it with `-w`).
+    Duplicate,
+}
+
+/// One value of a key, as kept by the builder.
+#[derive(Debug, Clone)]
+struct Entry {
+    priority: u32,
+    value: Vec<u8>,
+}
+
+/// One trie node. Children are referenced by position in the arena, so that
+/// neither building, writing nor dropping recurses (no stack overflow on
+/// deep tries).
+#[derive(Debug, Clone, Default)]
+struct Node {
+    /// Bytes shared by every key below this node, after the edge byte.
+    prefix: Vec<u8>,
+    /// Values of the key ending here, sorted by priority (see `add_value`).
+    values: Vec<Entry>,
+    /// `(edge byte, arena index)`, sorted by edge byte.
+    children: Vec<(u8, usize)>,
+}
+
+impl Node {
+    fn child(&self, ch: u8) -> Result<usize, usize> {
+        self.children
+            .binary_search_by_key(&ch, |&(c, _)| c)
+            .map(|pos| self.children[pos].1)
+    }
+
+    /// kmod's `index_add_value`: the new value goes before the first value
+    /// whose priority is greater than *or equal to* its own, so among equal
+    /// priorities the most recently inserted value comes first. Duplicates
+    /// are kept; the return value only reports them.
+    fn add_value(&mut self, value: &[u8], priority: u32) -> Insertion {
+        let duplicate = self.values.iter().any(|e| e.value == value);
+        let pos = self
+            .values
+            .iter()
+            .position(|e| e.priority >= priority)
+            .unwrap_or(self.values.len());
+        self.values.insert(
+            pos,
+            Entry {
+                priority,
+                value: value.to_vec(),
+            },
+        );
+        if duplicate {
+            Insertion::Duplicate
+        } else {
+            Insertion::Unique
+        }
+    }
+}
+
+/// Builds an index in memory, then serialises it exactly as kmod 30's depmod
+/// does.
+///
+/// The byte layout depends on the insertion order (values of equal priority
+/// are stored newest first), so feed keys in the order depmod does to get an
+/// identical file.
+///
+/// ```
+/// use modindex::{Index, IndexBuilder};
+///
+/// let mut b = IndexBuilder::new();
+/// b.insert(b"snd_hda_intel", b"kernel/sound/snd-hda-intel.ko: kernel/sound/snd.ko", 3);
+/// let bytes = b.to_bytes();
+/// let index = Index::from_bytes(bytes).unwrap();
+/// assert_eq!(
+///     index.search(b"snd_hda_intel"),
+///     Some(&b"kernel/sound/snd-hda-intel.ko: kernel/sound/snd.ko"[..])
+/// );
+/// ```
+#[derive(Debug, Clone)]
+pub struct IndexBuilder {
+    /// Arena of nodes; index 0 is the root, whose prefix is always empty.
+    nodes: Vec<Node>,
+    values: usize,
+}
+
+impl Default for IndexBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn check_bytes(what: &'static str, bytes: &[u8], allow_high: bool) -> Result<(), Error> {
+    match bytes
+        .iter()
+        .position(|&b| b == 0 || (!allow_high && b >= CHILD_MAX))
+    {
+        Some(pos) => Err(Error::InvalidByte {
+            what,
+            byte: bytes[pos],
+            pos,
+        }),
+        None => Ok(()),
+    }
+}
+
+impl IndexBuilder {
+    /// An empty index.
+    pub fn new() -> Self {
+        IndexBuilder {
+            nodes: vec![Node::default()],
+            values: 0,
+        }
+    }
+
+    /// Number of values inserted (duplicates included).
+    pub fn len(&self) -> usize {
+        self.values
+    }
+
+    /// Whether nothing was inserted.
+    pub fn is_empty(&self) -> bool {
+        self.values == 0
+    }
+
+    /// Insert `value` with `priority` under `key`, like kmod's `index_insert`.
+    ///
+    /// Returns whether the value was stored: `false` only when the key or
+    /// value holds a byte the format cannot carry (see
+    /// [`try_insert`](Self::try_insert)). Note that, like kmod, a value equal
+    /// to one the key already holds **is stored again** (kmod only reports
+    /// it); use `try_insert` to learn about duplicates.
+    pub fn insert(&mut self, key: &[u8], value: &[u8], priority: u32) -> bool {
+        self.try_insert(key, value, priority).is_ok()
+    }
+
+    /// Insert `value` with `priority` under `key`, reporting duplicates.
+    ///
+    /// Values of a key are kept sorted by ascending priority; a value goes
+    /// before existing values of the same priority (newest first). A value
+    /// equal to one already stored under the key is stored again and reported
+    /// as [`Insertion::Duplicate`], which is what depmod's `-w` warns about.
+    ///
+    /// # Errors
+    /// [`Error::InvalidByte`] if the key holds a NUL or a byte >= 0x80, or the
+    /// value holds a NUL. (kmod 30 exits on such keys on platforms where it
+    /// notices them; bytes >= 0x80 in values are written as they are, as
+    /// kmod does on x86.) Nothing is inserted then.
+    pub fn try_insert(
+        &mut self,
+        key: &[u8],
+        value: &[u8],
+        priority: u32,
+    ) -> Result<Insertion, Error> {
+        check_bytes("key", key, false)?;
+        check_bytes("value", value, true)?;
+        self.values += 1;
+
+        let mut node = 0usize;
+        let mut i = 0usize;
+        loop {
+            // Make the node's prefix a prefix of key[i..], splitting if needed.
+            let rest = &key[i..];
+            let prefix = &self.nodes[node].prefix;
+            let common = prefix.iter().zip(rest).take_while(|(a, b)| a == b).count();
+            if common < prefix.len() {
+                self.split(node, common);
+            }
+            i += common;
+
+            let Some(&ch) = key.get(i) else {
+                return Ok(self.nodes[node].add_value(value, priority));
+            };
+            match self.nodes[node].child(ch) {
+                Ok(child) => {
+                    node = child;
+                    i += 1;
+                }
+                Err(pos) => {
+                    let mut leaf = Node {
+                        prefix: key[i + 1..].to_vec(),
+                        ..Node::default()
+                    };
+                    leaf.add_value(value, priority);
+                    let idx = self.nodes.len();
+                    self.nodes.push(leaf);
+                    self.nodes[node].children.insert(pos, (ch, idx));
+                    // kmod reports no duplicate for a brand new key.
+                    return Ok(Insertion::Unique);
+                }
+            }
+        }
+    }
+
+    /// Split `node` so that its prefix keeps only `at` bytes; everything else
+    /// moves to a new child reached through the byte `prefix[at]`.
+    fn split(&mut self, node: usize, at: usize) {
+        let old = &mut self.nodes[node];
+        let edge = old.prefix[at];
+        let lower = Node {
+            prefix: old.prefix[at + 1..].to_vec(),
+            values: std::mem::take(&mut old.values),
+            children: std::mem::take(&mut old.children),
+        };
+        old.prefix.truncate(at);
+        let idx = self.nodes.len();
+        self.nodes[node].children = vec![(edge, idx)];
+        self.nodes.push(lower);
+    }
+
+    /// Serialise to bytes, byte-identical to kmod 30 depmod's output for the
+    /// same insert sequence.
+    ///
+    /// # Panics
+    /// If the index would exceed 256 MiB, which the format cannot address
+    /// (see [`try_to_bytes`](Self::try_to_bytes)).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self.try_to_bytes() {
+            Ok(bytes) => bytes,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Serialise to bytes; fails instead of panicking on an index that
+    /// exceeds the 28-bit offsets of the format.
+    pub fn try_to_bytes(&self) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::with_capacity(HEADER_LEN + 16 * self.nodes.len());
+        out.extend_from_slice(&MAGIC.to_be_bytes());
+        out.extend_from_slice(&VERSION.to_be_bytes());
+        // Root reference, patched once the root is written (it comes last).
+        out.extend_from_slice(&0u32.to_be_bytes());
+
+        // Reference (offset | flags) of each written node, by arena index.
+        let mut refs = vec![0u32; self.nodes.len()];
+        // Explicit post-order walk: (node, next child position).
+        let mut stack: Vec<(usize, usize)> = vec![(0, 0)];
+        while let Some(top) = stack.last_mut() {
+            let (idx, next) = *top;
+            let node = &self.nodes[idx];
+            if let Some(&(_, child)) = node.children.get(next) {
+                top.1 += 1;
+                stack.push((child, 0));
+                continue;
+            }
+            stack.pop();
+            refs[idx] = self.write_node(node, &refs, &mut out)?;
+        }
+        out[8..12].copy_from_slice(&refs[0].to_be_bytes());
+        Ok(out)
+    }
+
+    /// Append one node whose children are already written; return its
+    /// reference.
+    fn write_node(&self, node: &Node, refs: &[u32], out: &mut Vec<u8>) -> Result<u32, Error> {
+        let offset = out.len();
+        if offset > OFFSET_MASK as usize {
+            return Err(Error::TooLarge { size: offset });
+        }
+        let mut reference = offset as u32;
+
+        if !node.prefix.is_empty() {
+            out.extend_from_slice(&node.prefix);
+            out.push(0);
+            reference |= FLAG_PREFIX;
+        }
+
+        if let (Some(&(first, _)), Some(&(last, _))) = (node.children.first(), node.children.last())
+        {
+            out.push(first);
+            out.push(last);
+            let mut children = node.children.iter().peekable();
+            for ch in first..=last {
+                let child_ref = match children.peek() {
+                    Some(&&(c, idx)) if c == ch => {
+                        children.next();
+                        refs[idx]
+                    }
+                    _ => 0,
+                };
+                out.extend_from_slice(&child_ref.to_be_bytes());
+            }
+            reference |= FLAG_CHILDREN;
+        }
+
+        if !node.values.is_empty() {
+            out.extend_from_slice(&(node.values.len() as u32).to_be_bytes());
+            for entry in &node.values {
+                out.extend_from_slice(&entry.priority.to_be_bytes());
+                out.extend_from_slice(&entry.value);
+                out.push(0);
+            }
+            reference |= FLAG_VALUES;
+        }
+        Ok(reference)
+    }
+
+    /// Serialise into a writer (see [`to_bytes`](Self::to_bytes)).
+    pub fn write_to<W: std::io::Write>(&self, mut w: W) -> std::io::Result<()> {
+        let bytes = self
+            .try_to_bytes()
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        w.write_all(&bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn be(v: u32) -> [u8; 4] {
+        v.to_be_bytes()
+    }
+
+    fn header(root: u32) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend_from_slice(&[0xB0, 0x07, 0xF4, 0x57, 0x00, 0x02, 0x00, 0x01]);
+        v.extend_from_slice(&be(root));
+        v
+    }
+
+    #[test]
+    fn empty_index_is_header_with_flagless_root() {
+        // The empty root writes no bytes; its reference is its offset alone.
+        assert_eq!(IndexBuilder::new().to_bytes(), header(12));
+    }
+
+    #[test]
+    fn single_key_layout() {
+        let mut b = IndexBuilder::new();
+        assert!(b.insert(b"ab", b"x", 7));
+        let mut want = header(0);
+        // Post-order: the leaf under 'a' (prefix "b", one value) comes first.
+        want.extend_from_slice(b"b\0");
+        want.extend_from_slice(&be(1));
+        want.extend_from_slice(&be(7));
+        want.extend_from_slice(b"x\0");
+        // Then the root: children 'a'..='a'.
+        let root_off = want.len() as u32;
+        assert_eq!(root_off, 24);
+        want.extend_from_slice(b"aa");
+        want.extend_from_slice(&be(12 | FLAG_PREFIX | FLAG_VALUES));
+        want[8..12].copy_from_slice(&be(root_off | FLAG_CHILDREN));
+        assert_eq!(b.to_bytes(), want);
+    }
+
+    #[test]
+    fn split_and_sparse_children_layout() {
+        // Keys "ac" and "ae": root -a-> node(prefix "") with children c..e,
+        // 'd' absent (reference 0).
+        let mut b = IndexBuilder::new();
+        b.insert(b"ac", b"1", 0);
+        b.insert(b"ae", b"2", 0);
+        let got = b.to_bytes();
+
+        let mut want = header(0);
+        // Post-order: leaf 'c' (empty prefix, values only), leaf 'e', node, root.
+        let c_off = want.len() as u32;
+        want.extend_from_slice(&be(1));
+        want.extend_from_slice(&be(0));
+        want.extend_from_slice(b"1\0");
+        let e_off = want.len() as u32;
+        want.extend_from_slice(&be(1));
+        want.extend_from_slice(&be(0));
+        want.extend_from_slice(b"2\0");
+        let mid_off = want.len() as u32;
+        want.extend_from_slice(b"ce");
+        want.extend_from_slice(&be(c_off | FLAG_VALUES));
+        want.extend_from_slice(&be(0));
+        want.extend_from_slice(&be(e_off | FLAG_VALUES));
+        let root_off = want.len() as u32;
+        want.extend_from_slice(b"aa");
+        want.extend_from_slice(&be(mid_off | FLAG_CHILDREN));
+        want[8..12].copy_from_slice(&be(root_off | FLAG_CHILDREN));
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn split_moves_values_and_children_down() {
+        // "abcd" then "ab": the leaf "bcd" under 'a' splits into prefix "b"
+        // with values of "ab", and child 'c' holding prefix "d" and the old
+        // values.
+        let mut b = IndexBuilder::new();
+        b.insert(b"abcd", b"long", 1);
+        b.insert(b"ab", b"short", 2);
+        let got = b.to_bytes();
+
+        let mut want = header(0);
+        let leaf = want.len() as u32;
+        want.extend_from_slice(b"d\0");
+        want.extend_from_slice(&be(1));
+        want.extend_from_slice(&be(1));
+        want.extend_from_slice(b"long\0");
+        let mid = want.len() as u32;
+        want.extend_from_slice(b"b\0");
+        want.extend_from_slice(b"cc");
+        want.extend_from_slice(&be(leaf | FLAG_PREFIX | FLAG_VALUES));
+        want.extend_from_slice(&be(1));
+        want.extend_from_slice(&be(2));
+        want.extend_from_slice(b"short\0");
+        let root = want.len() as u32;
+        want.extend_from_slice(b"aa");
+        want.extend_from_slice(&be(mid | FLAG_PREFIX | FLAG_CHILDREN | FLAG_VALUES));
+        want[8..12].copy_from_slice(&be(root | FLAG_CHILDREN));
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn empty_key_lives_in_root() {
+        let mut b = IndexBuilder::new();
+        b.insert(b"", b"v", 5);
+        let mut want = header(12 | FLAG_VALUES);
+        want.extend_from_slice(&be(1));
+        want.extend_from_slice(&be(5));
+        want.extend_from_slice(b"v\0");
+        assert_eq!(b.to_bytes(), want);
+    }
+
+    #[test]
+    fn value_order_priority_then_newest_first() {
+        let mut b = IndexBuilder::new();
+        assert_eq!(b.try_insert(b"k", b"a", 5).unwrap(), Insertion::Unique);
+        assert_eq!(b.try_insert(b"k", b"b", 3).unwrap(), Insertion::Unique);
+        assert_eq!(b.try_insert(b"k", b"c", 5).unwrap(), Insertion::Unique);
+        assert_eq!(b.try_insert(b"k", b"a", 5).unwrap(), Insertion::Duplicate);
+        assert_eq!(b.try_insert(b"k", b"b", 9).unwrap(), Insertion::Duplicate);
+        let order: Vec<(u32, &[u8])> = b.nodes[b.nodes[0].child(b'k').unwrap()]
+            .values
+            .iter()
+            .map(|e| (e.priority, &e.value[..]))
+            .collect();
+        assert_eq!(
+            order,
+            vec![
+                (3, &b"b"[..]),
+                (5, b"a"), // second "a", inserted last among priority 5
+                (5, b"c"),
+                (5, b"a"),
+                (9, b"b"),
+            ]
+        );
+        assert_eq!(b.len(), 5);
+    }
+
+    #[test]
+    fn new_key_is_never_a_duplicate() {
+        let mut b = IndexBuilder::new();
+        assert_eq!(b.try_insert(b"abc", b"v", 0).unwrap(), Insertion::Unique);
+        // Splitting "bc" to end a key at "ab" creates an empty value list.
+        assert_eq!(b.try_insert(b"ab", b"v", 0).unwrap(), Insertion::Unique);
+        assert_eq!(b.try_insert(b"ab", b"v", 0).unwrap(), Insertion::Duplicate);
+    }
+
+    #[test]
+    fn rejects_unrepresentable_bytes() {
+        let mut b = IndexBuilder::new();
+        assert!(!b.insert(b"a\0b", b"v", 0));
+        assert!(!b.insert("é".as_bytes(), b"v", 0));
+        assert!(!b.insert(b"k", b"v\0", 0));
+        assert!(matches!(
+            b.try_insert(b"ok\x80", b"v", 0),
+            Err(Error::InvalidByte {
+                what: "key",
+                byte: 0x80,
+                pos: 2
+            })
+        ));
+        assert!(b.is_empty());
+        assert_eq!(b.to_bytes(), header(12));
+        // High bytes in values are written as they are.
+        assert!(b.insert(b"k", "é".as_bytes(), 0));
+    }
+
+    #[test]
+    fn deep_trie_does_not_recurse() {
+        // 5 000 nested keys "a", "aa", ... give a trie 5 000 levels deep.
+        let mut b = IndexBuilder::new();
+        let mut key = Vec::new();
+        for i in 0..5_000u32 {
+            key.push(b'a');
+            b.insert(&key, b"v", i);
+        }
+        let bytes = b.to_bytes();
+        assert!(bytes.len() > 5_000 * 10);
+        drop(b);
+    }
+}

@@ -1,0 +1,121 @@
+//! The running Linux kernel: `finit_module(2)` (handing compressed files to
+//! the kernel where it decompresses that format itself), `init_module(2)`
+//! as the fallback, `delete_module(2)` without waiting.
+
+use std::ffi::CString;
+use std::fs::File;
+use std::path::Path;
+
+use modfile::{Compression, ModuleFile};
+use nix::errno::Errno;
+use nix::kmod::{DeleteModuleFlags, ModuleInitFlags};
+
+use super::{InsertFlags, Kernel, KernelError, KernelState, RemoveFlags};
+
+/// `MODULE_INIT_COMPRESSED_FILE` (Linux 6.6): the file given to
+/// `finit_module` is compressed; the kernel decompresses it.
+pub const KERNEL_COMPRESSION_FILE: u32 = 4;
+
+/// The running kernel.
+#[derive(Debug, Clone)]
+pub struct Linux {
+    state: KernelState,
+    kernel_decompress: bool,
+}
+
+impl Default for Linux {
+    fn default() -> Self {
+        Linux {
+            state: KernelState::new("/proc/modules", "/sys/module"),
+            kernel_decompress: true,
+        }
+    }
+}
+
+impl Linux {
+    pub fn new() -> Linux {
+        Linux::default()
+    }
+
+    /// Never hand a compressed file to the kernel: decompress it here and
+    /// use `init_module` (the path older kernels need; tests force it).
+    pub fn decompress_in_userspace(mut self) -> Linux {
+        self.kernel_decompress = false;
+        self
+    }
+
+    /// The compression the kernel decompresses in `finit_module`, from
+    /// `/sys/module/compression` (absent: none).
+    pub fn kernel_compression(&self) -> Compression {
+        let text = std::fs::read_to_string(self.state.sys_module().join("compression"))
+            .unwrap_or_default();
+        match text.trim() {
+            "xz" => Compression::Xz,
+            "zstd" => Compression::Zstd,
+            "gzip" => Compression::Gzip,
+            _ => Compression::None,
+        }
+    }
+
+    /// `finit_module`, or `ENOSYS` when the file must be decompressed here.
+    fn finit(&self, path: &Path, params: &CString, flags: InsertFlags) -> Result<(), KernelError> {
+        let file = File::open(path)?;
+        let compression = sniff(&file)?;
+        let mut kflags = ModuleInitFlags::empty();
+        if compression != Compression::None {
+            if !self.kernel_decompress || compression != self.kernel_compression() {
+                return Err(KernelError(nix::libc::ENOSYS));
+            }
+            kflags |= ModuleInitFlags::from_bits_retain(KERNEL_COMPRESSION_FILE);
+        }
+        if flags.ignore_vermagic {
+            kflags |= ModuleInitFlags::MODULE_INIT_IGNORE_VERMAGIC;
+        }
+        if flags.ignore_modversions {
+            kflags |= ModuleInitFlags::MODULE_INIT_IGNORE_MODVERSIONS;
+        }
+        nix::kmod::finit_module(&file, params, kflags).map_err(KernelError::from)
+    }
+
+    /// `init_module` with the image read (and decompressed) here; forcing
+    /// strips vermagic and `__versions` first, since the call has no flags.
+    fn init(&self, path: &Path, params: &CString, flags: InsertFlags) -> Result<(), KernelError> {
+        let file = ModuleFile::open(path).map_err(|e| KernelError(e.errno()))?;
+        if flags.ignore_vermagic || flags.ignore_modversions {
+            let elf = file.elf().map_err(|e| KernelError(e.errno()))?;
+            let image = elf.strip_for_force();
+            return nix::kmod::init_module(&image, params).map_err(KernelError::from);
+        }
+        nix::kmod::init_module(file.bytes(), params).map_err(KernelError::from)
+    }
+}
+
+fn sniff(file: &File) -> Result<Compression, KernelError> {
+    use std::os::unix::fs::FileExt;
+    let mut head = [0u8; Compression::MAGIC_LEN];
+    let n = file.read_at(&mut head, 0)?;
+    Ok(Compression::from_magic(&head[..n]))
+}
+
+impl Kernel for Linux {
+    fn insert(&self, path: &Path, params: &str, flags: InsertFlags) -> Result<(), KernelError> {
+        let params = CString::new(params).map_err(|_| KernelError(nix::libc::EINVAL))?;
+        match self.finit(path, &params, flags) {
+            Err(KernelError(e)) if e == Errno::ENOSYS as i32 => self.init(path, &params, flags),
+            other => other,
+        }
+    }
+
+    fn remove(&self, name: &str, flags: RemoveFlags) -> Result<(), KernelError> {
+        let name = CString::new(name).map_err(|_| KernelError(nix::libc::EINVAL))?;
+        let mut kflags = DeleteModuleFlags::O_NONBLOCK;
+        if flags.force {
+            kflags |= DeleteModuleFlags::O_TRUNC;
+        }
+        nix::kmod::delete_module(&name, kflags).map_err(KernelError::from)
+    }
+
+    fn state(&self) -> &KernelState {
+        &self.state
+    }
+}
