@@ -50,9 +50,9 @@ impl Tool {
 
     /// The tool a command name stands for: `modinfo` and `rmodinfo` alike.
     pub fn from_name(name: &str) -> Option<Tool> {
-        let plain = name.strip_prefix('r').filter(|rest| {
-            Tool::ALL.iter().any(|t| t.kmod_name() == *rest)
-        });
+        let plain = name
+            .strip_prefix('r')
+            .filter(|rest| Tool::ALL.iter().any(|t| t.kmod_name() == *rest));
         let name = plain.unwrap_or(name);
         Tool::ALL.into_iter().find(|t| t.kmod_name() == name)
     }
@@ -64,11 +64,8 @@ impl Tool {
             Tool::Insmod => tools::insmod::run(prog, args),
             Tool::Rmmod => tools::rmmod::run(prog, args),
             Tool::Lsmod => tools::lsmod::run(prog, args),
+            Tool::Modprobe => tools::modprobe::run(prog, args),
             Tool::Depmod => tools::depmod::run(prog, args),
-            other => {
-                eprintln!("{prog}: ERROR: {} is not implemented yet", other.rkmod_name());
-                1
-            }
         }
     }
 }
@@ -114,7 +111,11 @@ pub fn multicall(args: Vec<OsString>) -> i32 {
 fn usage(prog: &str) -> String {
     let mut s = format!("Usage:\n\t{prog} <command> [options]\n\nCommands:\n");
     for t in Tool::ALL {
-        s.push_str(&format!("  {:<10} kmod's {}\n", t.kmod_name(), t.kmod_name()));
+        s.push_str(&format!(
+            "  {:<10} kmod's {}\n",
+            t.kmod_name(),
+            t.kmod_name()
+        ));
     }
     s.push_str("\nEach command is also installed as r<command> (rmodinfo, rdepmod, ...).\n");
     s

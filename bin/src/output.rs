@@ -46,6 +46,11 @@ impl Output {
         self.message(nix_level::ERR, &format!("ERROR: {msg}"));
     }
 
+    /// `prog: FATAL: msg`.
+    pub fn fatal(&mut self, msg: &str) {
+        self.message(nix_level::CRIT, &format!("FATAL: {msg}"));
+    }
+
     /// `prog: WARNING: msg`.
     pub fn warning(&mut self, msg: &str) {
         self.message(nix_level::WARNING, &format!("WARNING: {msg}"));
@@ -83,6 +88,7 @@ impl Output {
 
 /// syslog priorities (`<sys/syslog.h>`).
 mod nix_level {
+    pub const CRIT: i32 = 2;
     pub const ERR: i32 = 3;
     pub const WARNING: i32 = 4;
     pub const INFO: i32 = 6;

@@ -36,7 +36,10 @@ fn rmodinfo_matches_kmod_goldens() {
     let cases = std::fs::read_to_string(dir.join("cases.txt")).expect("cases.txt");
     let mut checked = 0;
     let mut failures = Vec::new();
-    for line in cases.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+    for line in cases
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
         let (name, args) = line.split_once('|').expect("case: name|args");
         let args: Vec<String> = expand(args.trim(), &root)
             .split_whitespace()

@@ -42,7 +42,11 @@ const REFUSED: &[&str] = &[
 ];
 
 /// Files kmod reads despite the defect (it ignores what it does not need).
-const TOLERATED: &[&str] = &["modinfo-no-nul.ko", "versions-bad-size.ko", "bad-signature.ko"];
+const TOLERATED: &[&str] = &[
+    "modinfo-no-nul.ko",
+    "versions-bad-size.ko",
+    "bad-signature.ko",
+];
 
 #[test]
 fn refused_files_fail_with_a_named_error() {
@@ -85,7 +89,10 @@ fn directories_and_missing_files_are_not_modules() {
         let (code, out, err) = rmodinfo(&["-k", "0-none", arg]);
         assert_eq!(code, 1, "{arg}");
         assert!(out.is_empty(), "{arg}: {out}");
-        assert!(err.contains(&format!("Module {arg} not found.")), "{arg}: {err}");
+        assert!(
+            err.contains(&format!("Module {arg} not found.")),
+            "{arg}: {err}"
+        );
     }
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -11,7 +11,6 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use depmod::report::{Diagnostic, Level, Reporter};
 use depmod::{Depmod, Error, Options};
 
-
 /// kmod's depmod usage text (kmod 34's, which documents `-m` and `-o`).
 fn help_text(prog: &str) -> String {
     format!(
@@ -61,7 +60,10 @@ fn command(prog: &str) -> Command {
             .action(ArgAction::Set)
     };
     let deprecated_short = |id: &'static str, short: char| {
-        Arg::new(id).short(short).action(ArgAction::Count).hide(true)
+        Arg::new(id)
+            .short(short)
+            .action(ArgAction::Count)
+            .hide(true)
     };
     let deprecated_long = |id: &'static str, long: &'static str| {
         Arg::new(id).long(long).action(ArgAction::Count).hide(true)
@@ -159,7 +161,10 @@ fn absolute(p: &OsString) -> Vec<u8> {
 /// `<root>/<moduledir>/<version>`, kmod 34's spelling (a leading `/` of
 /// the module directory dropped).
 fn module_dir(root: &[u8], moduledir: &[u8], version: &str) -> Vec<u8> {
-    let start = moduledir.iter().position(|&b| b != b'/').unwrap_or(moduledir.len());
+    let start = moduledir
+        .iter()
+        .position(|&b| b != b'/')
+        .unwrap_or(moduledir.len());
     let mut d = root.to_vec();
     d.push(b'/');
     d.extend_from_slice(&moduledir[start..]);
@@ -206,9 +211,7 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         threshold: 4,
         verbose: verbosity > 0,
     };
-    let t0 = std::time::Instant::now();
     let status = main(&m, &mut p, verbosity);
-    eprintln!("T main done {:?}", t0.elapsed());
     // A closed stdout must not turn into a panic or a different status.
     let _ = p.out.flush();
     status
@@ -288,7 +291,6 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         p.say(Level::Warning, "-e needs -E or -F\n");
         opts.print_unknown = false;
     }
-    let t0 = std::time::Instant::now();
     let mut depmod = Depmod::new(opts);
     let loaded = if let Some(f) = os("symvers") {
         depmod.load_symvers(Path::new(f), p)
@@ -321,7 +323,6 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         }
     }
 
-    eprintln!("T scanned {:?}", t0.elapsed());
     let resolved = match depmod.resolve(p) {
         Ok(r) => r,
         Err(Error::Cycles) => return 1,
@@ -331,7 +332,6 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         Ok(f) => f,
         Err(e) => return fatal(p, &e),
     };
-    eprintln!("T outputs {:?}", t0.elapsed());
     if dry_run {
         for f in &files {
             let _ = p.out.write_all(&f.data);
@@ -350,9 +350,7 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         );
         return 1;
     }
-    let r = depmod::write::write_outputs(&outdir, &files);
-    eprintln!("T written {:?}", t0.elapsed());
-    match r {
+    match depmod::write::write_outputs(&outdir, &files) {
         Ok(_) => 0,
         Err(e) => fatal(p, &e),
     }

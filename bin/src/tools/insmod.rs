@@ -34,7 +34,11 @@ pub struct Args {
     #[arg(value_name = "FILENAME")]
     filename: Option<PathBuf>,
     /// Module parameters (name=value)
-    #[arg(value_name = "OPTIONS", trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(
+        value_name = "OPTIONS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     options: Vec<String>,
 }
 
@@ -57,7 +61,10 @@ mod nix_errno {
 }
 
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
-    let matches = match Args::command().name(prog.to_string()).try_get_matches_from(argv) {
+    let matches = match Args::command()
+        .name(prog.to_string())
+        .try_get_matches_from(argv)
+    {
         Ok(m) => m,
         Err(e) => return super::clap_exit(e),
     };
@@ -111,7 +118,9 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
                 filename.display(),
                 mod_strerror(e.errno())
             ));
-            if let Some(hint) = rkmod::diagnose::insert_failure(kernel.state(), path, &params, e.errno()) {
+            if let Some(hint) =
+                rkmod::diagnose::insert_failure(kernel.state(), path, &params, e.errno())
+            {
                 out.hint(&hint);
             }
             1

@@ -7,7 +7,10 @@ use clap::{CommandFactory, Parser};
 use crate::Output;
 
 #[derive(Parser, Debug)]
-#[command(about = "Show the status of modules in the Linux kernel", disable_version_flag = true)]
+#[command(
+    about = "Show the status of modules in the Linux kernel",
+    disable_version_flag = true
+)]
 pub struct Args {
     /// Show version
     #[arg(short = 'V', long)]
@@ -15,7 +18,10 @@ pub struct Args {
 }
 
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
-    let args = match Args::command().name(prog.to_string()).try_get_matches_from(argv) {
+    let args = match Args::command()
+        .name(prog.to_string())
+        .try_get_matches_from(argv)
+    {
         Ok(m) => m,
         Err(e) => return super::clap_exit(e),
     };
@@ -31,7 +37,10 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         Ok(l) => l,
         Err(e) => {
             // kmod's lsmod words this one without the usual prefix
-            eprintln!("Error: could not get list of modules: {}", rkmod::strerror(e.raw_os_error().unwrap_or(5)));
+            eprintln!(
+                "Error: could not get list of modules: {}",
+                rkmod::strerror(e.raw_os_error().unwrap_or(5))
+            );
             return 1;
         }
     };
@@ -39,7 +48,9 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     for m in loaded {
         // Like kmod, a value that cannot be read shows as the negative errno.
         let size = state.size(&m.name).map_or(-2, |s| s as i64);
-        let refcnt = state.refcnt(&m.name).unwrap_or_else(|e| -i64::from(e.raw_os_error().unwrap_or(2)));
+        let refcnt = state
+            .refcnt(&m.name)
+            .unwrap_or_else(|e| -i64::from(e.raw_os_error().unwrap_or(2)));
         out.text(&format!("{:<19} {:>8}  {}", m.name, size, refcnt));
         let holders = state.holders(&m.name).unwrap_or_default();
         for (i, h) in holders.iter().enumerate() {

@@ -4,6 +4,7 @@ pub mod depmod;
 pub mod insmod;
 pub mod lsmod;
 pub mod modinfo;
+pub mod modprobe;
 pub mod rmmod;
 
 /// Report a clap outcome as getopt-based kmod tools do: help and version

@@ -37,7 +37,10 @@ pub struct Args {
 }
 
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
-    let matches = match Args::command().name(prog.to_string()).try_get_matches_from(argv) {
+    let matches = match Args::command()
+        .name(prog.to_string())
+        .try_get_matches_from(argv)
+    {
         Ok(m) => m,
         Err(e) => return super::clap_exit(e),
     };
@@ -97,7 +100,12 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
 }
 
 /// kmod's checks before removing: builtin, not loaded, held, in use.
-fn check_in_use(out: &mut Output, state: &rkmod::KernelState, ctx: Option<&Context>, name: &str) -> bool {
+fn check_in_use(
+    out: &mut Output,
+    state: &rkmod::KernelState,
+    ctx: Option<&Context>,
+    name: &str,
+) -> bool {
     if ctx.is_some_and(|c| c.is_builtin_name(name.as_bytes())) {
         out.error(&format!("Module {name} is builtin."));
         return false;
@@ -108,7 +116,10 @@ fn check_in_use(out: &mut Output, state: &rkmod::KernelState, ctx: Option<&Conte
     }
     let holders = state.holders(name).unwrap_or_default();
     if !holders.is_empty() {
-        out.error(&format!("Module {name} is in use by: {}", holders.join(" ")));
+        out.error(&format!(
+            "Module {name} is in use by: {}",
+            holders.join(" ")
+        ));
         return false;
     }
     match state.refcnt(name) {

@@ -2,6 +2,9 @@
 //! kernel release.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use modconf::ModprobeConfig;
 
 use crate::error::Result;
 use crate::module::absolute;
@@ -12,6 +15,7 @@ pub struct Context {
     dirname: PathBuf,
     release: String,
     reader: modindex::LibkmodReader,
+    config: Option<Arc<ModprobeConfig>>,
 }
 
 impl Context {
@@ -31,6 +35,7 @@ impl Context {
             dirname: absolute(Path::new(&dir))?,
             release,
             reader: modindex::LibkmodReader::File,
+            config: None,
         })
     }
 
@@ -40,6 +45,7 @@ impl Context {
             dirname: absolute(dirname)?,
             release: release.to_string(),
             reader: modindex::LibkmodReader::File,
+            config: None,
         })
     }
 
@@ -50,6 +56,18 @@ impl Context {
     pub fn with_mapped_indexes(mut self) -> Context {
         self.reader = modindex::LibkmodReader::Mmap;
         self
+    }
+
+    /// Use this modprobe configuration for lookups, options, commands,
+    /// blacklists and softdeps. Without one the context knows only indexes.
+    pub fn with_config(mut self, config: ModprobeConfig) -> Context {
+        self.config = Some(Arc::new(config));
+        self
+    }
+
+    /// The modprobe configuration, when one was given.
+    pub fn config(&self) -> Option<&ModprobeConfig> {
+        self.config.as_deref()
     }
 
     pub(crate) fn reader(&self) -> modindex::LibkmodReader {

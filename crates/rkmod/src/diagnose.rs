@@ -17,12 +17,16 @@ const EKEYREJECTED: i32 = nix::libc::EKEYREJECTED;
 
 /// A one-line explanation (without the `hint: ` prefix) of why the kernel
 /// answered `errno` to inserting `path` with `params`, when one is found.
-pub fn insert_failure(state: &KernelState, path: &Path, params: &str, errno: i32) -> Option<String> {
+pub fn insert_failure(
+    state: &KernelState,
+    path: &Path,
+    params: &str,
+    errno: i32,
+) -> Option<String> {
     let file = ModuleFile::open(path).ok()?;
     let elf = file.elf().ok()?;
     match errno {
-        ENOENT | EINVAL => unknown_params(&elf, params)
-            .or_else(|| unresolved_symbols(state, &elf)),
+        ENOENT | EINVAL => unknown_params(&elf, params).or_else(|| unresolved_symbols(state, &elf)),
         ENOEXEC => vermagic_mismatch(&elf),
         ENOKEY | EKEYREJECTED | EPERM => Some(signature(&file, errno)),
         _ => None,
@@ -51,7 +55,10 @@ fn unknown_params(elf: &modfile::Elf<'_>, params: &str) -> Option<String> {
             if known.is_empty() {
                 "none".to_string()
             } else {
-                let mut k: Vec<_> = known.iter().map(|s| String::from_utf8_lossy(s).into_owned()).collect();
+                let mut k: Vec<_> = known
+                    .iter()
+                    .map(|s| String::from_utf8_lossy(s).into_owned())
+                    .collect();
                 k.sort();
                 k.join(", ")
             }

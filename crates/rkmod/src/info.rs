@@ -50,7 +50,10 @@ impl Context {
         if let Some(sig) = file.signature() {
             out.push(InfoEntry::new(b"sig_id", sig.id_type.as_bytes()));
             out.push(InfoEntry::new(b"signer", &sig.signer));
-            out.push(InfoEntry::new(b"sig_key", hex_colon(&sig.key_id).as_bytes()));
+            out.push(InfoEntry::new(
+                b"sig_key",
+                hex_colon(&sig.key_id).as_bytes(),
+            ));
             out.push(InfoEntry::new(b"sig_hashalgo", sig.hash_algo.as_bytes()));
             out.push(InfoEntry::new(
                 b"signature",

@@ -13,12 +13,14 @@
 
 mod builtin;
 pub mod context;
-mod error;
 pub mod diagnose;
+mod error;
 mod info;
-pub mod params;
 pub mod kernel;
 mod lookup;
+pub mod params;
+pub mod probe;
+pub mod remove;
 pub use lookup::normalize_alias;
 mod module;
 
@@ -27,6 +29,8 @@ pub use error::{strerror, Error, Result};
 pub use info::InfoEntry;
 pub use kernel::{InsertFlags, Kernel, KernelError, KernelState, Linux, RemoveFlags};
 pub use module::{Module, Origin};
+pub use remove::{RemoveEvent, RemoveProbeFlags};
+pub use probe::{LoadPlan, PlanStep, ProbeError, ProbeFlags, ProbeObserver, Probed, StepAction};
 
 /// File name endings of module files this build reads.
 pub const MODULE_EXTENSIONS: [&str; 4] = [".ko", ".ko.gz", ".ko.xz", ".ko.zst"];

@@ -75,10 +75,14 @@ impl Context {
         Ok(found)
     }
 
-    /// Lookup of a name or alias through every index: kmod's
-    /// `kmod_module_new_from_lookup` (configuration aside).
+    /// Lookup of a name or alias through the configuration and every
+    /// index: kmod's `kmod_module_new_from_lookup`.
     pub fn lookup(&self, alias: &str) -> Result<Vec<Module>> {
         let alias = normalize_alias(alias.as_bytes()).ok_or(Error::InvalidAlias)?;
+        let found = self.from_config_aliases(&alias);
+        if !found.is_empty() {
+            return Ok(found);
+        }
         if let Some(m) = self.from_moddep(&alias) {
             return Ok(vec![m]);
         }
@@ -88,6 +92,9 @@ impl Context {
                 return Ok(found);
             }
         }
+        if let Some(m) = self.from_commands(&alias) {
+            return Ok(vec![m]);
+        }
         let found = self.from_alias_index(IndexFile::Alias, &alias);
         if !found.is_empty() {
             return Ok(found);
@@ -96,6 +103,61 @@ impl Context {
             return Ok(vec![m]);
         }
         Ok(self.from_builtin_alias(&alias))
+    }
+
+    /// `alias` lines whose pattern matches: the module keeps the pattern
+    /// as its alias (options for either name apply).
+    fn from_config_aliases(&self, alias: &[u8]) -> Vec<Module> {
+        let Some(config) = self.config() else {
+            return Vec::new();
+        };
+        config
+            .aliases_matching(alias)
+            .into_iter()
+            .map(|a| Module {
+                path: self.moddep_path(&a.modname),
+                name: a.modname.clone(),
+                origin: Origin::Alias,
+                alias: Some(a.name.clone()),
+            })
+            .collect()
+    }
+
+    /// A name that only an `install` or `remove` command knows.
+    fn from_commands(&self, name: &[u8]) -> Option<Module> {
+        let config = self.config()?;
+        if config.install_command_named(name).is_none() && config.remove_command_named(name).is_none() {
+            return None;
+        }
+        Some(Module {
+            name: name.to_vec(),
+            path: self.moddep_path(name),
+            origin: Origin::Command,
+            alias: None,
+        })
+    }
+
+    /// The modules a module needs, from its modules.dep line, in load order
+    /// (the line lists them last-loaded first).
+    pub fn dependencies(&self, module: &Module) -> Vec<Module> {
+        let Some(line) = self.moddep_line(module.name()) else {
+            return Vec::new();
+        };
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            return Vec::new();
+        };
+        let mut deps: Vec<Module> = line[colon + 1..]
+            .split(|&b| b == b' ' || b == b'\t')
+            .filter(|w| !w.is_empty())
+            .map(|p| Module {
+                name: modfile::modname_from_path(p),
+                path: Some(path_in(self.dirname(), p)),
+                origin: Origin::ModulesDep,
+                alias: None,
+            })
+            .collect();
+        deps.reverse();
+        deps
     }
 
     fn from_moddep(&self, name: &[u8]) -> Option<Module> {
@@ -109,6 +171,7 @@ impl Context {
             name: name.to_vec(),
             path: Some(path_in(self.dirname(), &line[..colon])),
             origin: Origin::ModulesDep,
+            alias: None,
         })
     }
 
@@ -119,6 +182,7 @@ impl Context {
                 path: self.moddep_path(&name),
                 name,
                 origin: Origin::Alias,
+                alias: Some(alias.to_vec()),
             })
             .collect()
     }
@@ -129,6 +193,7 @@ impl Context {
             name: name.to_vec(),
             path: None,
             origin: Origin::Builtin,
+            alias: None,
         })
     }
 
@@ -139,6 +204,7 @@ impl Context {
                 name,
                 path: None,
                 origin: Origin::Builtin,
+                alias: Some(alias.to_vec()),
             })
             .collect()
     }

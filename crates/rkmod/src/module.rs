@@ -15,6 +15,8 @@ pub enum Origin {
     Alias,
     /// Listed in modules.builtin or modules.builtin.alias.
     Builtin,
+    /// Named by an `install`/`remove` command of the configuration.
+    Command,
 }
 
 /// A kernel module: its normalised name and, when it has one, its file.
@@ -23,6 +25,8 @@ pub struct Module {
     pub(crate) name: Vec<u8>,
     pub(crate) path: Option<PathBuf>,
     pub(crate) origin: Origin,
+    /// The alias this module was reached through, when it was.
+    pub(crate) alias: Option<Vec<u8>>,
 }
 
 impl Module {
@@ -34,6 +38,7 @@ impl Module {
             name: modfile::modname_from_path(abs.as_os_str().as_bytes()),
             path: Some(abs),
             origin: Origin::Path,
+            alias: None,
         })
     }
 
@@ -50,6 +55,11 @@ impl Module {
     /// The module file, when it has one.
     pub fn path(&self) -> Option<&Path> {
         self.path.as_deref()
+    }
+
+    /// The alias the module was found through (`alias` lines, modules.alias).
+    pub fn alias(&self) -> Option<&[u8]> {
+        self.alias.as_deref()
     }
 
     /// How the module was found.

@@ -11,9 +11,7 @@ pub fn join_args<S: AsRef<str>>(args: &[S]) -> String {
             out.push(' ');
         }
         match arg.split_once('=') {
-            Some((key, value))
-                if !value.starts_with(['"', '\'']) && value.contains(' ') =>
-            {
+            Some((key, value)) if !value.starts_with(['"', '\'']) && value.contains(' ') => {
                 out.push_str(key);
                 out.push_str("=\"");
                 out.push_str(value);
@@ -65,7 +63,10 @@ mod tests {
 
     #[test]
     fn joins_like_kmod() {
-        assert_eq!(join_args(&["a=1", "msg=hello world"]), "a=1 msg=\"hello world\"");
+        assert_eq!(
+            join_args(&["a=1", "msg=hello world"]),
+            "a=1 msg=\"hello world\""
+        );
         assert_eq!(join_args(&["msg='x y'"]), "msg='x y'");
         assert_eq!(join_args::<&str>(&[]), "");
     }

@@ -1,0 +1,458 @@
+//! `rmodprobe`: add or remove modules with their dependencies, as kmod's
+//! modprobe. The logic lives in the library (`Context::probe`,
+//! `Context::remove_probe`); this file parses options and words messages.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
+use modconf::modprobe_d::DEFAULT_DIRS;
+use modconf::{CmdlineSource, ModprobeConfig};
+use rkmod::{
+    Context, InsertFlags, Kernel, Module, PlanStep, ProbeFlags, Probed, RemoveEvent,
+    RemoveProbeFlags, StepAction,
+};
+
+use crate::Output;
+
+#[derive(Parser, Debug)]
+#[command(
+    about = "Add and remove modules from the Linux kernel",
+    disable_version_flag = true,
+    args_override_self = true
+)]
+pub struct Args {
+    /// Consider every non-argument to be a module name to be inserted or removed (-r)
+    #[arg(short = 'a', long)]
+    all: bool,
+    /// Remove modules instead of inserting
+    #[arg(short = 'r', long)]
+    remove: bool,
+    /// Also remove module holders (use together with -r)
+    #[arg(long, visible_alias = "remove-dependencies")]
+    remove_holders: bool,
+    /// When removing a module, wait up to MSEC for its refcount to become 0
+    #[arg(short = 'w', long, value_name = "MSEC")]
+    wait: Option<String>,
+    /// Only lookup and print alias and exit
+    #[arg(short = 'R', long)]
+    resolve_alias: bool,
+    /// Fail if module already inserted or removed
+    #[arg(long)]
+    first_time: bool,
+    /// Ignore install and remove commands
+    #[arg(short = 'i', long, visible_alias = "ignore-remove")]
+    ignore_install: bool,
+    /// Apply blacklist to resolved alias
+    #[arg(short = 'b', long)]
+    use_blacklist: bool,
+    /// Force module insertion or removal
+    #[arg(short = 'f', long)]
+    force: bool,
+    /// Ignore module's version
+    #[arg(long)]
+    force_modversion: bool,
+    /// Ignore module's version magic
+    #[arg(long)]
+    force_vermagic: bool,
+    /// Only print module dependencies and exit
+    #[arg(short = 'D', long)]
+    show_depends: bool,
+    /// Print out known configuration and exit
+    #[arg(short = 'c', long, visible_alias = "show-config")]
+    showconfig: bool,
+    /// Dump module symbol version and exit
+    #[arg(long, visible_alias = "dump-modversions")]
+    show_modversions: bool,
+    /// Only print module exported symbol versions and exit
+    #[arg(long)]
+    show_exports: bool,
+    /// Do not execute operations, just print out
+    #[arg(short = 'n', long, visible_alias = "show")]
+    dry_run: bool,
+    /// Use FILE instead of default search paths
+    #[arg(short = 'C', long, value_name = "FILE", action = ArgAction::Append)]
+    config: Vec<PathBuf>,
+    /// Use DIR as filesystem root for /lib/modules
+    #[arg(short = 'd', long, value_name = "DIR")]
+    dirname: Option<PathBuf>,
+    /// Use VERSION instead of `uname -r`
+    #[arg(short = 'S', long, value_name = "VERSION")]
+    set_version: Option<String>,
+    /// print to syslog, not stderr
+    #[arg(short = 's', long)]
+    syslog: bool,
+    /// disable messages
+    #[arg(short = 'q', long)]
+    quiet: bool,
+    /// enables more messages
+    #[arg(short = 'v', long, action = ArgAction::Count)]
+    verbose: u8,
+    /// show version
+    #[arg(short = 'V', long)]
+    version: bool,
+    /// Module name or alias, then parameters (name=value)
+    #[arg(value_name = "MODULE", allow_hyphen_values = false)]
+    args: Vec<String>,
+}
+
+/// syslog levels, as kmod compares them with its verbosity.
+const LOG_EMERG: i32 = 0;
+const LOG_CRIT: i32 = 2;
+const LOG_ERR: i32 = 3;
+const LOG_WARNING: i32 = 4;
+const EEXIST: i32 = 17;
+const ENOENT: i32 = 2;
+
+struct Modprobe<'a> {
+    out: Output,
+    ctx: Context,
+    kernel: &'a dyn Kernel,
+    args: Args,
+    /// Messages up to this level are printed.
+    verbose: i32,
+    /// The level of "not found"-style messages (FATAL, WARNING with -a).
+    log_level: i32,
+}
+
+pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
+    let argv = prepend_env_options(argv);
+    let matches = match Args::command().name(prog.to_string()).try_get_matches_from(argv) {
+        Ok(m) => m,
+        Err(e) => return super::clap_exit(e),
+    };
+    let args = match Args::from_arg_matches(&matches) {
+        Ok(a) => a,
+        Err(e) => return super::clap_exit(e),
+    };
+    let mut out = Output::new(prog).with_syslog(args.syslog);
+    if args.version {
+        out.text(&super::version_text());
+        out.finish();
+        return 0;
+    }
+    let wait = match args.wait.as_deref().map(parse_msec) {
+        Some(None) => {
+            out.error(&format!("unexpected wait value '{}'.", args.wait.as_deref().unwrap_or("")));
+            return 1;
+        }
+        Some(Some(ms)) => Some(Duration::from_millis(ms)),
+        None => None,
+    };
+    if !args.showconfig && args.args.is_empty() {
+        out.error("missing parameters. See -h.");
+        return 1;
+    }
+    let ctx = if args.dirname.is_some() || args.set_version.is_some() {
+        Context::new(args.dirname.as_deref(), args.set_version.as_deref())
+    } else {
+        Context::new(None, None)
+    };
+    let ctx = match ctx {
+        Ok(c) => c,
+        Err(e) => {
+            out.error(&format!("uname() failed: {e}"));
+            return 1;
+        }
+    };
+    let paths: Vec<PathBuf> = if args.config.is_empty() {
+        DEFAULT_DIRS.iter().map(PathBuf::from).collect()
+    } else {
+        args.config.clone()
+    };
+    let (config, diags) = ModprobeConfig::load(&paths, Some(ctx.dirname()), CmdlineSource::Proc);
+    let verbose = if args.quiet {
+        LOG_EMERG
+    } else {
+        LOG_WARNING + i32::from(args.verbose)
+    };
+    for d in diags.iter().filter(|d| i32::from(d.level.priority()) <= verbose) {
+        eprint!("{}: {}: {}", out.prog(), d.level.label(), d.text);
+    }
+    let ctx = ctx.with_config(config).with_mapped_indexes();
+    let kernel = super::kernel();
+    let log_level = if args.all { LOG_WARNING } else { LOG_CRIT };
+    let mut mp = Modprobe {
+        out,
+        ctx,
+        kernel: kernel.as_ref(),
+        args,
+        verbose,
+        log_level,
+    };
+    let ok = mp.dispatch(wait);
+    mp.out.finish();
+    i32::from(!ok)
+}
+
+/// `strtoul(s, &end, 0)` accepting the whole word: decimal, 0x hex, 0 octal.
+fn parse_msec(s: &str) -> Option<u64> {
+    if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        return u64::from_str_radix(hex, 16).ok();
+    }
+    if s.len() > 1 && s.starts_with('0') {
+        return u64::from_str_radix(&s[1..], 8).ok();
+    }
+    s.parse().ok()
+}
+
+/// Words of `$MODPROBE_OPTIONS` go before the command line's, split at
+/// blanks with quotes grouping, as kmod does.
+fn prepend_env_options(argv: Vec<OsString>) -> Vec<OsString> {
+    let Some(env) = std::env::var_os("MODPROBE_OPTIONS") else {
+        return argv;
+    };
+    let env = env.to_string_lossy().into_owned();
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    for c in env.chars() {
+        match (quote, c) {
+            (None, ' ') => words.push(std::mem::take(&mut cur)),
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), c) if c == q => quote = None,
+            (_, c) => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    let mut out = Vec::with_capacity(argv.len() + words.len());
+    let mut it = argv.into_iter();
+    out.extend(it.next());
+    out.extend(words.into_iter().map(OsString::from));
+    out.extend(it);
+    out
+}
+
+impl Modprobe<'_> {
+    fn log(&mut self, level: i32, msg: &str) {
+        if level > self.verbose {
+            return;
+        }
+        match level {
+            LOG_CRIT => self.out.fatal(msg),
+            LOG_ERR => self.out.error(msg),
+            _ => self.out.warning(msg),
+        }
+    }
+
+    fn show_enabled(&self) -> bool {
+        self.args.show_depends || self.verbose > LOG_WARNING
+    }
+
+    fn dispatch(&mut self, wait: Option<Duration>) -> bool {
+        if self.args.showconfig {
+            let text = match self.ctx.config() {
+                Some(c) => c.show_with_indexes(self.ctx.dirname()),
+                None => Vec::new(),
+            };
+            self.out.bytes(&text);
+            return true;
+        }
+        let first = self.args.args[0].clone();
+        if self.args.show_modversions || self.args.show_exports {
+            return self.show_symbols(&first);
+        }
+        if self.args.remove {
+            let names = self.args.args.clone();
+            return names.iter().fold(true, |ok, n| self.remove(n, wait) && ok);
+        }
+        if self.args.all {
+            let names = self.args.args.clone();
+            return names.iter().fold(true, |ok, n| self.insert(n, "") && ok);
+        }
+        let opts = rkmod::params::join_args(&self.args.args[1..]);
+        self.insert(&first, &opts)
+    }
+
+    fn show_symbols(&mut self, file: &str) -> bool {
+        let what = if self.args.show_exports { "symbols" } else { "modversions" };
+        let loaded = modfile::ModuleFile::open(file).and_then(|f| {
+            let elf = f.elf()?;
+            let syms = if self.args.show_exports {
+                elf.exported_symbols()?
+            } else {
+                elf.modversions()?
+            };
+            Ok(syms
+                .iter()
+                .map(|s| format!("0x{:08x}\t{}\n", s.crc, String::from_utf8_lossy(s.name)))
+                .collect::<String>())
+        });
+        match loaded {
+            Ok(text) => {
+                self.out.text(&text);
+                true
+            }
+            Err(e) => {
+                let msg = format!("could not get {what} of {file}: {}", rkmod::strerror(e.errno()));
+                self.log(self.log_level, &msg);
+                false
+            }
+        }
+    }
+
+    fn insert(&mut self, alias: &str, options: &str) -> bool {
+        let found = self.ctx.lookup(alias).unwrap_or_default();
+        if found.is_empty() {
+            let msg = format!(
+                "Module {alias} not found in directory {}",
+                self.ctx.dirname().display()
+            );
+            self.log(self.log_level, &msg);
+            return false;
+        }
+        let flags = ProbeFlags {
+            ignore_commands: self.args.ignore_install,
+            ignore_loaded: self.args.show_depends,
+            dry_run: self.args.dry_run || self.args.show_depends,
+            use_blacklist: self.args.use_blacklist,
+            first_time: self.args.first_time,
+            insert: InsertFlags {
+                ignore_vermagic: self.args.force || self.args.force_vermagic,
+                ignore_modversions: self.args.force || self.args.force_modversion,
+            },
+        };
+        let mut ok = true;
+        for module in &found {
+            if self.args.resolve_alias {
+                self.out.bytes(module.name());
+                self.out.text("\n");
+                continue;
+            }
+            let show = self.show_enabled();
+            let ctx = &self.ctx;
+            let kernel = self.kernel;
+            let mut lines: Vec<u8> = Vec::new();
+            let mut observer = |step: &PlanStep, command: Option<&[u8]>| {
+                if show {
+                    print_action(ctx, kernel, step, command, &mut lines);
+                }
+            };
+            let result = ctx.probe(kernel, module, flags, options, &mut observer);
+            self.out.bytes(&lines);
+            match result {
+                Ok(Probed::Done | Probed::AlreadyLoaded | Probed::Blacklisted) => ok = true,
+                Err(e) => {
+                    ok = false;
+                    self.report_insert_error(module, &e);
+                }
+            }
+        }
+        ok
+    }
+
+    fn report_insert_error(&mut self, module: &Module, e: &rkmod::ProbeError) {
+        let name = module.name_lossy().into_owned();
+        let msg = match e.errno {
+            EEXIST => format!("could not insert '{name}': Module already in kernel"),
+            ENOENT => format!(
+                "could not insert '{name}': Unknown symbol in module, or unknown parameter (see dmesg)"
+            ),
+            errno => format!("could not insert '{name}': {}", rkmod::strerror(errno)),
+        };
+        self.log(LOG_ERR, &msg);
+        let failed = e.module.as_ref().unwrap_or(module);
+        if let (Some(path), None) = (failed.path(), e.command_status) {
+            let options = self
+                .ctx
+                .load_plan(module, self.args.ignore_install, "")
+                .steps
+                .into_iter()
+                .find(|s| s.module.name() == failed.name())
+                .map(|s| s.options)
+                .unwrap_or_default();
+            let hint = rkmod::diagnose::insert_failure(self.kernel.state(), path, &options, e.errno);
+            if let Some(hint) = hint.filter(|_| self.verbose >= LOG_ERR) {
+                self.out.hint(&hint);
+            }
+        }
+    }
+
+    fn remove(&mut self, alias: &str, wait: Option<Duration>) -> bool {
+        let found = match self.ctx.lookup(alias) {
+            Ok(f) => f,
+            Err(_) => return false,
+        };
+        if found.is_empty() {
+            self.log(self.log_level, &format!("Module {alias} not found."));
+            return false;
+        }
+        let flags = RemoveProbeFlags {
+            ignore_commands: self.args.ignore_install,
+            dry_run: self.args.dry_run,
+            first_time: self.args.first_time,
+            remove_holders: self.args.remove_holders,
+            force: self.args.force,
+            wait,
+        };
+        for module in &found {
+            let show = self.show_enabled();
+            let mut events = Vec::new();
+            let result = self.ctx.remove_probe(self.kernel, module, flags, &mut |e| events.push(e));
+            for event in events {
+                self.remove_event(event, show);
+            }
+            if result.is_err() {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn remove_event(&mut self, event: RemoveEvent, show: bool) {
+        match event {
+            RemoveEvent::Action(line) => {
+                if show {
+                    self.out.text(&line);
+                    self.out.text("\n");
+                }
+            }
+            RemoveEvent::NotInKernel(n) => {
+                self.log(self.log_level, &format!("Module {n} is not in kernel."))
+            }
+            RemoveEvent::Builtin(n) => self.log(self.log_level, &format!("Module {n} is builtin.")),
+            RemoveEvent::InUse(n) => self.log(self.log_level, &format!("Module {n} is in use.")),
+            RemoveEvent::CommandFailed(n) => {
+                self.log(self.log_level, &format!("Error running remove command for {n}"))
+            }
+            RemoveEvent::RemoveFailed(n, errno) => {
+                self.log(LOG_ERR, &format!("could not remove '{n}': {}", rkmod::strerror(errno)))
+            }
+            RemoveEvent::WaitExpired(n, errno) => self.log(
+                LOG_ERR,
+                &format!("could not remove '{n}': {} (gave up waiting)", rkmod::strerror(errno)),
+            ),
+        }
+    }
+}
+
+/// kmod's `print_action`: what `-v`, `-n` and `-D` show for a step.
+fn print_action(ctx: &Context, kernel: &dyn Kernel, step: &PlanStep, command: Option<&[u8]>, out: &mut Vec<u8>) {
+    if let Some(cmd) = command {
+        out.extend_from_slice(b"install ");
+        out.extend_from_slice(cmd);
+        out.push(b' ');
+        out.extend_from_slice(step.options.as_bytes());
+        out.push(b'\n');
+        return;
+    }
+    match &step.action {
+        StepAction::Insert(path) => {
+            out.extend_from_slice(b"insmod ");
+            out.extend_from_slice(path.as_os_str().as_encoded_bytes());
+            out.push(b' ');
+            out.extend_from_slice(step.options.as_bytes());
+            out.push(b'\n');
+        }
+        _ => {
+            if ctx.initstate(kernel, &step.module) == Some(rkmod::kernel::Initstate::Builtin) {
+                out.extend_from_slice(b"builtin ");
+                out.extend_from_slice(step.module.name());
+                out.push(b'\n');
+            }
+        }
+    }
+}
