@@ -34,7 +34,7 @@ impl Error {
     pub fn errno(&self) -> i32 {
         match self {
             Error::Io(e) => e.raw_os_error().unwrap_or(libc_eio()),
-            Error::NotElf => 8,     // ENOEXEC
+            Error::NotElf => 8,       // ENOEXEC
             Error::NoSection(_) => 2, // ENOENT
             Error::TooShort | Error::Decompress { .. } | Error::Malformed(_) => 22, // EINVAL
         }
