@@ -26,6 +26,15 @@ echo "A compressed copy is read the same way (compression found by magic bytes):
 xz -c "$kdir/square.ko" > "$tmp/square.ko.xz"
 step "$bin/rmodinfo" -n -F vermagic "$tmp/square.ko.xz"
 
+echo
+echo "A module tree of the samples: rdepmod writes its indexes, rmodprobe plans the load."
+mkdir -p "$tmp/root/lib/modules/$rel/extra"
+cp "$kdir"/{khello,square,test_square}.ko "$tmp/root/lib/modules/$rel/extra/"
+step "$bin/rdepmod" -b "$tmp/root" "$rel"
+step cat "$tmp/root/lib/modules/$rel/modules.dep"
+step "$bin/rmodprobe" -d "$tmp/root" -S "$rel" --show-depends test_square
+step "$bin/rmodinfo" -b "$tmp/root" -k "$rel" rkmod-hello
+
 if command -v modinfo >/dev/null; then
     echo
     echo "kmod's modinfo and rmodinfo, byte for byte:"
