@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Copy a module with its vermagic release replaced by another of the same
-length (the first character changed), so the kernel rejects it without -f."""
+"""Copy a module with its vermagic changed after the release (`SMP` becomes
+`UMP`: same length), so that a kernel refuses it without -f even when it
+compares only that part (modversions kernels skip the release)."""
 import sys
 
 src, dst = sys.argv[1], sys.argv[2]
@@ -8,6 +9,9 @@ data = bytearray(open(src, "rb").read())
 at = data.find(b"vermagic=")
 if at < 0:
     sys.exit(f"{src}: no vermagic")
-release = at + len(b"vermagic=")
-data[release] = ord("9") if data[release] != ord("9") else ord("8")
+end = data.index(b"\0", at)
+smp = data.find(b" SMP ", at, end)
+if smp < 0:
+    sys.exit(f"{src}: vermagic without SMP")
+data[smp + 1] = ord("U")
 open(dst, "wb").write(data)

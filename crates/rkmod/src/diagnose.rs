@@ -91,11 +91,32 @@ fn unresolved_symbols(state: &KernelState, elf: &modfile::Elf<'_>) -> Option<Str
 
 fn vermagic_mismatch(elf: &modfile::Elf<'_>) -> Option<String> {
     let module = String::from_utf8_lossy(elf.vermagic()?).into_owned();
-    let running = crate::context::running_release().ok()?;
-    let module_release = module.split_whitespace().next().unwrap_or("");
-    (module_release != running).then(|| {
-        format!("vermagic mismatch: module has '{module}', the running kernel is '{running}'")
+    let kernel = running_vermagic()?;
+    // Like the kernel: with modversions the release is not compared.
+    let has_crcs = elf.section("__versions").is_some();
+    let tail = |s: &str| s.split_once(' ').map(|(_, t)| t.to_string()).unwrap_or_default();
+    let differs = if has_crcs {
+        tail(&module) != tail(&kernel)
+    } else {
+        module != kernel
+    };
+    differs.then(|| {
+        format!("vermagic mismatch: module has '{module}', the running kernel has '{kernel}'")
     })
+}
+
+/// The running kernel's vermagic, as its own modules carry it: read from
+/// the first module of `/lib/modules/$(uname -r)/modules.dep`.
+fn running_vermagic() -> Option<String> {
+    let ctx = crate::Context::new(None, None).ok()?;
+    let dep = std::fs::read(ctx.file("modules.dep")).ok()?;
+    let first = dep.split(|&b| b == b'\n').next()?;
+    let colon = first.iter().position(|&b| b == b':')?;
+    let path = crate::module::path_in(ctx.dirname(), &first[..colon]);
+    let file = ModuleFile::open(path).ok()?;
+    let elf = file.elf().ok()?;
+    let magic = elf.vermagic()?;
+    Some(String::from_utf8_lossy(magic).into_owned())
 }
 
 fn signature(file: &ModuleFile, errno: i32) -> String {
