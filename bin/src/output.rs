@@ -80,6 +80,11 @@ impl Output {
         }
     }
 
+    /// Write out what standard output holds so far.
+    pub fn flush(&mut self) {
+        let _ = self.out.flush();
+    }
+
     /// Flush standard output.
     pub fn finish(mut self) {
         let _ = self.out.flush();

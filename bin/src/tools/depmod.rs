@@ -199,10 +199,67 @@ fn deprecated_warnings(m: &ArgMatches) -> Vec<String> {
         .collect()
 }
 
+/// getopt's words for the usage errors depmod users see most, from clap's
+/// error and the arguments as typed.
+fn getopt_message(invoked: &str, e: &clap::Error, argv: &[OsString]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let arg = match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(s)) => s.clone(),
+        _ => return None,
+    };
+    match e.kind() {
+        ErrorKind::UnknownArgument => {
+            if let Some(long) = arg.strip_prefix("--") {
+                let typed = argv
+                    .iter()
+                    .skip(1)
+                    .map(|a| a.to_string_lossy())
+                    .find(|a| a.strip_prefix("--").is_some_and(|t| t.starts_with(long)))
+                    .map(|a| a.into_owned())
+                    .unwrap_or(arg.clone());
+                Some(format!("{invoked}: unrecognized option '{typed}'\n"))
+            } else {
+                let c = arg.chars().nth(1)?;
+                Some(format!("{invoked}: invalid option -- '{c}'\n"))
+            }
+        }
+        ErrorKind::InvalidValue | ErrorKind::NoEquals => {
+            let long = arg.strip_prefix("--")?.split(' ').next()?.to_string();
+            let last = argv.last()?.to_string_lossy();
+            if last.starts_with("--") {
+                Some(format!(
+                    "{invoked}: option '--{long}' requires an argument\n"
+                ))
+            } else {
+                let short = command(invoked)
+                    .get_arguments()
+                    .find(|a| a.get_long() == Some(long.as_str()))?
+                    .get_short()?;
+                Some(format!(
+                    "{invoked}: option requires an argument -- '{short}'\n"
+                ))
+            }
+        }
+        _ => None,
+    }
+}
+
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
-    let m = match command(prog).try_get_matches_from(argv) {
+    let m = match command(prog).try_get_matches_from(&argv) {
         Ok(m) => m,
-        Err(e) => return crate::tools::clap_exit(e),
+        Err(e) => {
+            // getopt names the program as invoked (argv[0]), not by its
+            // short name as kmod's log does.
+            let invoked = argv
+                .first()
+                .map(|a| a.to_string_lossy().into_owned())
+                .unwrap_or_else(|| prog.to_string());
+            if let Some(msg) = getopt_message(&invoked, &e, &argv) {
+                let _ = std::io::stderr().write_all(msg.as_bytes());
+                return 1;
+            }
+            return crate::tools::clap_exit(e);
+        }
     };
     let verbosity = m.get_count("verbose");
     let mut p = Printer {

@@ -33,7 +33,7 @@ pub struct Args {
     #[arg(long, visible_alias = "remove-dependencies")]
     remove_holders: bool,
     /// When removing a module, wait up to MSEC for its refcount to become 0
-    #[arg(short = 'w', long, value_name = "MSEC")]
+    #[arg(short = 'w', long, value_name = "MSEC", allow_hyphen_values = true)]
     wait: Option<String>,
     /// Only lookup and print alias and exit
     #[arg(short = 'R', long)]
@@ -72,13 +72,13 @@ pub struct Args {
     #[arg(short = 'n', long, visible_alias = "show")]
     dry_run: bool,
     /// Use FILE instead of default search paths
-    #[arg(short = 'C', long, value_name = "FILE", action = ArgAction::Append)]
+    #[arg(short = 'C', long, value_name = "FILE", action = ArgAction::Append, allow_hyphen_values = true)]
     config: Vec<PathBuf>,
     /// Use DIR as filesystem root for /lib/modules
-    #[arg(short = 'd', long, value_name = "DIR")]
+    #[arg(short = 'd', long, value_name = "DIR", allow_hyphen_values = true)]
     dirname: Option<PathBuf>,
     /// Use VERSION instead of `uname -r`
-    #[arg(short = 'S', long, value_name = "VERSION")]
+    #[arg(short = 'S', long, value_name = "VERSION", allow_hyphen_values = true)]
     set_version: Option<String>,
     /// print to syslog, not stderr
     #[arg(short = 's', long)]
@@ -102,6 +102,7 @@ const LOG_EMERG: i32 = 0;
 const LOG_CRIT: i32 = 2;
 const LOG_ERR: i32 = 3;
 const LOG_WARNING: i32 = 4;
+const LOG_DEBUG: i32 = 7;
 const EEXIST: i32 = 17;
 const ENOENT: i32 = 2;
 
@@ -118,7 +119,10 @@ struct Modprobe<'a> {
 
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     let argv = prepend_env_options(argv);
-    let matches = match Args::command().name(prog.to_string()).try_get_matches_from(argv) {
+    let matches = match Args::command()
+        .name(prog.to_string())
+        .try_get_matches_from(argv)
+    {
         Ok(m) => m,
         Err(e) => return super::clap_exit(e),
     };
@@ -134,7 +138,10 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     }
     let wait = match args.wait.as_deref().map(parse_msec) {
         Some(None) => {
-            out.error(&format!("unexpected wait value '{}'.", args.wait.as_deref().unwrap_or("")));
+            out.error(&format!(
+                "unexpected wait value '{}'.",
+                args.wait.as_deref().unwrap_or("")
+            ));
             return 1;
         }
         Some(Some(ms)) => Some(Duration::from_millis(ms)),
@@ -167,8 +174,19 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     } else {
         LOG_WARNING + i32::from(args.verbose)
     };
-    for d in diags.iter().filter(|d| i32::from(d.level.priority()) <= verbose) {
+    for d in diags
+        .iter()
+        .filter(|d| i32::from(d.level.priority()) <= verbose)
+    {
         eprint!("{}: {}: {}", out.prog(), d.level.label(), d.text);
+    }
+    if verbose >= LOG_DEBUG {
+        eprintln!(
+            "{}: DEBUG: modules directory {}, {} configuration paths",
+            out.prog(),
+            ctx.dirname().display(),
+            paths.len()
+        );
     }
     let ctx = ctx.with_config(config).with_mapped_indexes();
     let kernel = super::kernel();
@@ -186,34 +204,70 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     i32::from(!ok)
 }
 
-/// `strtoul(s, &end, 0)` accepting the whole word: decimal, 0x hex, 0 octal.
+/// `strtoul(s, &end, 0)` as kmod checks it: leading blanks and a sign are
+/// accepted, the base follows the prefix (0x hex, 0 octal), overflow
+/// saturates, a negative value wraps; empty or trailing garbage fails.
 fn parse_msec(s: &str) -> Option<u64> {
-    if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        return u64::from_str_radix(hex, 16).ok();
+    if s.is_empty() {
+        return None;
     }
-    if s.len() > 1 && s.starts_with('0') {
-        return u64::from_str_radix(&s[1..], 8).ok();
+    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (negative, t) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let (radix, digits) = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        (16, h)
+    } else if t.len() > 1 && t.starts_with('0') {
+        (8, &t[1..])
+    } else {
+        (10, t)
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        // "0" alone, or "0x" with nothing after (strtoul parses the 0)
+        return (t == "0" || (radix == 16 && digits.is_empty())).then_some(0);
     }
-    s.parse().ok()
+    let value = digits.chars().fold(0u64, |acc, c| {
+        acc.saturating_mul(u64::from(radix))
+            .saturating_add(u64::from(c.to_digit(radix).unwrap_or(0)))
+    });
+    Some(if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    })
 }
 
-/// Words of `$MODPROBE_OPTIONS` go before the command line's, split at
-/// blanks with quotes grouping, as kmod does.
+/// Words of `$MODPROBE_OPTIONS` go before the command line's. kmod splits
+/// at blanks; a word that starts with a quote ends at its closing quote
+/// (the blank after it then makes an empty word), and a quoted stretch
+/// inside a word loses its quotes.
 fn prepend_env_options(argv: Vec<OsString>) -> Vec<OsString> {
     let Some(env) = std::env::var_os("MODPROBE_OPTIONS") else {
         return argv;
     };
     let env = env.to_string_lossy().into_owned();
-    let mut words = Vec::new();
+    let mut words: Vec<String> = Vec::new();
     let mut cur = String::new();
-    let mut quote: Option<char> = None;
+    let mut quote: Option<(char, bool)> = None; // (quote char, word started with it)
     for c in env.chars() {
-        match (quote, c) {
-            (None, ' ') => words.push(std::mem::take(&mut cur)),
-            (None, '"' | '\'') => quote = Some(c),
-            (Some(q), c) if c == q => quote = None,
-            (_, c) => cur.push(c),
+        match quote {
+            None if c == ' ' => words.push(std::mem::take(&mut cur)),
+            None if c == '"' || c == '\'' => quote = Some((c, cur.is_empty())),
+            None => cur.push(c),
+            Some((q, whole)) if c == q => {
+                quote = None;
+                if whole {
+                    words.push(std::mem::take(&mut cur));
+                }
+            }
+            Some(_) => cur.push(c),
         }
+    }
+    if let Some((q, _)) = quote {
+        // an unclosed quote stays part of the word
+        cur.insert(0, q);
     }
     if !cur.is_empty() {
         words.push(cur);
@@ -232,7 +286,12 @@ impl Modprobe<'_> {
             return;
         }
         match level {
-            LOG_CRIT => self.out.fatal(msg),
+            LOG_CRIT => {
+                // kmod's log exits the process after any FATAL message.
+                self.out.fatal(msg);
+                self.out.flush();
+                std::process::exit(1);
+            }
             LOG_ERR => self.out.error(msg),
             _ => self.out.warning(msg),
         }
@@ -268,7 +327,11 @@ impl Modprobe<'_> {
     }
 
     fn show_symbols(&mut self, file: &str) -> bool {
-        let what = if self.args.show_exports { "symbols" } else { "modversions" };
+        let what = if self.args.show_exports {
+            "symbols"
+        } else {
+            "modversions"
+        };
         let loaded = modfile::ModuleFile::open(file).and_then(|f| {
             let elf = f.elf()?;
             let syms = if self.args.show_exports {
@@ -287,7 +350,10 @@ impl Modprobe<'_> {
                 true
             }
             Err(e) => {
-                let msg = format!("could not get {what} of {file}: {}", rkmod::strerror(e.errno()));
+                let msg = format!(
+                    "could not get {what} of {file}: {}",
+                    rkmod::strerror(e.errno())
+                );
                 self.log(self.log_level, &msg);
                 false
             }
@@ -364,7 +430,8 @@ impl Modprobe<'_> {
                 .find(|s| s.module.name() == failed.name())
                 .map(|s| s.options)
                 .unwrap_or_default();
-            let hint = rkmod::diagnose::insert_failure(self.kernel.state(), path, &options, e.errno);
+            let hint =
+                rkmod::diagnose::insert_failure(self.kernel.state(), path, &options, e.errno);
             if let Some(hint) = hint.filter(|_| self.verbose >= LOG_ERR) {
                 self.out.hint(&hint);
             }
@@ -388,13 +455,14 @@ impl Modprobe<'_> {
             force: self.args.force,
             wait,
         };
+        let ctx = self.ctx.clone();
+        let kernel = self.kernel;
         for module in &found {
             let show = self.show_enabled();
-            let mut events = Vec::new();
-            let result = self.ctx.remove_probe(self.kernel, module, flags, &mut |e| events.push(e));
-            for event in events {
-                self.remove_event(event, show);
-            }
+            // Events are handled as they happen: a FATAL one ends the process
+            // before anything further is removed, as in kmod.
+            let result =
+                ctx.remove_probe(kernel, module, flags, &mut |e| self.remove_event(e, show));
             if result.is_err() {
                 return false;
             }
@@ -415,22 +483,40 @@ impl Modprobe<'_> {
             }
             RemoveEvent::Builtin(n) => self.log(self.log_level, &format!("Module {n} is builtin.")),
             RemoveEvent::InUse(n) => self.log(self.log_level, &format!("Module {n} is in use.")),
-            RemoveEvent::CommandFailed(n) => {
-                self.log(self.log_level, &format!("Error running remove command for {n}"))
-            }
-            RemoveEvent::RemoveFailed(n, errno) => {
-                self.log(LOG_ERR, &format!("could not remove '{n}': {}", rkmod::strerror(errno)))
-            }
+            RemoveEvent::CommandFailed(n) => self.log(
+                self.log_level,
+                &format!("Error running remove command for {n}"),
+            ),
+            RemoveEvent::RemoveFailed(n, errno) => self.log(
+                LOG_ERR,
+                &format!("could not remove '{n}': {}", rkmod::strerror(errno)),
+            ),
+            RemoveEvent::NoHolders(n, errno) => self.log(
+                LOG_ERR,
+                &format!(
+                    "could not open '/sys/module/{n}/holders': {}",
+                    rkmod::strerror(errno)
+                ),
+            ),
             RemoveEvent::WaitExpired(n, errno) => self.log(
                 LOG_ERR,
-                &format!("could not remove '{n}': {} (gave up waiting)", rkmod::strerror(errno)),
+                &format!(
+                    "could not remove '{n}': {} (gave up waiting)",
+                    rkmod::strerror(errno)
+                ),
             ),
         }
     }
 }
 
 /// kmod's `print_action`: what `-v`, `-n` and `-D` show for a step.
-fn print_action(ctx: &Context, kernel: &dyn Kernel, step: &PlanStep, command: Option<&[u8]>, out: &mut Vec<u8>) {
+fn print_action(
+    ctx: &Context,
+    kernel: &dyn Kernel,
+    step: &PlanStep,
+    command: Option<&[u8]>,
+    out: &mut Vec<u8>,
+) {
     if let Some(cmd) = command {
         out.extend_from_slice(b"install ");
         out.extend_from_slice(cmd);

@@ -43,11 +43,16 @@ pub enum RemoveEvent {
     CommandFailed(String),
     /// The kernel refused; errno.
     RemoveFailed(String, i32),
+    /// `/sys/module/NAME/holders` could not be read; errno.
+    NoHolders(String, i32),
     /// The wait bound passed with the module still in use.
     WaitExpired(String, i32),
 }
 
 struct Remover<'a> {
+    /// Modules being removed up the call chain: a softdep cycle stops here
+    /// (kmod recurses until its stack overflows).
+    active: Vec<Vec<u8>>,
     ctx: &'a Context,
     kernel: &'a dyn Kernel,
     flags: RemoveProbeFlags,
@@ -65,6 +70,7 @@ impl Context {
         report: &mut dyn FnMut(RemoveEvent),
     ) -> Result<(), i32> {
         let mut r = Remover {
+            active: Vec::new(),
             ctx: self,
             kernel,
             flags,
@@ -76,6 +82,16 @@ impl Context {
 
 impl Remover<'_> {
     fn module(&mut self, module: &Module, holders: bool, ignore_builtin: bool) -> Result<(), i32> {
+        if self.active.iter().any(|n| n == module.name()) {
+            return Ok(());
+        }
+        self.active.push(module.name().to_vec());
+        let r = self.module_once(module, holders, ignore_builtin);
+        self.active.pop();
+        r
+    }
+
+    fn module_once(&mut self, module: &Module, holders: bool, ignore_builtin: bool) -> Result<(), i32> {
         let name = module.name_lossy().into_owned();
         let (pre, post, command) = if self.flags.ignore_commands {
             (Vec::new(), Vec::new(), None)
@@ -109,11 +125,14 @@ impl Remover<'_> {
         }
         let _ = self.list(&post, false);
         if holders {
-            let held_by = self
-                .kernel
-                .state()
-                .holders(&name)
-                .unwrap_or_default()
+            let held = match self.kernel.state().holders(&name) {
+                Ok(h) => h,
+                Err(e) => {
+                    (self.report)(RemoveEvent::NoHolders(name.clone(), e.raw_os_error().unwrap_or(2)));
+                    Vec::new()
+                }
+            };
+            let held_by = held
                 .into_iter()
                 .map(|h| Module {
                     name: h.into_bytes(),
@@ -133,12 +152,14 @@ impl Remover<'_> {
         }
         match &command {
             Some(cmd) => {
+                // Removal has no command-line options: the variable empties.
+                let cmd = crate::probe::substitute_options(cmd, b"");
                 (self.report)(RemoveEvent::Action(format!(
                     "remove {}",
-                    String::from_utf8_lossy(cmd)
+                    String::from_utf8_lossy(&cmd)
                 )));
                 if !self.flags.dry_run {
-                    if let Err(status) = crate::probe::run_command(module, cmd) {
+                    if let Err(status) = crate::probe::run_command(module, &cmd) {
                         (self.report)(RemoveEvent::CommandFailed(name));
                         return Err(status.max(1));
                     }
