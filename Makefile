@@ -6,7 +6,7 @@ RELEASE_BIN = target/release
 TOOLS       = rkmod rinsmod rrmmod rlsmod rmodinfo rmodprobe rdepmod
 APT_STAMP   = /var/tmp/rkmod-apt-updated
 
-.PHONY: all build deps test test-unit test-diff lint fmt demo testdata bench clean
+.PHONY: all build deps test test-unit test-diff vm-test lint fmt demo testdata golden bench clean
 
 all: build
 
@@ -35,10 +35,27 @@ fmt:
 test-unit: deps
 	$(CARGO) test --workspace
 
+# Differential tests against kmod on Debian's module trees (cached under
+# /var/tmp/rkmod-trees), each ending with "N passed, M failed".
 test-diff: deps build
 	python3 tests/diff/modinfo_diff.py --ours $(RELEASE_BIN)/rmodinfo
+	python3 tests/diff/depmod_diff.py --ours $(RELEASE_BIN)/rdepmod
+	python3 tests/diff/modprobe_config_diff.py
+	python3 tests/diff/modprobe_diff.py --ours $(RELEASE_BIN)/rmodprobe
 
-test: lint test-unit test-diff
+# The real-kernel suites: Debian's 6.1 and 6.12 kernels in QEMU (TCG).
+vm-test: build
+	python3 tests/vm/run.py --kernel 6.1 --bin-dir $(RELEASE_BIN)
+	python3 tests/vm/run.py --kernel 6.12 --bin-dir $(RELEASE_BIN)
+
+test: lint test-unit test-diff vm-test
+
+bench: deps build
+	python3 scripts/bench-depmod.py --ours $(RELEASE_BIN)/rdepmod
+
+# Regenerate the rmodinfo golden files with kmod's modinfo.
+golden: deps
+	scripts/make-golden.sh
 
 demo: deps build
 	@scripts/demo.sh

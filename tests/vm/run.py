@@ -64,17 +64,24 @@ def kernel_61():
     return image, release, f"/lib/modules/{release}"
 
 
+def newest_generic(lines):
+    """Package names from apt-cache output, newest last, without the
+    realtime (-rt-) and cloud flavours."""
+    names = [l.split()[0] for l in lines if l.strip()]
+    return sorted(n for n in names if "-rt-" not in n and "-cloud-" not in n)
+
+
 def kernel_612():
     out = subprocess.run(["apt-cache", "search", "--names-only",
                           r"^linux-image-6\.12.*-amd64-unsigned$"],
                          capture_output=True, text=True).stdout.split("\n")
-    names = sorted(l.split()[0] for l in out if l.strip())
+    names = newest_generic(out)
     if not names:
         sh(["apt-get", "update", "-qq"])
         out = subprocess.run(["apt-cache", "search", "--names-only",
                               r"^linux-image-6\.12.*-amd64-unsigned$"],
                              capture_output=True, text=True).stdout.split("\n")
-        names = sorted(l.split()[0] for l in out if l.strip())
+        names = newest_generic(out)
     if not names:
         sys.exit("vm-test: no linux-image-6.12 unsigned package found")
     pkg = names[-1]
@@ -83,6 +90,7 @@ def kernel_612():
         shutil.rmtree(dest, ignore_errors=True)
         os.makedirs(dest)
         with tempfile.TemporaryDirectory() as dl:
+            os.chmod(dl, 0o777)  # apt's sandbox user writes the download
             sh(["apt-get", "download", "-qq", pkg], cwd=dl)
             deb = glob.glob(os.path.join(dl, "*.deb"))[0]
             sh(["dpkg-deb", "-x", deb, dest])
