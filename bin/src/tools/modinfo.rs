@@ -190,7 +190,14 @@ impl Modinfo<'_> {
                 self.out.error(&format!("Module {alias} not found."));
                 false
             }
-            Ok(found) => found.iter().fold(true, |ok, m| self.show(m) && ok),
+            Ok(found) => {
+                // every module is shown, even after one fails
+                let mut ok = true;
+                for m in &found {
+                    ok &= self.show(m);
+                }
+                ok
+            }
         }
     }
 

@@ -316,11 +316,19 @@ impl Modprobe<'_> {
         }
         if self.args.remove {
             let names = self.args.args.clone();
-            return names.iter().fold(true, |ok, n| self.remove(n, wait) && ok);
+            let mut ok = true;
+            for n in &names {
+                ok &= self.remove(n, wait);
+            }
+            return ok;
         }
         if self.args.all {
             let names = self.args.args.clone();
-            return names.iter().fold(true, |ok, n| self.insert(n, "") && ok);
+            let mut ok = true;
+            for n in &names {
+                ok &= self.insert(n, "");
+            }
+            return ok;
         }
         let opts = rkmod::params::join_args(&self.args.args[1..]);
         self.insert(&first, &opts)

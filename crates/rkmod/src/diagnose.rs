@@ -94,7 +94,11 @@ fn vermagic_mismatch(elf: &modfile::Elf<'_>) -> Option<String> {
     let kernel = running_vermagic()?;
     // Like the kernel: with modversions the release is not compared.
     let has_crcs = elf.section("__versions").is_some();
-    let tail = |s: &str| s.split_once(' ').map(|(_, t)| t.to_string()).unwrap_or_default();
+    let tail = |s: &str| {
+        s.split_once(' ')
+            .map(|(_, t)| t.to_string())
+            .unwrap_or_default()
+    };
     let differs = if has_crcs {
         tail(&module) != tail(&kernel)
     } else {

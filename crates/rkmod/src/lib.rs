@@ -6,7 +6,7 @@
 //! ```no_run
 //! let ctx = rkmod::Context::new(None, None)?;
 //! for module in ctx.lookup("pci:v00008086d000010D3sv*sd*bc*sc*i*")? {
-//!     println!("{}", module.name());
+//!     println!("{}", module.name_lossy());
 //! }
 //! # Ok::<(), rkmod::Error>(())
 //! ```
@@ -29,8 +29,8 @@ pub use error::{strerror, Error, Result};
 pub use info::InfoEntry;
 pub use kernel::{InsertFlags, Kernel, KernelError, KernelState, Linux, RemoveFlags};
 pub use module::{Module, Origin};
-pub use remove::{RemoveEvent, RemoveProbeFlags};
 pub use probe::{LoadPlan, PlanStep, ProbeError, ProbeFlags, ProbeObserver, Probed, StepAction};
+pub use remove::{RemoveEvent, RemoveProbeFlags};
 
 /// File name endings of module files this build reads.
 pub const MODULE_EXTENSIONS: [&str; 4] = [".ko", ".ko.gz", ".ko.xz", ".ko.zst"];

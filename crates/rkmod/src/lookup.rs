@@ -31,13 +31,13 @@ impl IndexFile {
 impl Context {
     /// Exact lookup in a binary index; a missing or unreadable index knows nothing.
     fn index_search(&self, which: IndexFile, key: &[u8]) -> Option<Vec<u8>> {
-        let index = modindex::Index::open(&self.file(which.file_name())).ok()?;
+        let index = modindex::Index::open(self.file(which.file_name())).ok()?;
         index.search_as(key, self.reader()).map(|v| v.to_vec())
     }
 
     /// Wildcard lookup: every value whose stored pattern matches `key`.
     fn index_search_wild(&self, which: IndexFile, key: &[u8]) -> Vec<Vec<u8>> {
-        let Ok(index) = modindex::Index::open(&self.file(which.file_name())) else {
+        let Ok(index) = modindex::Index::open(self.file(which.file_name())) else {
             return Vec::new();
         };
         index
@@ -69,9 +69,9 @@ impl Context {
     pub fn lookup_name(&self, name: &str) -> Result<Option<Module>> {
         let name = modfile::normalize_name(name.as_bytes());
         let found = self
-            .from_moddep(&name)
-            .or_else(|| self.from_builtin(&name))
-            .or_else(|| self.from_builtin_alias(&name).into_iter().next());
+            .via_moddep(&name)
+            .or_else(|| self.via_builtin(&name))
+            .or_else(|| self.via_builtin_alias(&name).into_iter().next());
         Ok(found)
     }
 
@@ -79,35 +79,35 @@ impl Context {
     /// index: kmod's `kmod_module_new_from_lookup`.
     pub fn lookup(&self, alias: &str) -> Result<Vec<Module>> {
         let alias = normalize_alias(alias.as_bytes()).ok_or(Error::InvalidAlias)?;
-        let found = self.from_config_aliases(&alias);
+        let found = self.via_config_aliases(&alias);
         if !found.is_empty() {
             return Ok(found);
         }
-        if let Some(m) = self.from_moddep(&alias) {
+        if let Some(m) = self.via_moddep(&alias) {
             return Ok(vec![m]);
         }
         if alias.starts_with(b"symbol:") {
-            let found = self.from_alias_index(IndexFile::Symbols, &alias);
+            let found = self.via_alias_index(IndexFile::Symbols, &alias);
             if !found.is_empty() {
                 return Ok(found);
             }
         }
-        if let Some(m) = self.from_commands(&alias) {
+        if let Some(m) = self.via_commands(&alias) {
             return Ok(vec![m]);
         }
-        let found = self.from_alias_index(IndexFile::Alias, &alias);
+        let found = self.via_alias_index(IndexFile::Alias, &alias);
         if !found.is_empty() {
             return Ok(found);
         }
-        if let Some(m) = self.from_builtin(&alias) {
+        if let Some(m) = self.via_builtin(&alias) {
             return Ok(vec![m]);
         }
-        Ok(self.from_builtin_alias(&alias))
+        Ok(self.via_builtin_alias(&alias))
     }
 
     /// `alias` lines whose pattern matches: the module keeps the pattern
     /// as its alias (options for either name apply).
-    fn from_config_aliases(&self, alias: &[u8]) -> Vec<Module> {
+    fn via_config_aliases(&self, alias: &[u8]) -> Vec<Module> {
         let Some(config) = self.config() else {
             return Vec::new();
         };
@@ -124,9 +124,11 @@ impl Context {
     }
 
     /// A name that only an `install` or `remove` command knows.
-    fn from_commands(&self, name: &[u8]) -> Option<Module> {
+    fn via_commands(&self, name: &[u8]) -> Option<Module> {
         let config = self.config()?;
-        if config.install_command_named(name).is_none() && config.remove_command_named(name).is_none() {
+        if config.install_command_named(name).is_none()
+            && config.remove_command_named(name).is_none()
+        {
             return None;
         }
         Some(Module {
@@ -160,7 +162,7 @@ impl Context {
         deps
     }
 
-    fn from_moddep(&self, name: &[u8]) -> Option<Module> {
+    fn via_moddep(&self, name: &[u8]) -> Option<Module> {
         // Module names never contain ':'; such a key cannot be in modules.dep.
         if name.contains(&b':') {
             return None;
@@ -175,7 +177,7 @@ impl Context {
         })
     }
 
-    fn from_alias_index(&self, which: IndexFile, alias: &[u8]) -> Vec<Module> {
+    fn via_alias_index(&self, which: IndexFile, alias: &[u8]) -> Vec<Module> {
         self.index_search_wild(which, alias)
             .into_iter()
             .map(|name| Module {
@@ -187,7 +189,7 @@ impl Context {
             .collect()
     }
 
-    fn from_builtin(&self, name: &[u8]) -> Option<Module> {
+    fn via_builtin(&self, name: &[u8]) -> Option<Module> {
         self.index_search(IndexFile::Builtin, name)?;
         Some(Module {
             name: name.to_vec(),
@@ -197,7 +199,7 @@ impl Context {
         })
     }
 
-    fn from_builtin_alias(&self, alias: &[u8]) -> Vec<Module> {
+    fn via_builtin_alias(&self, alias: &[u8]) -> Vec<Module> {
         self.index_search_wild(IndexFile::BuiltinAlias, alias)
             .into_iter()
             .map(|name| Module {

@@ -174,7 +174,8 @@ impl Context {
     /// Options the configuration gives a module (by name or by the alias
     /// it was found through).
     pub fn module_options(&self, module: &Module) -> Option<Vec<u8>> {
-        self.config()?.options_for_alias(module.name(), module.alias())
+        self.config()?
+            .options_for_alias(module.name(), module.alias())
     }
 
     /// Whether the kernel has the module: live, or builtin.
@@ -194,7 +195,12 @@ impl Context {
     }
 
     /// The plan for loading `module` with `extra_options` from the command line.
-    pub fn load_plan(&self, module: &Module, ignore_commands: bool, extra_options: &str) -> LoadPlan {
+    pub fn load_plan(
+        &self,
+        module: &Module,
+        ignore_commands: bool,
+        extra_options: &str,
+    ) -> LoadPlan {
         let mut b = Builder {
             ctx: self,
             marks: HashMap::new(),
@@ -354,7 +360,10 @@ pub fn run_command(module: &Module, command: &[u8]) -> Result<(), i32> {
     let status = std::process::Command::new("/bin/sh")
         .arg("-c")
         .arg(std::ffi::OsStr::from_bytes(command))
-        .env("MODPROBE_MODULE", std::ffi::OsStr::from_bytes(module.name()))
+        .env(
+            "MODPROBE_MODULE",
+            std::ffi::OsStr::from_bytes(module.name()),
+        )
         .status()
         .map_err(|_| -1)?;
     match status.code() {

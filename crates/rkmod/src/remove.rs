@@ -91,7 +91,12 @@ impl Remover<'_> {
         r
     }
 
-    fn module_once(&mut self, module: &Module, holders: bool, ignore_builtin: bool) -> Result<(), i32> {
+    fn module_once(
+        &mut self,
+        module: &Module,
+        holders: bool,
+        ignore_builtin: bool,
+    ) -> Result<(), i32> {
         let name = module.name_lossy().into_owned();
         let (pre, post, command) = if self.flags.ignore_commands {
             (Vec::new(), Vec::new(), None)
@@ -128,7 +133,10 @@ impl Remover<'_> {
             let held = match self.kernel.state().holders(&name) {
                 Ok(h) => h,
                 Err(e) => {
-                    (self.report)(RemoveEvent::NoHolders(name.clone(), e.raw_os_error().unwrap_or(2)));
+                    (self.report)(RemoveEvent::NoHolders(
+                        name.clone(),
+                        e.raw_os_error().unwrap_or(2),
+                    ));
                     Vec::new()
                 }
             };
