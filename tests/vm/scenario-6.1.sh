@@ -1,7 +1,7 @@
 # The real-kernel scenario on Debian's 6.1 kernel: the sample modules and
 # virtio_net's chain, loaded and removed with the rkmod tools.
 . /lib.sh
-plan 48
+plan 50
 rel=$(uname -r)
 mods=/lib/modules/$rel
 dmesg -n 1
@@ -39,6 +39,8 @@ check_loaded "test_square loaded" test_square
 dmesg_has "test_square printed square(7) = 49" "square(7) = 49"
 check_out "rlsmod shows test_square holding square" "test_square" sh -c "rlsmod | grep '^square '"
 check_fail "rrmmod square refused while used" "is in use by: test_square" rrmmod square
+check_fail "rmodprobe -r -w 300 square gives up while held" "gave up waiting" rmodprobe -r -w 300 square
+check_loaded "square still loaded after the wait" square
 check "rmodprobe -r test_square" rmodprobe -r test_square
 check_unloaded "test_square removed" test_square
 check_unloaded "square removed with it" square

@@ -41,3 +41,23 @@ pub fn has_module_extension(path: &[u8]) -> bool {
         .iter()
         .any(|ext| path.len() > ext.len() && path.ends_with(ext.as_bytes()))
 }
+
+#[cfg(test)]
+mod tests {
+    /// A service may share one context and one kernel backend between threads.
+    #[test]
+    fn context_and_kernel_are_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<crate::Context>();
+        assert_send_sync::<crate::Linux>();
+        assert_send_sync::<Box<dyn crate::Kernel>>();
+    }
+
+    #[test]
+    fn module_extensions() {
+        assert!(crate::has_module_extension(b"a/b.ko.xz"));
+        assert!(crate::has_module_extension(b"x.ko"));
+        assert!(!crate::has_module_extension(b".ko"));
+        assert!(!crate::has_module_extension(b"x.ko.bz2"));
+    }
+}
