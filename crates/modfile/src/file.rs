@@ -161,10 +161,15 @@ pub fn decompress(compression: Compression, data: &[u8]) -> Result<Vec<u8>> {
                 .map_err(fail)?;
         }
         Compression::Zstd => {
-            zstd::stream::read::Decoder::with_buffer(data)
-                .map_err(fail)?
-                .read_to_end(&mut out)
-                .map_err(fail)?;
+            let mut decoder = zstd::stream::read::Decoder::with_buffer(data).map_err(fail)?;
+            // kmod stops at the end of the input without complaint when a
+            // frame is cut short, and reads what did decompress.
+            match decoder.read_to_end(&mut out) {
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {}
+                other => {
+                    other.map_err(fail)?;
+                }
+            }
         }
         Compression::Gzip => {
             flate2::read::MultiGzDecoder::new(data)

@@ -1,0 +1,162 @@
+//! The client side of the sim kernel's socket, for the module tools: each
+//! call is one request/response exchange on a kept connection; failures
+//! carry the errno the real kernel would have given.
+
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use nix::libc;
+
+use crate::error::Error;
+use crate::protocol::{
+    read_frame, write_frame, InsertFlags, LogPage, ModuleInfo, Op, Outcome, Reply, Request,
+    Response, Status, PROTOCOL_VERSION,
+};
+use crate::util::lock;
+
+/// A connection to a sim kernel. `Sync`: calls from several threads take
+/// turns on the one connection.
+#[derive(Debug)]
+pub struct Client {
+    stream: Mutex<UnixStream>,
+    path: PathBuf,
+}
+
+fn unexpected() -> Error {
+    Error::new(libc::EPROTO, "unexpected answer from the sim kernel")
+}
+
+impl Client {
+    /// Connect to the daemon at `socket`.
+    pub fn connect(socket: impl AsRef<Path>) -> Result<Client, Error> {
+        let path = socket.as_ref().to_path_buf();
+        let stream = UnixStream::connect(&path).map_err(|e| {
+            Error::new(
+                e.raw_os_error().unwrap_or(libc::ECONNREFUSED),
+                format!("cannot reach the sim kernel at {}: {e}", path.display()),
+            )
+        })?;
+        Ok(Client {
+            stream: Mutex::new(stream),
+            path,
+        })
+    }
+
+    /// The socket this client talks to.
+    pub fn socket_path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Give up on an answer after `timeout` (`None`: wait forever, the
+    /// default; a load takes up to the daemon's init timeout).
+    pub fn set_timeout(&self, timeout: Option<Duration>) -> Result<(), Error> {
+        lock(&self.stream).set_read_timeout(timeout)?;
+        Ok(())
+    }
+
+    /// Send one request, return its reply.
+    pub fn request(&self, op: Op) -> Result<Reply, Error> {
+        let body = serde_json::to_vec(&Request {
+            version: PROTOCOL_VERSION,
+            op,
+        })
+        .map_err(|e| Error::new(libc::EINVAL, e.to_string()))?;
+        let mut s = lock(&self.stream);
+        write_frame(&mut *s, &body)?;
+        let frame = match read_frame(&mut *s) {
+            Ok(Some(f)) => f,
+            Ok(None) => {
+                return Err(Error::new(
+                    libc::ECONNRESET,
+                    "the sim kernel closed the connection",
+                ))
+            }
+            Err(crate::protocol::FrameError::Io(e)) => return Err(e.into()),
+            Err(e) => return Err(Error::new(libc::EPROTO, e.to_string())),
+        };
+        let resp: Response =
+            serde_json::from_slice(&frame).map_err(|e| Error::new(libc::EPROTO, e.to_string()))?;
+        match resp.result {
+            Outcome::Ok(r) => Ok(r),
+            Outcome::Error(e) => Err(e),
+        }
+    }
+
+    /// Load the module file at `path` with the kernel-style parameter
+    /// string `params` (`"msg=hi io=3"`). Returns the module's name.
+    pub fn insert(&self, path: &Path, params: &str, flags: InsertFlags) -> Result<String, Error> {
+        let abs = path.canonicalize().map_err(|e| {
+            Error::new(
+                e.raw_os_error().unwrap_or(libc::ENOENT),
+                format!("{}: {e}", path.display()),
+            )
+        })?;
+        let path = abs
+            .to_str()
+            .ok_or_else(|| {
+                Error::new(
+                    libc::EINVAL,
+                    format!("{}: path is not UTF-8", abs.display()),
+                )
+            })?
+            .to_string();
+        match self.request(Op::Insert {
+            path,
+            params: params.to_string(),
+            flags,
+        })? {
+            Reply::Inserted { name } => Ok(name),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// Unload module `name`; `force` takes out a module without an exit
+    /// function (it does not override holders, as in the kernel).
+    pub fn remove(&self, name: &str, force: bool) -> Result<(), Error> {
+        match self.request(Op::Remove {
+            name: name.to_string(),
+            force,
+        })? {
+            Reply::Removed { .. } => Ok(()),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// Set `param` of `module` to `value` (as a sysfs write would).
+    pub fn set_param(&self, module: &str, param: &str, value: &str) -> Result<(), Error> {
+        match self.request(Op::SetParam {
+            module: module.to_string(),
+            param: param.to_string(),
+            value: value.to_string(),
+        })? {
+            Reply::ParamSet => Ok(()),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// The loaded modules, newest first (the order of `/proc/modules`).
+    pub fn list(&self) -> Result<Vec<ModuleInfo>, Error> {
+        match self.request(Op::List)? {
+            Reply::Modules { modules } => Ok(modules),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// The daemon's state.
+    pub fn status(&self) -> Result<Status, Error> {
+        match self.request(Op::Status)? {
+            Reply::Status(s) => Ok(s),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// Log entries from sequence number `since` (0: the oldest kept).
+    pub fn log(&self, since: u64) -> Result<LogPage, Error> {
+        match self.request(Op::Log { since, max: None })? {
+            Reply::Log(p) => Ok(p),
+            _ => Err(unexpected()),
+        }
+    }
+}
