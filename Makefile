@@ -13,7 +13,7 @@ all: build
 # Debian packages the tests compare against or need; installed once.
 deps:
 	@missing=""; \
-	for p in kmod xz-utils zstd gzip; do \
+	for p in kmod xz-utils zstd gzip gcc python3 util-linux; do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
