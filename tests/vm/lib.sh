@@ -1,7 +1,10 @@
-# Helpers for VM scenarios (busybox ash). Every check prints exactly one
-# line, `ok - DESC` or `FAIL - DESC: DETAILS`; the harness counts them.
-# $OUT holds the last command's stdout and stderr.
+# Helpers for VM scenarios (POSIX sh: the guest's /bin/sh is dash, with
+# busybox applets on PATH). Every check prints exactly one line,
+# `ok - DESC` or `FAIL - DESC: DETAILS` (a failure adds up to 8 lines of
+# output, each `  | `); the harness counts them. $OUT holds the last
+# command's stdout and stderr, for greps after the check.
 
+# plan N: the number of checks the scenario will run; first line, once.
 plan() { echo "plan $1"; }
 
 _ok() { echo "ok - $1"; }
@@ -14,7 +17,8 @@ check() {
     if [ $rc -eq 0 ]; then _ok "$desc"; else _fail "$desc" "exit $rc from $*"; fi
 }
 
-# check_fail DESC SUBSTRING CMD...: CMD must fail and say SUBSTRING.
+# check_fail DESC SUBSTRING CMD...: CMD must fail and say SUBSTRING (on
+# stdout or stderr); "" accepts any message.
 check_fail() {
     desc=$1; want=$2; shift 2
     OUT=$("$@" 2>&1); rc=$?
@@ -46,3 +50,6 @@ check_unloaded() { OUT=$(cat /proc/modules); if loaded "$2"; then _fail "$1" "$2
 
 # dmesg_has DESC PATTERN
 dmesg_has() { OUT=$(dmesg | tail -n 40); if dmesg | grep -q -- "$2"; then _ok "$1"; else _fail "$1" "no '$2' in dmesg"; fi; }
+
+# note TEXT: a fact for the log, not a check (the harness shows `vm: ` lines).
+note() { echo "vm: $*"; }

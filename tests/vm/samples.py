@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Build the sample modules (testdata/kmod-src) for a kernel whose headers
+are not installed, e.g. Debian's 6.12, without installing anything: the
+headers, headers-common and kbuild packages are fetched with `apt-get
+download` and unpacked into the cache next to the kernel image, and the
+stripped .ko files land in /var/tmp/rkmod-vm/samples-<release>-<hash>/
+(keyed by the package version and the sources). Prints that directory.
+
+    python3 tests/vm/samples.py --kernel 6.12
+    python3 tests/vm/run.py --kernel 6.12 --modules "$(python3 tests/vm/samples.py --kernel 6.12)"
+
+run.py --build-samples does the same. The 6.1 samples are committed under
+testdata/kernel/ (scripts/build-testdata.sh); for 6.1 this builds against
+/lib/modules/<release>/build when the headers are installed."""
+import argparse
+import glob
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import run  # noqa: E402  (the kernel cache and apt helpers)
+
+SRC = os.path.join(run.ROOT, "testdata/kmod-src")
+MODS = ["khello", "square", "test_square"]
+
+
+def headers_612(release, version):
+    """Unpack linux-headers-<release>, its -common and linux-kbuild into
+    the cache; return the build directory (what /lib/modules/<release>/build
+    would point to). The packages' absolute paths are made relative to
+    the unpacked copy."""
+    abi = release[: -len("-amd64")]
+    dest = os.path.join(run.CACHE, f"linux-headers-{release}")
+    stamp = os.path.join(dest, ".complete")
+    if not (os.path.exists(stamp) and open(stamp).read().strip() == version):
+        print(f"samples: fetching the headers of {release} ({version})", file=sys.stderr, flush=True)
+        shutil.rmtree(dest, ignore_errors=True)
+        os.makedirs(dest)
+        with tempfile.TemporaryDirectory() as dl:
+            os.chmod(dl, 0o777)  # apt's sandbox user writes the download
+            pkgs = [f"linux-headers-{release}", f"linux-headers-{abi}-common", f"linux-kbuild-{abi}"]
+            run.sh(["apt-get", "download", "-qq"] + [f"{p}={version}" for p in pkgs], cwd=dl)
+            for deb in glob.glob(os.path.join(dl, "*.deb")):
+                run.sh(["dpkg-deb", "-x", deb, dest])
+        build = os.path.join(dest, "usr/src", f"linux-headers-{release}")
+        # `include /usr/src/linux-headers-<abi>-common/Makefile`
+        mk = os.path.join(build, "Makefile")
+        text = open(mk).read().replace("include /usr/src/", f"include {dest}/usr/src/")
+        open(mk, "w").write(text)
+        # Without vmlinux, kbuild skips BTF generation (no pahole needed),
+        # as with the 6.1 headers.
+        if os.path.exists(os.path.join(build, "vmlinux")):
+            os.rename(os.path.join(build, "vmlinux"), os.path.join(build, "vmlinux.btf-only"))
+        with open(stamp, "w") as f:
+            f.write(version + "\n")
+    return os.path.join(dest, "usr/src", f"linux-headers-{release}")
+
+
+def sources_hash():
+    h = hashlib.sha256()
+    for name in sorted(os.listdir(SRC)):
+        if name == "Kbuild" or name.endswith(".c"):
+            h.update(name.encode() + b"\0" + open(os.path.join(SRC, name), "rb").read())
+    return h.hexdigest()[:12]
+
+
+def build_samples(kernel):
+    run.ensure_packages(["make", "gcc-12", "binutils", "libelf1", "libssl3"])
+    if kernel == "6.12":
+        # the image's package version is that of its headers
+        _, release, _ = run.kernel_612()
+        pkg = run.image_612_package()
+        version = run.unpacked_version(os.path.join(run.CACHE, pkg), pkg)
+        build = headers_612(release, version)
+    else:
+        _, release, _ = run.kernel_61()
+        version = "installed"
+        build = f"/lib/modules/{release}/build"
+        if not os.path.exists(os.path.join(build, "Makefile")):
+            run.ensure_packages([f"linux-headers-{release}"])
+    out = os.path.join(run.CACHE, f"samples-{release}-{version}-{sources_hash()}")
+    if os.path.exists(os.path.join(out, ".complete")):
+        return out
+    shutil.rmtree(out, ignore_errors=True)
+    with tempfile.TemporaryDirectory() as work:
+        tmp = os.path.join(work, "src")
+        os.mkdir(tmp)
+        for name in os.listdir(SRC):
+            if name == "Kbuild" or name.endswith(".c"):
+                shutil.copy2(os.path.join(SRC, name), tmp)
+        r = subprocess.run(["make", "-s", "-C", build, f"M={tmp}",
+                            f"KCFLAGS=-ffile-prefix-map={tmp}/=", "modules"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.stderr.write(r.stdout + r.stderr)
+            sys.exit(f"samples: the module build for {release} failed")
+        os.makedirs(out)
+        for m in MODS:
+            run.sh(["strip", "--strip-debug", "-o", os.path.join(out, m + ".ko"),
+                    os.path.join(tmp, m + ".ko")])
+        with open(os.path.join(tmp, "Module.symvers")) as f:
+            symvers = f.read().replace(tmp + "/", "")
+        with open(os.path.join(out, "Module.symvers"), "w") as f:
+            f.write(symvers)
+    # as in testdata/kernel/: a khello claiming another kernel
+    run.sh([sys.executable, os.path.join(run.ROOT, "scripts/patch-vermagic.py"),
+            os.path.join(out, "khello.ko"), os.path.join(out, "khello-badmagic.ko")])
+    open(os.path.join(out, ".complete"), "w").close()
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--kernel", choices=["6.1", "6.12"], default="6.12")
+    args = ap.parse_args()
+    print(build_samples(args.kernel))
+
+
+if __name__ == "__main__":
+    main()
