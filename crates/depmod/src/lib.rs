@@ -1,0 +1,265 @@
+//! depmod as a library: find the modules of a kernel, work out which
+//! module needs which, and produce every `modules.*` file kmod's depmod
+//! writes — byte for byte the same.
+//!
+//! ```no_run
+//! use depmod::{Depmod, Options, report::Collect};
+//!
+//! let dir = b"/lib/modules/6.1.0-28-amd64".to_vec();
+//! let mut log = Collect::default();
+//! let (cfg, _msgs) = modconf::DepmodConfig::load::<&str>(&[], "6.1.0-28-amd64");
+//! let mut depmod = Depmod::new(Options::new(dir.clone()));
+//! depmod.search(&cfg, &mut log)?;
+//! let resolved = depmod.resolve(&mut log)?;
+//! let files = resolved.outputs(false, &mut log)?;
+//! depmod::write::write_outputs(std::path::Path::new("/lib/modules/6.1.0-28-amd64"), &files)?;
+//! # Ok::<(), depmod::Error>(())
+//! ```
+//!
+//! The steps, each its own module:
+//! [`scan`] finds one file per module name (configuration decides between
+//! copies), [`order`] sorts them as `modules.order` says, [`module`] reads
+//! them in parallel (only the sections depmod needs, or decompressed once),
+//! [`symbols`] maps symbols to providers, [`graph`] holds the dependencies
+//! (petgraph) and ranks them, [`output`] renders the files (in parallel)
+//! and [`write`] replaces them atomically.
+//!
+//! Where kmod's output depends on its C internals — the iteration order of
+//! its hash tables ([`khash`]), `fgets` buffer sizes and `strtoull`/`sscanf`
+//! parsing ([`ctext`]), its cycle-reporting walk — those are reproduced, so
+//! the files and messages are kmod's byte for byte.
+
+pub mod ctext;
+mod error;
+pub mod graph;
+pub mod khash;
+pub mod module;
+pub mod order;
+pub mod output;
+mod read;
+pub mod report;
+pub mod scan;
+pub mod symbols;
+pub mod uptodate;
+pub mod write;
+
+use rayon::prelude::*;
+
+pub use error::{Error, Result};
+pub use graph::DepGraph;
+pub use module::ModuleInfo;
+pub use output::OutputFile;
+pub use scan::{has_module_extension, ModuleEntry};
+
+use modconf::DepmodConfig;
+use report::{diag, Reporter};
+use scan::{Found, Scanner};
+use symbols::{ModIdx, Provider, SymbolTable};
+
+/// What to do, as depmod's options say it.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The module directory, `<basedir>/lib/modules/<version>`, spelled as
+    /// it is to appear in messages.
+    pub dirname: Vec<u8>,
+    /// `-P`: the architecture's symbol prefix.
+    pub symbol_prefix: Option<u8>,
+    /// `-E`: compare CRCs with the kernel's.
+    pub check_symvers: bool,
+    /// `-e`: report unresolved symbols (and CRC mismatches with `-E`).
+    pub print_unknown: bool,
+    /// `-w`: warn about duplicate index entries.
+    pub warn_dups: bool,
+}
+
+impl Options {
+    /// Defaults for the module directory `dirname`.
+    pub fn new(dirname: Vec<u8>) -> Options {
+        Options {
+            dirname,
+            symbol_prefix: None,
+            check_symvers: false,
+            print_unknown: false,
+            warn_dups: false,
+        }
+    }
+}
+
+/// depmod before the modules are read: options, kernel symbols and the
+/// module files found.
+pub struct Depmod {
+    opts: Options,
+    symbols: SymbolTable,
+    found: Found,
+}
+
+impl Depmod {
+    pub fn new(opts: Options) -> Depmod {
+        Depmod {
+            symbols: SymbolTable::new(opts.symbol_prefix),
+            opts,
+            found: Found::default(),
+        }
+    }
+
+    /// `-E`: the kernel's symbols and CRCs from `Module.symvers`.
+    pub fn load_symvers(&mut self, path: &std::path::Path, log: &mut dyn Reporter) -> Result<()> {
+        self.symbols.load_symvers(path, log)
+    }
+
+    /// `-F`: the kernel's symbols from `System.map`.
+    pub fn load_system_map(
+        &mut self,
+        path: &std::path::Path,
+        log: &mut dyn Reporter,
+    ) -> Result<()> {
+        self.symbols.load_system_map(path, log)
+    }
+
+    /// Find every module under the module directory and the configured
+    /// external directories.
+    pub fn search(&mut self, cfg: &DepmodConfig, log: &mut dyn Reporter) -> Result<()> {
+        self.found = Scanner::new(cfg, &self.opts.dirname).search(log)?;
+        Ok(())
+    }
+
+    /// Use the module file at `path` (absolute), as named on the command
+    /// line.
+    pub fn add_module(&mut self, path: &[u8], log: &mut dyn Reporter) -> Result<()> {
+        self.found.add_path(path, &self.opts.dirname, log)
+    }
+
+    /// Number of modules found so far.
+    pub fn module_count(&self) -> usize {
+        self.found.len()
+    }
+
+    /// Sort the modules, read them, resolve their symbols and rank the
+    /// dependencies. Fails with [`Error::Cycles`] (after reporting them)
+    /// when modules need each other in a circle.
+    pub fn resolve(self, log: &mut dyn Reporter) -> Result<Resolved> {
+        let Depmod {
+            opts,
+            mut symbols,
+            found,
+        } = self;
+        let t0 = std::time::Instant::now();
+        let mut modules = found.into_modules();
+        order::sort_modules(&mut modules, &opts.dirname, log);
+        let infos: Vec<ModuleInfo> = modules
+            .par_iter()
+            .map(|m| ModuleInfo::read(&m.path))
+            .collect();
+        eprintln!("T parse {:?}", t0.elapsed());
+
+        for (i, (module, info)) in modules.iter().zip(&infos).enumerate() {
+            if let Some(e) = &info.symbols_error {
+                diag!(
+                    log,
+                    Error,
+                    "failed to load symbols from {}: {}\n",
+                    String::from_utf8_lossy(&module.path),
+                    modconf::errno_text(e.errno())
+                );
+            }
+            for (name, crc) in info.exports() {
+                let owner = Some(i as ModIdx);
+                symbols.add(name, false, Provider { owner, crc });
+            }
+        }
+
+        eprintln!("T symtab {:?}", t0.elapsed());
+        let mut graph = link(&opts, &modules, &infos, &symbols, log);
+        let names: Vec<&[u8]> = modules.iter().map(|m| m.name.as_slice()).collect();
+        if !graph.sort(&names, log) {
+            return Err(Error::Cycles);
+        }
+        eprintln!("T linked+sorted {:?}", t0.elapsed());
+        let deps = graph.dependency_lists();
+        let mut seen = vec![0u32; modules.len()];
+        let closures = (0..modules.len() as ModIdx)
+            .map(|m| graph.all_dependencies(m, &deps, &mut seen))
+            .collect();
+        eprintln!("T closures {:?}", t0.elapsed());
+        Ok(Resolved {
+            dirname: opts.dirname,
+            warn_dups: opts.warn_dups,
+            modules,
+            infos,
+            symbols,
+            graph,
+            closures,
+        })
+    }
+}
+
+/// Add an edge for every needed symbol some module provides, reporting
+/// what `-e` asks about, in module and symbol order.
+fn link(
+    opts: &Options,
+    modules: &[ModuleEntry],
+    infos: &[ModuleInfo],
+    symbols: &SymbolTable,
+    log: &mut dyn Reporter,
+) -> DepGraph {
+    let mut graph = DepGraph::new(modules.len());
+    let verbose = log.wants_verbose();
+    for (i, (module, info)) in modules.iter().zip(infos).enumerate() {
+        let path = || String::from_utf8_lossy(&module.path);
+        for need in info.needs() {
+            let Some((name, provider)) = symbols.find(need.name) else {
+                if opts.print_unknown && !need.weak {
+                    diag!(
+                        log,
+                        Warning,
+                        "{} needs unknown symbol {}\n",
+                        path(),
+                        String::from_utf8_lossy(need.name)
+                    );
+                }
+                continue;
+            };
+            if opts.check_symvers && opts.print_unknown && provider.crc != need.crc && !need.weak {
+                diag!(
+                    log,
+                    Warning,
+                    "{} disagrees about version of symbol {}\n",
+                    path(),
+                    String::from_utf8_lossy(need.name)
+                );
+            }
+            let Some(owner) = provider.owner else {
+                continue;
+            };
+            if graph.add_dependency(i as ModIdx, owner) && verbose {
+                let mut line = Vec::new();
+                line.extend_from_slice(&module.path);
+                line.extend_from_slice(b" needs \"");
+                line.extend_from_slice(name);
+                line.extend_from_slice(b"\": ");
+                line.extend_from_slice(&modules[owner as usize].path);
+                line.push(b'\n');
+                log.verbose(&line);
+            }
+        }
+    }
+    graph
+}
+
+/// Everything known once the modules are read and ranked: what the
+/// output files are made from.
+pub struct Resolved {
+    /// The module directory (inputs `modules.builtin*` are read from it).
+    pub dirname: Vec<u8>,
+    warn_dups: bool,
+    /// The modules, in output order.
+    pub modules: Vec<ModuleEntry>,
+    /// What each module holds (same indexes).
+    pub infos: Vec<ModuleInfo>,
+    /// Every symbol and its provider.
+    pub symbols: SymbolTable,
+    /// Who needs whom.
+    pub graph: DepGraph,
+    /// Every module each module needs, directly or not, in load order.
+    pub closures: Vec<Vec<ModIdx>>,
+}

@@ -1,0 +1,170 @@
+//! The output files are replaced safely: a writer killed at any moment
+//! leaves every file complete (old or new) and no temporary debris;
+//! concurrent writers leave one writer's complete set; a directory that
+//! cannot be written is an error that changes nothing.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::Scratch;
+use depmod::write::write_outputs;
+use depmod::OutputFile;
+
+const NAMES: [&str; 5] = [
+    "modules.dep",
+    "modules.dep.bin",
+    "modules.alias",
+    "modules.symbols",
+    "modules.devname",
+];
+
+/// A set of files, each large enough that writing takes a while, all
+/// carrying the generation `tag`.
+fn generation(tag: u8) -> Vec<OutputFile> {
+    NAMES
+        .iter()
+        .enumerate()
+        .map(|(i, name)| OutputFile {
+            name,
+            data: vec![tag.wrapping_add(i as u8); 3 << 20],
+            binary: false,
+        })
+        .collect()
+}
+
+fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Every file is one generation's complete version, and nothing else is
+/// in the directory.
+fn check_complete(dir: &Path, generations: &[u8]) -> Result<(), String> {
+    let found = contents(dir);
+    for (name, data) in &found {
+        let Some(i) = NAMES.iter().position(|n| n == name) else {
+            return Err(format!("unexpected file {name}"));
+        };
+        let ok = generations.iter().any(|&g| {
+            let want = g.wrapping_add(i as u8);
+            data.len() == 3 << 20 && data.iter().all(|&b| b == want)
+        });
+        if !ok {
+            return Err(format!(
+                "{name} is not a complete version ({} bytes)",
+                data.len()
+            ));
+        }
+    }
+    if found.len() != NAMES.len() {
+        return Err(format!("{} files instead of {}", found.len(), NAMES.len()));
+    }
+    Ok(())
+}
+
+/// Child mode: rewrite the directory named by the environment forever,
+/// alternating two generations.
+fn child_loop() {
+    let Some(dir) = std::env::var_os("DEPMOD_CRASH_CHILD_DIR") else {
+        return;
+    };
+    let (a, b) = (generation(1), generation(101));
+    loop {
+        write_outputs(Path::new(&dir), &a).unwrap();
+        write_outputs(Path::new(&dir), &b).unwrap();
+    }
+}
+
+#[test]
+fn sigkill_at_any_moment_leaves_complete_files() {
+    child_loop();
+    let s = Scratch::new("sigkill");
+    let dir = s.path().join("out");
+    std::fs::create_dir(&dir).unwrap();
+    write_outputs(&dir, &generation(1)).unwrap();
+    let me = std::env::current_exe().unwrap();
+    for round in 0..12u64 {
+        let mut child = Command::new(&me)
+            .args([
+                "--exact",
+                "sigkill_at_any_moment_leaves_complete_files",
+                "--nocapture",
+            ])
+            .env("DEPMOD_CRASH_CHILD_DIR", &dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Spread the kills over a few write cycles.
+        std::thread::sleep(Duration::from_millis(20 + (round * 37) % 150));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        if let Err(e) = check_complete(&dir, &[1, 101]) {
+            panic!("after kill {round}: {e}");
+        }
+    }
+}
+
+#[test]
+fn concurrent_writers_leave_one_complete_set() {
+    let s = Scratch::new("concurrent");
+    let dir = s.path().to_path_buf();
+    let writers: Vec<_> = (0..3u8)
+        .map(|w| {
+            let dir = dir.clone();
+            std::thread::spawn(move || {
+                for round in 0..4u8 {
+                    write_outputs(&dir, &generation(w * 50 + round)).unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    let found = contents(&dir);
+    // All files come from the same generation: the last writer's.
+    let first = found["modules.dep"][0];
+    check_complete(&dir, &[first]).unwrap();
+}
+
+#[test]
+fn unwritable_directory_is_an_error_and_changes_nothing() {
+    let s = Scratch::new("unwritable");
+    let file_not_dir = s.put("plain-file", b"x");
+    assert!(write_outputs(&file_not_dir, &generation(1)).is_err());
+    assert_eq!(std::fs::read(&file_not_dir).unwrap(), b"x");
+
+    // A directory we may not write into: as root, permission bits do not
+    // stop us, so use procfs, which refuses new files.
+    let dir = if nix_is_root() {
+        Path::new("/proc/sys").to_path_buf()
+    } else {
+        let d = s.path().join("ro");
+        std::fs::create_dir(&d).unwrap();
+        std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o555)).unwrap();
+        d
+    };
+    let before = std::fs::read_dir(&dir).unwrap().count();
+    let err = write_outputs(&dir, &generation(1)).unwrap_err();
+    assert!(err.to_string().starts_with("could not write "), "{err}");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), before);
+}
+
+fn nix_is_root() -> bool {
+    std::fs::metadata("/proc/self")
+        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
+        .unwrap_or(false)
+}
