@@ -143,14 +143,12 @@ impl Depmod {
             mut symbols,
             found,
         } = self;
-        let t0 = std::time::Instant::now();
         let mut modules = found.into_modules();
         order::sort_modules(&mut modules, &opts.dirname, log);
         let infos: Vec<ModuleInfo> = modules
             .par_iter()
             .map(|m| ModuleInfo::read(&m.path))
             .collect();
-        eprintln!("T parse {:?}", t0.elapsed());
 
         for (i, (module, info)) in modules.iter().zip(&infos).enumerate() {
             if let Some(e) = &info.symbols_error {
@@ -168,19 +166,16 @@ impl Depmod {
             }
         }
 
-        eprintln!("T symtab {:?}", t0.elapsed());
         let mut graph = link(&opts, &modules, &infos, &symbols, log);
         let names: Vec<&[u8]> = modules.iter().map(|m| m.name.as_slice()).collect();
         if !graph.sort(&names, log) {
             return Err(Error::Cycles);
         }
-        eprintln!("T linked+sorted {:?}", t0.elapsed());
         let deps = graph.dependency_lists();
         let mut seen = vec![0u32; modules.len()];
         let closures = (0..modules.len() as ModIdx)
             .map(|m| graph.all_dependencies(m, &deps, &mut seen))
             .collect();
-        eprintln!("T closures {:?}", t0.elapsed());
         Ok(Resolved {
             dirname: opts.dirname,
             warn_dups: opts.warn_dups,

@@ -1,8 +1,8 @@
 //! Every `modules.*` file depmod writes, built in memory, in kmod's order.
 //!
 //! The files are independent of one another, so they are built in
-//! parallel; the messages each produces are replayed afterwards in kmod's
-//! file order, so the log reads as kmod's does.
+//! parallel (two lanes of similar work); the messages each produces are
+//! replayed afterwards in kmod's file order, so the log reads as kmod's.
 
 mod alias;
 mod builtin;
@@ -12,8 +12,6 @@ mod softdep;
 mod symbols;
 
 pub use alias::alias_normalize;
-
-use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::report::{Collect, Reporter};
@@ -32,50 +30,88 @@ pub struct OutputFile {
 
 type Builder = fn(&Resolved, &mut Collect) -> Result<Vec<u8>>;
 
-/// The files in the order kmod writes them: name, binary, builder.
-const FILES: [(&str, bool, Builder); 11] = [
-    ("modules.dep", false, dep::text),
-    ("modules.dep.bin", true, dep::index),
-    ("modules.alias", false, alias::text),
-    ("modules.alias.bin", true, alias::index),
-    ("modules.softdep", false, softdep::softdeps),
-    ("modules.weakdep", false, softdep::weakdeps),
-    ("modules.symbols", false, symbols::text),
-    ("modules.symbols.bin", true, symbols::index),
-    ("modules.builtin.bin", true, builtin::index),
-    ("modules.builtin.alias.bin", true, builtin::alias_index),
-    ("modules.devname", false, devname::text),
+/// One output: file name, binary index or not, which of the two parallel
+/// lanes builds it, and its builder.
+struct Spec {
+    name: &'static str,
+    binary: bool,
+    lane: Lane,
+    build: Builder,
+}
+
+/// The files are built on two lanes of about equal work: the alias index
+/// (the largest job) with what reads only the modules' strings, against
+/// the dependency and symbol files.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lane {
+    Aliases,
+    Symbols,
+}
+
+/// The files in the order kmod writes them.
+const FILES: [Spec; 11] = [
+    spec("modules.dep", false, Lane::Symbols, dep::text),
+    spec("modules.dep.bin", true, Lane::Symbols, dep::index),
+    spec("modules.alias", false, Lane::Aliases, alias::text),
+    spec("modules.alias.bin", true, Lane::Aliases, alias::index),
+    spec("modules.softdep", false, Lane::Aliases, softdep::softdeps),
+    spec("modules.weakdep", false, Lane::Aliases, softdep::weakdeps),
+    spec("modules.symbols", false, Lane::Symbols, symbols::text),
+    spec("modules.symbols.bin", true, Lane::Symbols, symbols::index),
+    spec("modules.builtin.bin", true, Lane::Symbols, builtin::index),
+    spec(
+        "modules.builtin.alias.bin",
+        true,
+        Lane::Aliases,
+        builtin::alias_index,
+    ),
+    spec("modules.devname", false, Lane::Aliases, devname::text),
 ];
+
+const fn spec(name: &'static str, binary: bool, lane: Lane, build: Builder) -> Spec {
+    Spec {
+        name,
+        binary,
+        lane,
+        build,
+    }
+}
 
 /// Names of every file depmod writes, in order.
 pub fn file_names() -> impl Iterator<Item = &'static str> {
-    FILES.iter().map(|f| f.0)
+    FILES.iter().map(|f| f.name)
 }
 
 impl Resolved {
     /// Build the output files. `text_only` leaves out the binary indexes
     /// (and what reading their inputs would report), as `-n` does.
     pub fn outputs(&self, text_only: bool, log: &mut dyn Reporter) -> Result<Vec<OutputFile>> {
-        let wanted: Vec<&(&str, bool, Builder)> =
-            FILES.iter().filter(|f| !(text_only && f.1)).collect();
-        let built: Vec<(Result<Vec<u8>>, Collect)> = wanted
-            .par_iter()
-            .map(|(_, _, build)| {
-                let mut local = Collect::default();
-                (build(self, &mut local), local)
-            })
-            .collect();
+        let wanted: Vec<&Spec> = FILES.iter().filter(|f| !(text_only && f.binary)).collect();
+        let lane = |which: Lane| -> Vec<(usize, Result<Vec<u8>>, Collect)> {
+            wanted
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.lane == which)
+                .map(|(i, f)| {
+                    let mut local = Collect::default();
+                    (i, (f.build)(self, &mut local), local)
+                })
+                .collect()
+        };
+        let (a, b) = rayon::join(|| lane(Lane::Aliases), || lane(Lane::Symbols));
+        let mut built: Vec<(usize, Result<Vec<u8>>, Collect)> = a.into_iter().chain(b).collect();
+        built.sort_by_key(|(i, _, _)| *i);
         let mut files = Vec::with_capacity(built.len());
         let mut failed: Option<Error> = None;
-        for ((name, binary, _), (data, local)) in wanted.iter().zip(built) {
+        for (spec, (_, data, local)) in wanted.iter().zip(built) {
             for d in local.diags {
                 log.diag(d);
             }
             match data {
                 Ok(data) if failed.is_none() => files.push(OutputFile {
-                    name,
+                    name: spec.name,
                     data,
-                    binary: *binary,
+                    binary: spec.binary,
                 }),
                 Ok(_) => {}
                 Err(e) => {
