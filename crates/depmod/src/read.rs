@@ -195,89 +195,90 @@ fn compact(file: &File, size: u64) -> io::Result<Option<Vec<u8>>> {
         &rest[..rest.iter().position(|&b| b == 0).unwrap_or(rest.len())]
     };
 
-    let mut keep = vec![false; secs.len()];
+    let n = secs.len();
+    let mut keep = vec![false; n];
+    keep[shstrndx as usize] = true;
     for (i, s) in secs.iter().enumerate().skip(1) {
         if in_file(s) && WANTED.contains(&name_of(s)) {
             keep[i] = true;
         }
     }
-    let mut data = read_sections(file, &secs, &keep)?;
-    // The sections `__crc_` symbols point into hold their CRCs.
-    let first = |want: &[u8]| {
-        (1..secs.len()).find(|&i| keep[i] && in_file(&secs[i]) && name_of(&secs[i]) == want)
-    };
-    if let (Some(sym), Some(str_)) = (first(b".symtab"), first(b".strtab")) {
-        let extra = crc_sections(&lay, &data[sym], &data[str_], secs.len());
-        let mut more = vec![false; secs.len()];
-        for i in extra {
-            if !keep[i] && in_file(&secs[i]) {
-                more[i] = true;
-            }
-        }
-        if more.iter().any(|&m| m) {
-            let added = read_sections(file, &secs, &more)?;
-            for (i, d) in added.into_iter().enumerate() {
-                if more[i] {
-                    data[i] = d;
-                    keep[i] = true;
-                }
-            }
-        }
-    }
-    data[shstrndx as usize] = names;
-    keep[shstrndx as usize] = true;
 
-    // Image: header, section table, kept sections; the rest emptied.
+    // Image: header, section table, then the file ranges that hold the kept
+    // sections, read straight into place.
     let hlen = lay.header_len();
-    let total = hlen + table.len() + data.iter().map(Vec::len).sum::<usize>();
-    let mut image = Vec::with_capacity(total);
+    let mut image = Vec::with_capacity(hlen + table.len() + 64 * 1024);
     image.extend_from_slice(&head[..hlen]);
     let table_at = image.len();
     image.extend_from_slice(&table);
+    let mut placed: Vec<Option<usize>> = vec![None; n];
+    append_runs(file, &secs, &keep, &mut image, &mut placed)?;
+
+    // The sections `__crc_` symbols point into hold their CRCs.
+    let first = |want: &[u8], placed: &[Option<usize>]| {
+        (1..n).find(|&i| placed[i].is_some() && name_of(&secs[i]) == want)
+    };
+    let (sym, strs) = (first(b".symtab", &placed), first(b".strtab", &placed));
+    if let (Some(sym), Some(strs)) = (sym, strs) {
+        let slice = |i: usize| {
+            let at = placed[i].unwrap_or(0);
+            image.get(at..at + secs[i].size as usize).unwrap_or(&[])
+        };
+        let extra = crc_sections(&lay, slice(sym), slice(strs), n);
+        let mut more = vec![false; n];
+        for i in extra {
+            more[i] = placed[i].is_none() && in_file(&secs[i]);
+        }
+        if more.contains(&true) {
+            append_runs(file, &secs, &more, &mut image, &mut placed)?;
+        }
+    }
+
     let (shoff_at, shoff_len) = if lay.wide { (0x28, 8) } else { (0x20, 4) };
     lay.put(&mut image, shoff_at, shoff_len, table_at as u64);
-    for (i, d) in data.iter().enumerate() {
+    for (i, sec) in secs.iter().enumerate() {
         let at = table_at + i * entsize;
-        let (offset, len) = if keep[i] {
-            (image.len() as u64, d.len() as u64)
-        } else if in_file(&secs[i]) {
-            (0, 0)
-        } else {
+        let (offset, len) = match placed[i] {
+            Some(pos) => (pos as u64, sec.size),
+            None if in_file(sec) => (0, 0),
             // Out of bounds stays out of bounds: modfile skips such sections.
-            (secs[i].offset, secs[i].size)
+            None => (sec.offset, sec.size),
         };
         lay.put(&mut image, at + off_at, off_len, offset);
         lay.put(&mut image, at + size_at, size_len, len);
-        if keep[i] {
-            image.extend_from_slice(d);
-        }
     }
     Ok(Some(image))
 }
 
-/// Read the marked sections, merging reads of sections close together.
-fn read_sections(file: &File, secs: &[Sec], keep: &[bool]) -> io::Result<Vec<Vec<u8>>> {
-    let mut order: Vec<usize> = (0..secs.len()).filter(|&i| keep[i]).collect();
+/// Append the marked sections to `image`, reading sections close together
+/// with one call (the gap comes along), and note where each landed.
+fn append_runs(
+    file: &File,
+    secs: &[Sec],
+    marked: &[bool],
+    image: &mut Vec<u8>,
+    placed: &mut [Option<usize>],
+) -> io::Result<()> {
+    let mut order: Vec<usize> = (0..secs.len()).filter(|&i| marked[i]).collect();
     order.sort_by_key(|&i| secs[i].offset);
-    let mut out = vec![Vec::new(); secs.len()];
-    let mut run_start = 0;
-    while run_start < order.len() {
-        let begin = secs[order[run_start]].offset;
-        let mut end = begin + secs[order[run_start]].size;
-        let mut run_end = run_start + 1;
-        while run_end < order.len() && secs[order[run_end]].offset <= end + MERGE_GAP {
-            end = end.max(secs[order[run_end]].offset + secs[order[run_end]].size);
-            run_end += 1;
+    let mut start = 0;
+    while start < order.len() {
+        let begin = secs[order[start]].offset;
+        let mut end = begin + secs[order[start]].size;
+        let mut stop = start + 1;
+        while stop < order.len() && secs[order[stop]].offset <= end + MERGE_GAP {
+            end = end.max(secs[order[stop]].offset + secs[order[stop]].size);
+            stop += 1;
         }
-        let mut chunk = vec![0u8; (end - begin) as usize];
-        file.read_exact_at(&mut chunk, begin)?;
-        for &i in &order[run_start..run_end] {
-            let from = (secs[i].offset - begin) as usize;
-            out[i] = chunk[from..from + secs[i].size as usize].to_vec();
+        let pos = image.len();
+        image.resize(pos + (end - begin) as usize, 0);
+        file.read_exact_at(&mut image[pos..], begin)?;
+        for &i in &order[start..stop] {
+            placed[i] = Some(pos + (secs[i].offset - begin) as usize);
         }
-        run_start = run_end;
+        start = stop;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Indexes of the sections `__crc_` symbols live in.
