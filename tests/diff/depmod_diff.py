@@ -671,6 +671,45 @@ def small_trees(rep: Report, tools: Tools, work: str) -> None:
     t.mod("kernel/x.ko", ["alias=x"], [], [])
     cmp(t, "no modules.order / modules.builtin*", ["-C", t.cfg])
 
+    relocated_outputs(rep, tools, root)
+
+
+def relocated_outputs(rep: Report, tools: Tools, root: str) -> None:
+    """kmod 34's -o (output root) and -m (module directory). kmod 30 has
+    neither, so ours with the option is held against kmod 30's in-place
+    output for the same tree (modules.weakdep, which kmod 30 does not write,
+    aside)."""
+    t = Small(root, "relocated")
+    t.mod("kernel/a.ko", ["alias=a"], ["sa"], [])
+    t.mod("kernel/b.ko", ["alias=b"], [], ["sa"])
+    t.text("modules.order", "kernel/b.ko\nkernel/a.ko\n")
+
+    def files(moddir: str) -> dict[str, bytes]:
+        return {k: v for k, v in outputs_in(moddir).items() if k != "modules.weakdep"}
+
+    clear_outputs(t.moddir)
+    rc, _, err = run([tools.kmod, "-b", t.base, "-C", t.cfg, REL])
+    want = files(t.moddir)
+    clear_outputs(t.moddir)
+    ok = rc == 0 and "modules.dep" in want
+    rep.check("kmod 34 options: reference run", ok, err.decode())
+
+    out = os.path.join(root, "relocated-out")
+    rc, _, err = run([tools.ours, "-b", t.base, "-o", out, "-C", t.cfg, REL])
+    got = outputs_in(os.path.join(out, "lib", "modules", REL))
+    ok = rc == 0 and files(os.path.join(out, "lib", "modules", REL)) == want
+    ok = ok and "modules.weakdep" in got and not outputs_in(t.moddir)
+    rep.check("kmod 34 options: -o OUT writes kmod's files under OUT, none in the tree",
+              ok, err.decode() + f"\nkmod: {sorted(want)}\nours: {sorted(got)}")
+
+    usr = os.path.join(t.base, "usr", "lib", "modules", REL)
+    os.makedirs(os.path.dirname(usr))
+    shutil.move(t.moddir, usr)
+    rc, _, err = run([tools.ours, "-b", t.base, "-m", "/usr/lib/modules", "-C", t.cfg, REL])
+    ok = rc == 0 and files(usr) == want
+    rep.check("kmod 34 options: -m /usr/lib/modules reads and writes there", ok,
+              err.decode() + f"\nkmod: {sorted(want)}\nours: {sorted(files(usr))}")
+
 
 def gz_scenario(rep: Report, tools: Tools, root: str) -> None:
     """Debian's kmod 30 is built without zlib and skips .ko.gz files; kmod
