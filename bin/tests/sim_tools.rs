@@ -16,12 +16,16 @@ fn probe_lsmod_remove(sim: &Sim) {
     let log = sim.log();
     let (sq, ts) = (
         log.find("square: loaded").expect("square loaded"),
-        log.find("test_square: square(").expect("test_square loaded"),
+        log.find("test_square: square(")
+            .expect("test_square loaded"),
     );
     assert!(sq < ts, "square must load before test_square:\n{log}");
 
     let ls = sim.tool("rlsmod", &[]).ok();
-    assert!(ls.starts_with("Module                  Size  Used by\n"), "{ls}");
+    assert!(
+        ls.starts_with("Module                  Size  Used by\n"),
+        "{ls}"
+    );
     let square = ls
         .lines()
         .find(|l| l.starts_with("square "))
@@ -96,7 +100,8 @@ fn insmod_refusals_use_kmods_messages() {
     let r = sim.tool("rmodprobe", &["--first-time", "khello"]);
     assert_eq!(r.status, 1);
     assert!(
-        r.stderr.contains("could not insert 'khello': Module already in kernel"),
+        r.stderr
+            .contains("could not insert 'khello': Module already in kernel"),
         "{}",
         r.stderr
     );
@@ -124,7 +129,11 @@ fn insmod_refusals_use_kmods_messages() {
     sim.tool("rrmmod", &["khello"]).ok();
     let r = sim.tool("rinsmod", &[&khello, "nosuch=1"]);
     assert_eq!(r.status, 1);
-    assert!(r.stderr.contains(": Unknown symbol in module\n"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(": Unknown symbol in module\n"),
+        "{}",
+        r.stderr
+    );
     assert!(
         r.stderr.contains("hint: unknown parameter nosuch"),
         "{}",
@@ -169,21 +178,32 @@ fn depmod_sim_computes_depends_for_shared_objects() {
             .to_string()
     };
     assert_eq!(line("test_square"), "extra/test_square.so: extra/square.so");
-    assert_eq!(line("crasher_user"), "extra/crasher_user.so: extra/crasher.so");
+    assert_eq!(
+        line("crasher_user"),
+        "extra/crasher_user.so: extra/crasher.so"
+    );
     assert_eq!(line("square"), "extra/square.so:");
     assert_eq!(line("khello"), "extra/khello.so:");
     assert_eq!(dep.lines().count(), 9, "{dep}");
     let alias = std::fs::read_to_string(sim.tree.join("modules.alias")).unwrap();
     assert!(alias.contains("alias sim:khello khello\n"), "{alias}");
     let symbols = std::fs::read_to_string(sim.tree.join("modules.symbols")).unwrap();
-    assert!(symbols.contains("alias symbol:square square\n"), "{symbols}");
+    assert!(
+        symbols.contains("alias symbol:square square\n"),
+        "{symbols}"
+    );
     let softdep = std::fs::read_to_string(sim.tree.join("modules.softdep")).unwrap();
-    assert!(softdep.contains("softdep test_square pre: khello"), "{softdep}");
+    assert!(
+        softdep.contains("softdep test_square pre: khello"),
+        "{softdep}"
+    );
 
     // rmodprobe plans from those indexes.
     let plan = sim.tool("rmodprobe", &["-D", "test_square"]).ok();
     let sq = plan.find("extra/square.so").expect("square planned");
-    let ts = plan.find("extra/test_square.so").expect("test_square planned");
+    let ts = plan
+        .find("extra/test_square.so")
+        .expect("test_square planned");
     assert!(sq < ts, "{plan}");
     // modprobe finds modules by exported symbol too.
     sim.tool("rmodprobe", &["symbol:square"]).ok();
@@ -193,10 +213,7 @@ fn depmod_sim_computes_depends_for_shared_objects() {
 #[test]
 fn depmod_without_sim_keeps_kmods_ko_only_scan() {
     let sim = Sim::start();
-    let r = run(
-        "rdepmod",
-        &["-b", sim.dir.to_str().unwrap(), RELEASE],
-    );
+    let r = run("rdepmod", &["-b", sim.dir.to_str().unwrap(), RELEASE]);
     assert_eq!(r.status, 0, "{}", r.stderr);
     let dep = std::fs::read_to_string(sim.tree.join("modules.dep")).unwrap();
     assert_eq!(dep, "", "kmod's depmod sees no .so modules");
@@ -210,8 +227,14 @@ fn modinfo_reads_shared_objects() {
     // By path in test mode: no daemon needed for a file.
     let r = run("rmodinfo", &["--sim=/nonexistent/socket", &square]);
     let out = r.ok();
-    assert!(out.starts_with(&format!("filename:       {square}\n")), "{out}");
-    assert!(out.contains("vermagic:       6.1.0-sim SMP mod_unload sim\n"), "{out}");
+    assert!(
+        out.starts_with(&format!("filename:       {square}\n")),
+        "{out}"
+    );
+    assert!(
+        out.contains("vermagic:       6.1.0-sim SMP mod_unload sim\n"),
+        "{out}"
+    );
     assert!(out.contains("license:        GPL\n"), "{out}");
     assert!(out.contains("parm:           verbose:"), "{out}");
     let lic = run("rmodinfo", &["--sim", "-F", "license", &square]).ok();
@@ -220,13 +243,18 @@ fn modinfo_reads_shared_objects() {
     // Without test mode a .so is no module file, as for kmod.
     let r = run("rmodinfo", &[&square]);
     assert_eq!(r.status, 1);
-    assert_eq!(r.stderr, format!("rmodinfo: ERROR: Module {square} not found.\n"));
+    assert_eq!(
+        r.stderr,
+        format!("rmodinfo: ERROR: Module {square} not found.\n")
+    );
 
     // By name and alias through the sim tree's indexes.
     sim.tool("rdepmod", &[]).ok();
     let r = sim.tool("rmodinfo", &["-n", "square"]).ok();
     assert_eq!(r, format!("{square}\n"));
-    let r = sim.tool("rmodinfo", &["-F", "description", "sim:khello"]).ok();
+    let r = sim
+        .tool("rmodinfo", &["-F", "description", "sim:khello"])
+        .ok();
     assert_eq!(r, "Hello-world sim module (C)\n");
 }
 
@@ -251,7 +279,8 @@ fn rkmod_sim_environment_and_unreachable_daemon() {
         let r = run(tool, &args);
         assert_eq!(r.status, 1, "{tool}");
         assert!(
-            r.stderr.contains("cannot reach the sim kernel at /nonexistent/rkmod-sim.sock"),
+            r.stderr
+                .contains("cannot reach the sim kernel at /nonexistent/rkmod-sim.sock"),
             "{tool}: {}",
             r.stderr
         );

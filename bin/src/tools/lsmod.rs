@@ -2,7 +2,6 @@
 
 use std::ffi::OsString;
 
-
 use clap::{CommandFactory, Parser};
 
 use crate::Output;
@@ -35,7 +34,10 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         out.finish();
         return 0;
     }
-    let kernel = match super::kernel_for(&mut out, args.get_one::<OsString>("sim").map(|s| s.as_os_str())) {
+    let kernel = match super::kernel_for(
+        &mut out,
+        args.get_one::<OsString>("sim").map(|s| s.as_os_str()),
+    ) {
         Some(k) => k,
         None => return 1,
     };

@@ -121,7 +121,13 @@ impl Serve {
     /// The daemon's configuration; every path absolute, since clients
     /// learn them from the status and may run elsewhere.
     fn config(&self) -> Result<Config, String> {
-        let state = absolute(&self.at.state.clone().unwrap_or_else(Config::default_state_dir));
+        let state = absolute(
+            &self
+                .at
+                .state
+                .clone()
+                .unwrap_or_else(Config::default_state_dir),
+        );
         let mut c = Config::new(&state);
         c.socket_path = absolute(&self.at.socket());
         c.module_root = match &self.modules {

@@ -30,7 +30,9 @@ pub fn modules(lang: &'static str) -> PathBuf {
     static RUST: OnceLock<PathBuf> = OnceLock::new();
     let cell = if lang == "rust" { &RUST } else { &C };
     cell.get_or_init(|| {
-        let out = target_dir().join("sim-testdata").join(format!("tools-{lang}"));
+        let out = target_dir()
+            .join("sim-testdata")
+            .join(format!("tools-{lang}"));
         let status = Command::new("sh")
             .stdout(std::process::Stdio::null())
             .arg(repo_root().join("testdata/sim-src/build.sh"))
@@ -135,7 +137,11 @@ impl Sim {
         let tree = dir.join("lib/modules").join(RELEASE);
         copy_tree(&modules, &tree);
         let d = dir.to_str().unwrap();
-        let out = run("rkmod", &["sim", "start", "--state", d, "--init-timeout", "3"]).ok();
+        let out = run(
+            "rkmod",
+            &["sim", "start", "--state", d, "--init-timeout", "3"],
+        )
+        .ok();
         let pid = out
             .split("(pid ")
             .nth(1)
@@ -182,9 +188,15 @@ impl Sim {
     }
 
     pub fn param(&self, module: &str, p: &str) -> Option<String> {
-        std::fs::read_to_string(self.dir.join("sys/module").join(module).join("parameters").join(p))
-            .ok()
-            .map(|s| s.trim_end().to_string())
+        std::fs::read_to_string(
+            self.dir
+                .join("sys/module")
+                .join(module)
+                .join("parameters")
+                .join(p),
+        )
+        .ok()
+        .map(|s| s.trim_end().to_string())
     }
 
     pub fn log(&self) -> String {

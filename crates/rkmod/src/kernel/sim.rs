@@ -104,7 +104,10 @@ impl Kernel for Sim {
     }
 
     fn last_error_detail(&self) -> Option<String> {
-        self.detail.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.detail
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
