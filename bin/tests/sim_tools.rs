@@ -135,7 +135,8 @@ fn insmod_refusals_use_kmods_messages() {
         r.stderr
     );
     assert!(
-        r.stderr.contains("hint: unknown parameter nosuch"),
+        r.stderr
+            .contains("hint: khello: Unknown parameter `nosuch'"),
         "{}",
         r.stderr
     );
@@ -304,4 +305,30 @@ fn sim_start_stop_for_scripts() {
     assert!(!sim.alive());
     let r = run("rkmod", &["sim", "stop", "--state", d]);
     assert_eq!(r.status, 1);
+}
+
+#[test]
+fn module_files_outside_the_tree_need_the_allowance() {
+    let outside = simkit::modules("c").join("extra/khello.so");
+    let outside = outside.to_str().unwrap();
+    let sim = Sim::start();
+    let r = sim.tool("rinsmod", &[outside]);
+    assert_eq!(r.status, 1);
+    assert!(
+        r.stderr.starts_with(&format!(
+            "rinsmod: ERROR: could not insert module {outside}: Operation not permitted\n"
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("outside the sim module tree"),
+        "{}",
+        r.stderr
+    );
+    assert!(!sim.loaded("khello"));
+
+    let sim = Sim::with_args(simkit::modules("c"), &["--allow-outside-tree"]);
+    sim.tool("rinsmod", &[outside]).ok();
+    assert!(sim.loaded("khello"));
 }

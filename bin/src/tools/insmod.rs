@@ -124,10 +124,11 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
                 filename.display(),
                 mod_strerror(e.errno())
             ));
-            if let Some(hint) =
+            // The kernel's own words when it gives them (the sim kernel),
+            // else what can be found out here.
+            if let Some(hint) = kernel.last_error_detail().or_else(|| {
                 rkmod::diagnose::insert_failure(kernel.state(), path, &params, e.errno())
-                    .or_else(|| kernel.last_error_detail())
-            {
+            }) {
                 out.hint(&hint);
             }
             1

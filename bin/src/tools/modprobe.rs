@@ -177,7 +177,12 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     } else {
         args.config.clone()
     };
-    let (config, diags) = ModprobeConfig::load(&paths, Some(ctx.dirname()), CmdlineSource::Proc);
+    // The sim kernel was booted with no command line of its own.
+    let cmdline = match sim {
+        Some(_) => CmdlineSource::Skip,
+        None => CmdlineSource::Proc,
+    };
+    let (config, diags) = ModprobeConfig::load(&paths, Some(ctx.dirname()), cmdline);
     let verbose = if args.quiet {
         LOG_EMERG
     } else {
@@ -450,9 +455,9 @@ impl Modprobe<'_> {
                 .find(|s| s.module.name() == failed.name())
                 .map(|s| s.options)
                 .unwrap_or_default();
-            let hint =
+            let hint = self.kernel.last_error_detail().or_else(|| {
                 rkmod::diagnose::insert_failure(self.kernel.state(), path, &options, e.errno)
-                    .or_else(|| self.kernel.last_error_detail());
+            });
             if let Some(hint) = hint.filter(|_| self.verbose >= LOG_ERR) {
                 self.out.hint(&hint);
             }

@@ -121,6 +121,11 @@ impl Sim {
     }
 
     pub fn with(modules: PathBuf) -> Sim {
+        Sim::with_args(modules, &[])
+    }
+
+    /// A daemon over a copy of `modules`, started with `extra` options.
+    pub fn with_args(modules: PathBuf, extra: &[&str]) -> Sim {
         static N: AtomicU32 = AtomicU32::new(0);
         let shm = Path::new("/dev/shm");
         let base = if shm.is_dir() {
@@ -137,11 +142,9 @@ impl Sim {
         let tree = dir.join("lib/modules").join(RELEASE);
         copy_tree(&modules, &tree);
         let d = dir.to_str().unwrap();
-        let out = run(
-            "rkmod",
-            &["sim", "start", "--state", d, "--init-timeout", "3"],
-        )
-        .ok();
+        let mut args = vec!["sim", "start", "--state", d, "--init-timeout", "3"];
+        args.extend_from_slice(extra);
+        let out = run("rkmod", &args).ok();
         let pid = out
             .split("(pid ")
             .nth(1)
