@@ -184,6 +184,7 @@ fn host_command() -> HostCommand {
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     let matches = match Args::command()
         .name(prog.to_string())
+        .bin_name(prog.to_string())
         .try_get_matches_from(argv)
     {
         Ok(m) => m,
