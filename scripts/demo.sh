@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make demo`: the rkmod tools on the bundled sample modules. Until the sim
-# kernel lands (it will load them in userspace), this shows what the
-# read-only tools say about them, next to kmod's answer where kmod is here.
+# `make demo`: the rkmod tools on the bundled sample modules. First what the
+# read-only tools say about the kernel samples (next to kmod's answer where
+# kmod is here); then the sim kernel loading the sim samples in userspace
+# (scripts/demo-sim.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=target/release
@@ -11,6 +12,7 @@ rel=$(basename "$kdir")
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
+printf '\033[1;34m== %s ==\033[0m\n' "Reading kernel modules"
 echo "Sample modules built for $rel:"
 ls "$kdir"
 
@@ -46,3 +48,5 @@ if command -v modinfo >/dev/null; then
         fi
     done
 fi
+
+"$(dirname "$0")/demo-sim.sh"

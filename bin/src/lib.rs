@@ -6,6 +6,7 @@ use std::ffi::OsString;
 use std::path::Path;
 
 mod output;
+mod sim_mode;
 mod tools;
 
 pub use output::Output;
@@ -91,6 +92,9 @@ pub fn multicall(args: Vec<OsString>) -> i32 {
             println!("rkmod version {}", env!("CARGO_PKG_VERSION"));
             0
         }
+        Some("sim") => tools::sim::run(&format!("{invoked} sim"), args[1..].to_vec()),
+        // A module host of the sim kernel: started by the daemon only.
+        Some(tools::sim::HOST_COMMAND) => sim::host::main(),
         Some(name) if Tool::from_name(name).is_some() => {
             let tool = Tool::from_name(name).unwrap_or(Tool::Modinfo);
             let prog = tool.rkmod_name();
@@ -117,6 +121,7 @@ fn usage(prog: &str) -> String {
             t.kmod_name()
         ));
     }
+    s.push_str("  sim        the sim kernel (test mode): serve, start, stop, status, log\n");
     s.push_str("\nEach command is also installed as r<command> (rmodinfo, rdepmod, ...).\n");
     s
 }

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Build the sample sim modules into a module tree:
+# Build the sample sim modules into a module tree (with modules.order and
+# empty modules.builtin{,.modinfo}, as modules_install leaves them):
 #   OUT/lib/modules/<sim-release>/extra/<name>.so
 # usage: build.sh [--lang c|rust] [--release] OUT
 #   --lang c     (default) every module from its C source
@@ -16,7 +17,7 @@ while [ $# -gt 0 ]; do
 	--lang) lang=${2:?--lang needs c or rust}; shift 2 ;;
 	--lang=*) lang=${1#--lang=}; shift ;;
 	--release) profile=release; shift ;;
-	-h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,9p' "$0"; exit 0 ;;
 	-*) echo "build.sh: unknown option $1" >&2; exit 2 ;;
 	*) out=$1; shift ;;
 	esac
@@ -58,4 +59,10 @@ if [ "$lang" = rust ]; then
 		mv "$dest/$m.so.tmp" "$dest/$m.so"
 	done
 fi
+# What a kernel's `modules_install` leaves beside the modules: their order,
+# and the (here empty) lists of builtin modules, so depmod finds a complete tree.
+tree=$out/lib/modules/$release
+(cd "$tree" && find extra -name '*.so' | LC_ALL=C sort) > "$tree/modules.order"
+: > "$tree/modules.builtin"
+: > "$tree/modules.builtin.modinfo"
 echo "$dest"

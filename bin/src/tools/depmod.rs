@@ -93,6 +93,16 @@ fn command(prog: &str) -> Command {
         .arg(flag("warn", 'w', "warn"))
         .arg(flag("version", 'V', "version"))
         .arg(flag("help", 'h', "help"))
+        .arg(
+            Arg::new("sim")
+                .long("sim")
+                .value_name("SOCKET")
+                .value_parser(clap::value_parser!(OsString))
+                .num_args(0..=1)
+                .require_equals(true)
+                .default_missing_value("")
+                .help("Index the module tree of the sim kernel at SOCKET (test mode; .so modules)"),
+        )
         .arg(deprecated_short("dep-u", 'u'))
         .arg(deprecated_short("dep-q", 'q'))
         .arg(deprecated_short("dep-r", 'r'))
@@ -296,6 +306,17 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
             return 1;
         }
     };
+    // Test mode: the sim kernel's release and module tree, `.so` modules.
+    let sim = match crate::sim_mode::socket(os("sim").map(|s| s.as_os_str())) {
+        Some(socket) => match rkmod::Sim::connect(&socket) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                p.say(Level::Fatal, &format!("{}\n", e.message));
+                return 1;
+            }
+        },
+        None => None,
+    };
     let root = os("basedir").map(absolute).unwrap_or_default();
     let out_root = os("outdir").map(absolute);
     let moduledir = os("moduledir")
@@ -306,7 +327,9 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         .get_many::<OsString>("args")
         .map(|v| v.collect())
         .unwrap_or_default();
-    let version = if args.is_empty() {
+    let version = if let (true, Some(s)) = (args.is_empty(), &sim) {
+        s.release().to_string()
+    } else if args.is_empty() {
         match rkmod::context::running_release() {
             Ok(r) => r,
             Err(e) => {
@@ -325,12 +348,25 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         }
         v.to_string_lossy().into_owned()
     };
-    let dirname = module_dir(&root, &moduledir, &version);
-    let outdir = module_dir(out_root.as_deref().unwrap_or(&root), &moduledir, &version);
+    let (dirname, outdir) = match &sim {
+        Some(s) => {
+            let tree = s.module_root().as_os_str().as_bytes().to_vec();
+            let out = match &out_root {
+                Some(o) => module_dir(o, &moduledir, &version),
+                None => tree.clone(),
+            };
+            (tree, out)
+        }
+        None => (
+            module_dir(&root, &moduledir, &version),
+            module_dir(out_root.as_deref().unwrap_or(&root), &moduledir, &version),
+        ),
+    };
     let dry_run = m.get_flag("show");
     let mut all = m.get_flag("all") || args.is_empty();
 
-    if m.get_flag("quick") {
+    // -A compares `.ko` files only; a sim tree is small, so it is redone.
+    if m.get_flag("quick") && sim.is_none() {
         if dry_run || depmod::uptodate::is_up_to_date(&dirname, p) {
             return 0;
         }
@@ -344,6 +380,7 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
     opts.check_symvers = os("symvers").is_some();
     opts.print_unknown = m.get_flag("errsyms");
     opts.warn_dups = m.get_flag("warn");
+    opts.shared_objects = sim.is_some();
     if opts.print_unknown && os("symvers").is_none() && os("filesyms").is_none() {
         p.say(Level::Warning, "-e needs -E or -F\n");
         opts.print_unknown = false;

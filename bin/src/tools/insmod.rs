@@ -30,6 +30,9 @@ pub struct Args {
     /// ignored, for compatibility with old insmod
     #[arg(short = 'p', hide = true)]
     probe: bool,
+    /// Use the sim kernel (test mode) at SOCKET; without a value $RKMOD_SIM, else the default socket
+    #[arg(long, value_name = "SOCKET", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    sim: Option<OsString>,
     /// The module file
     #[arg(value_name = "FILENAME")]
     filename: Option<PathBuf>,
@@ -102,7 +105,10 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         ignore_vermagic: args.force,
         ignore_modversions: args.force,
     };
-    let kernel = super::kernel();
+    let kernel = match super::kernel_for(&mut out, args.sim.as_deref()) {
+        Some(k) => k,
+        None => return 1,
+    };
     let path = module.path().unwrap_or(&filename);
     if args.verbose > 0 {
         out.info(&format!("insmod {} {}", path.display(), params));
@@ -118,9 +124,11 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
                 filename.display(),
                 mod_strerror(e.errno())
             ));
-            if let Some(hint) =
+            // The kernel's own words when it gives them (the sim kernel),
+            // else what can be found out here.
+            if let Some(hint) = kernel.last_error_detail().or_else(|| {
                 rkmod::diagnose::insert_failure(kernel.state(), path, &params, e.errno())
-            {
+            }) {
                 out.hint(&hint);
             }
             1

@@ -15,6 +15,9 @@ pub struct Args {
     /// Show version
     #[arg(short = 'V', long)]
     version: bool,
+    /// Use the sim kernel (test mode) at SOCKET; without a value $RKMOD_SIM, else the default socket
+    #[arg(long, value_name = "SOCKET", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    sim: Option<OsString>,
 }
 
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
@@ -31,7 +34,13 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         out.finish();
         return 0;
     }
-    let kernel = super::kernel();
+    let kernel = match super::kernel_for(
+        &mut out,
+        args.get_one::<OsString>("sim").map(|s| s.as_os_str()),
+    ) {
+        Some(k) => k,
+        None => return 1,
+    };
     let state = kernel.state();
     let loaded = match state.loaded() {
         Ok(l) => l,

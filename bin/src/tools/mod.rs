@@ -6,6 +6,7 @@ pub mod lsmod;
 pub mod modinfo;
 pub mod modprobe;
 pub mod rmmod;
+pub mod sim;
 
 /// Report a clap outcome as getopt-based kmod tools do: help and version
 /// exit 0, usage errors exit 1.
@@ -34,4 +35,18 @@ pub(crate) fn kernel() -> Box<dyn rkmod::Kernel> {
         return Box::new(linux.decompress_in_userspace());
     }
     Box::new(linux)
+}
+
+/// The kernel a tool acts on: the sim kernel in test mode (`--sim`,
+/// `$RKMOD_SIM`), else the running one. `None`: the sim kernel cannot be
+/// reached (reported).
+pub(crate) fn kernel_for(
+    out: &mut crate::Output,
+    sim: Option<&std::ffi::OsStr>,
+) -> Option<Box<dyn rkmod::Kernel>> {
+    match crate::sim_mode::open(out, sim) {
+        Ok(Some(s)) => Some(Box::new(s)),
+        Ok(None) => Some(kernel()),
+        Err(()) => None,
+    }
 }

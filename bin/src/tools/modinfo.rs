@@ -49,6 +49,9 @@ pub struct Args {
     /// Show version
     #[arg(short = 'V', long)]
     version: bool,
+    /// Use the sim kernel (test mode) at SOCKET; without a value $RKMOD_SIM, else the default socket
+    #[arg(long, value_name = "SOCKET", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    sim: Option<OsString>,
     /// Modules: file names, module names or aliases
     #[arg(value_name = "MODULE")]
     modules: Vec<OsString>,
@@ -103,8 +106,17 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         out.error("missing module or filename.");
         return 1;
     }
+    // In test mode a `.so` path is a module file too; the sim kernel is
+    // asked for its tree only when a name has to be looked up.
+    let sim_socket = crate::sim_mode::socket(args.sim.as_deref());
+    let sim_files = sim_socket.is_some();
     let ctx = if args.basedir.is_some() || args.set_version.is_some() {
         Context::new(args.basedir.as_deref(), args.set_version.as_deref())
+    } else if sim_files && needs_lookup(&args) {
+        let Ok(Some(sim)) = crate::sim_mode::open(&mut out, args.sim.as_deref()) else {
+            return 1;
+        };
+        crate::sim_mode::context(&sim)
     } else {
         Context::new(None, None)
     };
@@ -125,7 +137,7 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     for name in &args.modules {
         let ok = if args.modname {
             modinfo.by_name(name)
-        } else if is_module_filename(Path::new(name)) {
+        } else if is_module_filename(Path::new(name), sim_files) {
             modinfo.by_path(Path::new(name))
         } else {
             modinfo.by_alias(name)
@@ -136,10 +148,22 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     i32::from(failed)
 }
 
-/// A regular file whose name ends like a module file.
-fn is_module_filename(path: &Path) -> bool {
+/// A regular file whose name ends like a module file (or, in test mode,
+/// like a sim module).
+fn is_module_filename(path: &Path, sim: bool) -> bool {
+    let name = path.as_os_str().as_bytes();
     path.metadata().is_ok_and(|m| m.is_file())
-        && rkmod::has_module_extension(path.as_os_str().as_bytes())
+        && (rkmod::has_module_extension(name)
+            || (sim && depmod::scan::has_sim_module_extension(name)))
+}
+
+/// Whether some argument is a name or alias to look up, not a file.
+fn needs_lookup(args: &Args) -> bool {
+    args.modname
+        || args
+            .modules
+            .iter()
+            .any(|m| !is_module_filename(Path::new(m), true))
 }
 
 struct Modinfo<'a> {

@@ -92,6 +92,9 @@ pub struct Args {
     /// show version
     #[arg(short = 'V', long)]
     version: bool,
+    /// Use the sim kernel (test mode) at SOCKET; without a value $RKMOD_SIM, else the default socket
+    #[arg(long, value_name = "SOCKET", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    sim: Option<OsString>,
     /// Module name or alias, then parameters (name=value)
     #[arg(value_name = "MODULE", allow_hyphen_values = false)]
     args: Vec<String>,
@@ -151,8 +154,14 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         out.error("missing parameters. See -h.");
         return 1;
     }
+    let sim = match crate::sim_mode::open(&mut out, args.sim.as_deref()) {
+        Ok(s) => s,
+        Err(()) => return 1,
+    };
     let ctx = if args.dirname.is_some() || args.set_version.is_some() {
         Context::new(args.dirname.as_deref(), args.set_version.as_deref())
+    } else if let Some(s) = &sim {
+        crate::sim_mode::context(s)
     } else {
         Context::new(None, None)
     };
@@ -168,7 +177,12 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     } else {
         args.config.clone()
     };
-    let (config, diags) = ModprobeConfig::load(&paths, Some(ctx.dirname()), CmdlineSource::Proc);
+    // The sim kernel was booted with no command line of its own.
+    let cmdline = match sim {
+        Some(_) => CmdlineSource::Skip,
+        None => CmdlineSource::Proc,
+    };
+    let (config, diags) = ModprobeConfig::load(&paths, Some(ctx.dirname()), cmdline);
     let verbose = if args.quiet {
         LOG_EMERG
     } else {
@@ -189,7 +203,10 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         );
     }
     let ctx = ctx.with_config(config).with_mapped_indexes();
-    let kernel = super::kernel();
+    let kernel: Box<dyn Kernel> = match sim {
+        Some(s) => Box::new(s),
+        None => super::kernel(),
+    };
     let log_level = if args.all { LOG_WARNING } else { LOG_CRIT };
     let mut mp = Modprobe {
         out,
@@ -438,8 +455,9 @@ impl Modprobe<'_> {
                 .find(|s| s.module.name() == failed.name())
                 .map(|s| s.options)
                 .unwrap_or_default();
-            let hint =
-                rkmod::diagnose::insert_failure(self.kernel.state(), path, &options, e.errno);
+            let hint = self.kernel.last_error_detail().or_else(|| {
+                rkmod::diagnose::insert_failure(self.kernel.state(), path, &options, e.errno)
+            });
             if let Some(hint) = hint.filter(|_| self.verbose >= LOG_ERR) {
                 self.out.hint(&hint);
             }

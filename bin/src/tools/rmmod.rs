@@ -31,6 +31,9 @@ pub struct Args {
     /// ignored, kept for compatibility (removal never waits)
     #[arg(short = 'w', long, hide = true)]
     wait: bool,
+    /// Use the sim kernel (test mode) at SOCKET; without a value $RKMOD_SIM, else the default socket
+    #[arg(long, value_name = "SOCKET", num_args = 0..=1, require_equals = true, default_missing_value = "")]
+    sim: Option<OsString>,
     /// Module names or files
     #[arg(value_name = "MODULE")]
     modules: Vec<OsString>,
@@ -58,8 +61,18 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         out.error("missing module name.");
         return 1;
     }
-    let kernel = super::kernel();
-    let ctx = Context::new(None, None).ok();
+    let sim = match crate::sim_mode::open(&mut out, args.sim.as_deref()) {
+        Ok(s) => s,
+        Err(()) => return 1,
+    };
+    let ctx = match &sim {
+        Some(s) => crate::sim_mode::context(s).ok(),
+        None => Context::new(None, None).ok(),
+    };
+    let kernel: Box<dyn rkmod::Kernel> = match sim {
+        Some(s) => Box::new(s),
+        None => super::kernel(),
+    };
     let mut failed = false;
     for arg in &args.modules {
         let path = Path::new(arg);

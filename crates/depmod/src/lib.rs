@@ -70,6 +70,9 @@ pub struct Options {
     pub print_unknown: bool,
     /// `-w`: warn about duplicate index entries.
     pub warn_dups: bool,
+    /// Also scan `.so` files: a sim-kernel module tree (not kmod's
+    /// behaviour, so off by default).
+    pub shared_objects: bool,
 }
 
 impl Options {
@@ -81,6 +84,7 @@ impl Options {
             check_symvers: false,
             print_unknown: false,
             warn_dups: false,
+            shared_objects: false,
         }
     }
 }
@@ -119,7 +123,9 @@ impl Depmod {
     /// Find every module under the module directory and the configured
     /// external directories.
     pub fn search(&mut self, cfg: &DepmodConfig, log: &mut dyn Reporter) -> Result<()> {
-        self.found = Scanner::new(cfg, &self.opts.dirname).search(log)?;
+        self.found = Scanner::new(cfg, &self.opts.dirname)
+            .with_shared_objects(self.opts.shared_objects)
+            .search(log)?;
         Ok(())
     }
 

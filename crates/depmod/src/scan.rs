@@ -27,6 +27,15 @@ pub fn has_module_extension(name: &[u8]) -> bool {
         .any(|ext| name.len() > ext.len() && name.ends_with(ext))
 }
 
+/// The file name ending of sim-kernel modules (shared objects), scanned
+/// only when asked: kmod's depmod knows `.ko` files alone.
+pub const SIM_MODULE_EXTENSION: &[u8] = b".so";
+
+/// Whether a file name ends like a sim-kernel module.
+pub fn has_sim_module_extension(name: &[u8]) -> bool {
+    name.len() > SIM_MODULE_EXTENSION.len() && name.ends_with(SIM_MODULE_EXTENSION)
+}
+
 /// One module file depmod will use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModuleEntry {
@@ -172,6 +181,7 @@ pub struct Scanner<'a> {
     cfg: &'a DepmodConfig,
     dirname: &'a [u8],
     found: Found,
+    shared_objects: bool,
 }
 
 impl<'a> Scanner<'a> {
@@ -180,7 +190,14 @@ impl<'a> Scanner<'a> {
             cfg,
             dirname,
             found: Found::default(),
+            shared_objects: false,
         }
+    }
+
+    /// Also take `.so` files (sim-kernel modules) as modules.
+    pub fn with_shared_objects(mut self, yes: bool) -> Scanner<'a> {
+        self.shared_objects = yes;
+        self
     }
 
     /// Search the module directory, then each `external` directory (the
@@ -281,7 +298,9 @@ impl<'a> Scanner<'a> {
                         ),
                     )),
                 }
-            } else if has_module_extension(name) {
+            } else if has_module_extension(name)
+                || (self.shared_objects && has_sim_module_extension(name))
+            {
                 self.consider(path.clone());
             }
         }
@@ -483,5 +502,8 @@ mod tests {
         assert!(has_module_extension(b"a.ko.zst"));
         assert!(!has_module_extension(b".ko"));
         assert!(!has_module_extension(b"a.ko.bz2"));
+        assert!(!has_module_extension(b"a.so"));
+        assert!(has_sim_module_extension(b"a.so"));
+        assert!(!has_sim_module_extension(b".so"));
     }
 }

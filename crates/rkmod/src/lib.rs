@@ -27,7 +27,7 @@ mod module;
 pub use context::Context;
 pub use error::{strerror, Error, Result};
 pub use info::InfoEntry;
-pub use kernel::{InsertFlags, Kernel, KernelError, KernelState, Linux, RemoveFlags};
+pub use kernel::{InsertFlags, Kernel, KernelError, KernelState, Linux, RemoveFlags, Sim};
 pub use module::{Module, Origin};
 pub use probe::{LoadPlan, PlanStep, ProbeError, ProbeFlags, ProbeObserver, Probed, StepAction};
 pub use remove::{RemoveEvent, RemoveProbeFlags};
@@ -50,6 +50,7 @@ mod tests {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<crate::Context>();
         assert_send_sync::<crate::Linux>();
+        assert_send_sync::<crate::Sim>();
         assert_send_sync::<Box<dyn crate::Kernel>>();
     }
 

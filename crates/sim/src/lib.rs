@@ -33,6 +33,7 @@
 //! negative return unloads it and is the error).
 
 pub mod client;
+pub mod control;
 pub mod daemon;
 pub mod error;
 mod group;

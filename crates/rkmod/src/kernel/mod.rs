@@ -1,13 +1,15 @@
 //! The kernel a module is loaded into. Two backends answer the same trait:
 //! the running Linux kernel (system calls, `/proc` and `/sys`) and, in test
-//! mode, the sim kernel. A [`KernelState`] reads what either shows.
+//! mode, the sim kernel ([`Sim`]). A [`KernelState`] reads what either shows.
 
 mod linux;
+mod sim;
 mod state;
 
 use std::path::Path;
 
 pub use linux::{Linux, KERNEL_COMPRESSION_FILE};
+pub use sim::Sim;
 pub use state::{Initstate, KernelState, LoadedModule};
 
 /// How to insert a module.
@@ -58,4 +60,9 @@ pub trait Kernel: Send + Sync {
     fn remove(&self, name: &str, flags: RemoveFlags) -> Result<(), KernelError>;
     /// Where this kernel shows its loaded modules.
     fn state(&self) -> &KernelState;
+    /// The kernel's own words on the last refused operation, when it gives
+    /// them to the caller (the sim kernel does; Linux logs to dmesg).
+    fn last_error_detail(&self) -> Option<String> {
+        None
+    }
 }

@@ -1,0 +1,334 @@
+//! The tools in test mode: rinsmod, rrmmod, rlsmod, rmodprobe, rmodinfo
+//! and rdepmod driven against a sim kernel of their own (`--sim`,
+//! `RKMOD_SIM`), with kmod's messages for the kernel's refusals.
+
+mod simkit;
+
+use simkit::{run, run_env, Sim, RELEASE};
+
+/// rdepmod --sim, then rmodprobe test_square: square comes first, rlsmod
+/// shows it used by test_square, rrmmod refuses it, rmodprobe -r takes
+/// both out. With the C and the Rust builds.
+fn probe_lsmod_remove(sim: &Sim) {
+    assert_eq!(sim.tool("rdepmod", &[]).status, 0);
+    sim.tool("rmodprobe", &["test_square"]).ok();
+    assert!(sim.loaded("square") && sim.loaded("test_square"));
+    let log = sim.log();
+    let (sq, ts) = (
+        log.find("square: loaded").expect("square loaded"),
+        log.find("test_square: square(")
+            .expect("test_square loaded"),
+    );
+    assert!(sq < ts, "square must load before test_square:\n{log}");
+
+    let ls = sim.tool("rlsmod", &[]).ok();
+    assert!(
+        ls.starts_with("Module                  Size  Used by\n"),
+        "{ls}"
+    );
+    let square = ls
+        .lines()
+        .find(|l| l.starts_with("square "))
+        .expect("square listed");
+    let cols: Vec<&str> = square.split_whitespace().collect();
+    assert_eq!(cols[2..], ["1", "test_square"], "{square}");
+    assert!(ls.lines().any(|l| l.starts_with("test_square ")), "{ls}");
+
+    let r = sim.tool("rrmmod", &["square"]);
+    assert_eq!(r.status, 1);
+    assert_eq!(
+        r.stderr,
+        "rrmmod: ERROR: Module square is in use by: test_square\n"
+    );
+    assert!(sim.loaded("square"));
+
+    sim.tool("rmodprobe", &["-r", "test_square"]).ok();
+    assert!(!sim.loaded("test_square") && !sim.loaded("square"));
+    assert!(sim.alive());
+}
+
+#[test]
+fn modprobe_lsmod_rmmod_c() {
+    probe_lsmod_remove(&Sim::start());
+}
+
+#[test]
+fn modprobe_lsmod_rmmod_rust() {
+    probe_lsmod_remove(&Sim::with(simkit::modules("rust")));
+}
+
+#[test]
+fn insmod_parameters_show_in_sys_module() {
+    let sim = Sim::start();
+    let khello = sim.module("khello");
+    sim.tool("rinsmod", &[&khello, "msg=hi there", "io=3", "tag=x"])
+        .ok();
+    assert_eq!(sim.param("khello", "msg").as_deref(), Some("hi there"));
+    assert_eq!(sim.param("khello", "io").as_deref(), Some("3"));
+    assert_eq!(sim.param("khello", "tag").as_deref(), Some("x"));
+    sim.tool("rrmmod", &["khello"]).ok();
+    assert!(!sim.loaded("khello"));
+}
+
+#[test]
+fn insmod_refusals_use_kmods_messages() {
+    let sim = Sim::start();
+    let khello = sim.module("khello");
+
+    // A value the parameter's check refuses: EINVAL.
+    let r = sim.tool("rinsmod", &[&khello, "io=9"]);
+    assert_eq!(r.status, 1);
+    let first = r.stderr.lines().next().unwrap_or_default();
+    assert_eq!(
+        first,
+        format!("rinsmod: ERROR: could not insert module {khello}: Invalid parameters")
+    );
+    assert!(!sim.loaded("khello"));
+
+    // Loaded twice: EEXIST.
+    sim.tool("rinsmod", &[&khello]).ok();
+    let r = sim.tool("rinsmod", &[&khello]);
+    assert_eq!(r.status, 1);
+    assert!(
+        r.stderr.starts_with(&format!(
+            "rinsmod: ERROR: could not insert module {khello}: File exists\n"
+        )),
+        "{}",
+        r.stderr
+    );
+    sim.tool("rdepmod", &[]).ok();
+    let r = sim.tool("rmodprobe", &["--first-time", "khello"]);
+    assert_eq!(r.status, 1);
+    assert!(
+        r.stderr
+            .contains("could not insert 'khello': Module already in kernel"),
+        "{}",
+        r.stderr
+    );
+
+    // An import nobody exports: ENOENT.
+    let unresolved = sim.module("unresolved");
+    let r = sim.tool("rinsmod", &[&unresolved]);
+    assert_eq!(r.status, 1);
+    assert!(
+        r.stderr.starts_with(&format!(
+            "rinsmod: ERROR: could not insert module {unresolved}: Unknown symbol in module\n"
+        )),
+        "{}",
+        r.stderr
+    );
+    // The daemon's words come as a hint, as dmesg would have them.
+    assert!(r.stderr.contains("nobody_exports_this"), "{}", r.stderr);
+    let r = sim.tool("rmodprobe", &["unresolved"]);
+    assert_eq!(r.status, 1);
+    assert!(r.stderr.starts_with(
+        "rmodprobe: ERROR: could not insert 'unresolved': Unknown symbol in module, or unknown parameter (see dmesg)\n"
+    ), "{}", r.stderr);
+
+    // An unknown parameter: ENOENT too, as the kernel answers.
+    sim.tool("rrmmod", &["khello"]).ok();
+    let r = sim.tool("rinsmod", &[&khello, "nosuch=1"]);
+    assert_eq!(r.status, 1);
+    assert!(
+        r.stderr.contains(": Unknown symbol in module\n"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("hint: khello: Unknown parameter `nosuch'"),
+        "{}",
+        r.stderr
+    );
+
+    // Removal of what is not loaded: kmod's check before the call.
+    let r = sim.tool("rrmmod", &["khello"]);
+    assert_eq!(r.status, 1);
+    assert_eq!(
+        r.stderr,
+        "rrmmod: ERROR: Module khello is not currently loaded\n"
+    );
+    assert!(sim.alive());
+}
+
+#[test]
+fn permanent_module_needs_force() {
+    let sim = Sim::start();
+    sim.tool("rinsmod", &[&sim.module("permanent")]).ok();
+    let r = sim.tool("rrmmod", &["permanent"]);
+    assert_eq!(r.status, 1);
+    assert_eq!(
+        r.stderr,
+        "rrmmod: ERROR: could not remove module permanent: Device or resource busy\n"
+    );
+    sim.tool("rrmmod", &["-f", "permanent"]).ok();
+    assert!(!sim.loaded("permanent"));
+}
+
+#[test]
+fn depmod_sim_computes_depends_for_shared_objects() {
+    let sim = Sim::start();
+    let r = sim.tool("rdepmod", &[]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert_eq!(r.stderr, "", "a complete sim tree gives no warnings");
+    let dep = std::fs::read_to_string(sim.tree.join("modules.dep")).unwrap();
+    let line = |m: &str| {
+        dep.lines()
+            .find(|l| l.starts_with(&format!("extra/{m}.so:")))
+            .unwrap_or_else(|| panic!("{m} missing from modules.dep:\n{dep}"))
+            .to_string()
+    };
+    assert_eq!(line("test_square"), "extra/test_square.so: extra/square.so");
+    assert_eq!(
+        line("crasher_user"),
+        "extra/crasher_user.so: extra/crasher.so"
+    );
+    assert_eq!(line("square"), "extra/square.so:");
+    assert_eq!(line("khello"), "extra/khello.so:");
+    assert_eq!(dep.lines().count(), 9, "{dep}");
+    let alias = std::fs::read_to_string(sim.tree.join("modules.alias")).unwrap();
+    assert!(alias.contains("alias sim:khello khello\n"), "{alias}");
+    let symbols = std::fs::read_to_string(sim.tree.join("modules.symbols")).unwrap();
+    assert!(
+        symbols.contains("alias symbol:square square\n"),
+        "{symbols}"
+    );
+    let softdep = std::fs::read_to_string(sim.tree.join("modules.softdep")).unwrap();
+    assert!(
+        softdep.contains("softdep test_square pre: khello"),
+        "{softdep}"
+    );
+
+    // rmodprobe plans from those indexes.
+    let plan = sim.tool("rmodprobe", &["-D", "test_square"]).ok();
+    let sq = plan.find("extra/square.so").expect("square planned");
+    let ts = plan
+        .find("extra/test_square.so")
+        .expect("test_square planned");
+    assert!(sq < ts, "{plan}");
+    // modprobe finds modules by exported symbol too.
+    sim.tool("rmodprobe", &["symbol:square"]).ok();
+    assert!(sim.loaded("square"));
+}
+
+#[test]
+fn depmod_without_sim_keeps_kmods_ko_only_scan() {
+    let sim = Sim::start();
+    let r = run("rdepmod", &["-b", sim.dir.to_str().unwrap(), RELEASE]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    let dep = std::fs::read_to_string(sim.tree.join("modules.dep")).unwrap();
+    assert_eq!(dep, "", "kmod's depmod sees no .so modules");
+}
+
+#[test]
+fn modinfo_reads_shared_objects() {
+    let sim = Sim::start();
+    let square = sim.module("square");
+
+    // By path in test mode: no daemon needed for a file.
+    let r = run("rmodinfo", &["--sim=/nonexistent/socket", &square]);
+    let out = r.ok();
+    assert!(
+        out.starts_with(&format!("filename:       {square}\n")),
+        "{out}"
+    );
+    assert!(
+        out.contains("vermagic:       6.1.0-sim SMP mod_unload sim\n"),
+        "{out}"
+    );
+    assert!(out.contains("license:        GPL\n"), "{out}");
+    assert!(out.contains("parm:           verbose:"), "{out}");
+    let lic = run("rmodinfo", &["--sim", "-F", "license", &square]).ok();
+    assert_eq!(lic, "GPL\n");
+
+    // Without test mode a .so is no module file, as for kmod.
+    let r = run("rmodinfo", &[&square]);
+    assert_eq!(r.status, 1);
+    assert_eq!(
+        r.stderr,
+        format!("rmodinfo: ERROR: Module {square} not found.\n")
+    );
+
+    // By name and alias through the sim tree's indexes.
+    sim.tool("rdepmod", &[]).ok();
+    let r = sim.tool("rmodinfo", &["-n", "square"]).ok();
+    assert_eq!(r, format!("{square}\n"));
+    let r = sim
+        .tool("rmodinfo", &["-F", "description", "sim:khello"])
+        .ok();
+    assert_eq!(r, "Hello-world sim module (C)\n");
+}
+
+#[test]
+fn rkmod_sim_environment_and_unreachable_daemon() {
+    let sim = Sim::start();
+    let sock = sim.socket.to_str().unwrap();
+    run_env("rinsmod", &[&sim.module("counter")], &[("RKMOD_SIM", sock)]).ok();
+    let ls = run_env("rlsmod", &[], &[("RKMOD_SIM", sock)]).ok();
+    assert!(ls.lines().any(|l| l.starts_with("counter ")), "{ls}");
+    // `--sim` without a value takes $RKMOD_SIM too.
+    let ls = run_env("rlsmod", &["--sim"], &[("RKMOD_SIM", sock)]).ok();
+    assert!(ls.lines().any(|l| l.starts_with("counter ")), "{ls}");
+    run_env("rrmmod", &["counter"], &[("RKMOD_SIM", sock)]).ok();
+    assert!(!sim.loaded("counter"));
+
+    for tool in ["rlsmod", "rinsmod", "rrmmod", "rmodprobe", "rdepmod"] {
+        let mut args = vec!["--sim=/nonexistent/rkmod-sim.sock"];
+        if tool != "rlsmod" && tool != "rdepmod" {
+            args.push("counter");
+        }
+        let r = run(tool, &args);
+        assert_eq!(r.status, 1, "{tool}");
+        assert!(
+            r.stderr
+                .contains("cannot reach the sim kernel at /nonexistent/rkmod-sim.sock"),
+            "{tool}: {}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn sim_start_stop_for_scripts() {
+    let sim = Sim::start();
+    let d = sim.dir.to_str().unwrap();
+    // A second daemon on the same socket is refused; the first one serves on.
+    let r = run("rkmod", &["sim", "start", "--state", d]);
+    assert_eq!(r.status, 1);
+    assert!(r.stderr.contains("already serves"), "{}", r.stderr);
+    assert!(sim.alive());
+    let st = run("rkmod", &["sim", "status", "--state", d, "--json"]).ok();
+    assert!(st.contains(&format!("\"release\": \"{RELEASE}\"")), "{st}");
+
+    run("rkmod", &["sim", "stop", "--state", d]).ok();
+    assert!(!sim.socket.exists(), "the socket is removed");
+    assert!(!sim.alive());
+    let r = run("rkmod", &["sim", "stop", "--state", d]);
+    assert_eq!(r.status, 1);
+}
+
+#[test]
+fn module_files_outside_the_tree_need_the_allowance() {
+    let outside = simkit::modules("c").join("extra/khello.so");
+    let outside = outside.to_str().unwrap();
+    let sim = Sim::start();
+    let r = sim.tool("rinsmod", &[outside]);
+    assert_eq!(r.status, 1);
+    assert!(
+        r.stderr.starts_with(&format!(
+            "rinsmod: ERROR: could not insert module {outside}: Operation not permitted\n"
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("outside the sim module tree"),
+        "{}",
+        r.stderr
+    );
+    assert!(!sim.loaded("khello"));
+
+    let sim = Sim::with_args(simkit::modules("c"), &["--allow-outside-tree"]);
+    sim.tool("rinsmod", &[outside]).ok();
+    assert!(sim.loaded("khello"));
+}
