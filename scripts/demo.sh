@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# `make demo`: the rkmod tools on the bundled sample modules. First what the
-# read-only tools say about the kernel samples (next to kmod's answer where
-# kmod is here); then the sim kernel loading the sim samples in userspace
-# (scripts/demo-sim.sh).
+# `make demo`: the rkmod tools on the bundled sample modules. First the
+# whole workflow on the sim kernel, in userspace, no root needed
+# (scripts/demo-sim.sh); then what the read-only tools say about the real
+# kernel samples (next to kmod's answer where kmod is here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=target/release
@@ -10,9 +10,11 @@ kdir=$(ls -d testdata/kernel/*/ | head -n1)
 kdir=${kdir%/}
 rel=$(basename "$kdir")
 
+scripts/demo-sim.sh
+
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
-printf '\033[1;34m== %s ==\033[0m\n' "Reading kernel modules"
+printf '\n\033[1;34m== %s ==\033[0m\n' "Reading real kernel modules"
 echo "Sample modules built for $rel:"
 ls "$kdir"
 
@@ -32,6 +34,8 @@ echo
 echo "A module tree of the samples: rdepmod writes its indexes, rmodprobe plans the load."
 mkdir -p "$tmp/root/lib/modules/$rel/extra"
 cp "$kdir"/{khello,square,test_square}.ko "$tmp/root/lib/modules/$rel/extra/"
+printf 'extra/%s.ko\n' khello square test_square > "$tmp/root/lib/modules/$rel/modules.order"
+touch "$tmp/root/lib/modules/$rel"/modules.builtin{,.modinfo}
 step "$bin/rdepmod" -b "$tmp/root" "$rel"
 step cat "$tmp/root/lib/modules/$rel/modules.dep"
 step "$bin/rmodprobe" -d "$tmp/root" -S "$rel" --show-depends test_square
@@ -48,5 +52,3 @@ if command -v modinfo >/dev/null; then
         fi
     done
 fi
-
-"$(dirname "$0")/demo-sim.sh"
