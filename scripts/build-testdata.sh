@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 src=testdata/kmod-src
-mods=(khello square test_square)
+mods=(khello square test_square rust_cube test_cube)
 
 # The release whose headers we build against.
 find_release() {
@@ -55,7 +55,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 tmp=$work/src
 mkdir "$tmp"
-cp "$src/Kbuild" "$src"/*.c "$tmp/"
+cp "$src/Kbuild" "$src"/*.c "$src"/*.rs "$tmp/"
 # -ffile-prefix-map keeps the temporary path out of the objects, so the
 # build-id (hashed before the debug info is stripped) does not change
 # from one build to the next.
@@ -73,6 +73,9 @@ for m in "${mods[@]}"; do
         exit 1
     fi
 done
+
+# The Rust object must hold only what the module loader accepts.
+python3 scripts/check-kernel-object.py "$tmp/rust_cube.ko"
 
 out=testdata/kernel/$release
 mkdir -p "$out"

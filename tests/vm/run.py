@@ -270,6 +270,13 @@ def build_initramfs(args, release, moddir, workdir):
         src = os.path.join(args.bin_dir, t)
         shutil.copy2(src, os.path.join(rootfs, "bin", t))
         copy_libs(src, rootfs)
+    # kmod's own modprobe, for behaviour that only a live kernel shows
+    kmod = shutil.which("kmod") or "/usr/bin/kmod"
+    if os.path.exists(kmod):
+        os.makedirs(os.path.join(rootfs, "opt/kmod"))
+        shutil.copy2(kmod, os.path.join(rootfs, "opt/kmod/kmod"))
+        copy_libs(kmod, rootfs)
+        os.symlink("kmod", os.path.join(rootfs, "opt/kmod/modprobe"))
     tree = os.path.join(rootfs, "lib/modules", release)
     os.makedirs(os.path.join(tree, "extra"))
     # Broken variants (a wrong vermagic) stay outside the module tree, so

@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402  (the kernel cache and apt helpers)
 
 SRC = os.path.join(run.ROOT, "testdata/kmod-src")
-MODS = ["khello", "square", "test_square"]
+MODS = ["khello", "square", "test_square", "rust_cube", "test_cube"]
 
 
 def headers_612(release, version):
@@ -64,7 +64,7 @@ def headers_612(release, version):
 def sources_hash():
     h = hashlib.sha256()
     for name in sorted(os.listdir(SRC)):
-        if name == "Kbuild" or name.endswith(".c"):
+        if name == "Kbuild" or name.endswith((".c", ".rs")):
             h.update(name.encode() + b"\0" + open(os.path.join(SRC, name), "rb").read())
     return h.hexdigest()[:12]
 
@@ -91,7 +91,7 @@ def build_samples(kernel):
         tmp = os.path.join(work, "src")
         os.mkdir(tmp)
         for name in os.listdir(SRC):
-            if name == "Kbuild" or name.endswith(".c"):
+            if name == "Kbuild" or name.endswith((".c", ".rs")):
                 shutil.copy2(os.path.join(SRC, name), tmp)
         r = subprocess.run(["make", "-s", "-C", build, f"M={tmp}",
                             f"KCFLAGS=-ffile-prefix-map={tmp}/=", "modules"],
@@ -99,6 +99,9 @@ def build_samples(kernel):
         if r.returncode != 0:
             sys.stderr.write(r.stdout + r.stderr)
             sys.exit(f"samples: the module build for {release} failed")
+        # the Rust object must hold only what the module loader accepts
+        run.sh([sys.executable, os.path.join(run.ROOT, "scripts/check-kernel-object.py"),
+                os.path.join(tmp, "rust_cube.ko")])
         os.makedirs(out)
         for m in MODS:
             run.sh(["strip", "--strip-debug", "-o", os.path.join(out, m + ".ko"),

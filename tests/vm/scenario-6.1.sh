@@ -1,7 +1,7 @@
 # The real-kernel scenario on Debian's 6.1 kernel: the sample modules and
 # virtio_net's chain, loaded and removed with the rkmod tools.
 . /lib.sh
-plan 50
+plan 70
 rel=$(uname -r)
 mods=/lib/modules/$rel
 dmesg -n 1
@@ -57,6 +57,40 @@ check_loaded "failover loaded" failover
 check_loaded "net_failover loaded" net_failover
 check "rmodprobe -r virtio_net" rmodprobe -r virtio_net
 check_unloaded "net_failover removed" net_failover
+
+# a module written in Rust, in a chain with C modules: square <- rust_cube <- test_cube
+check_out "modules.dep: test_cube depends on rust_cube, then square" "extra/test_cube.ko: extra/rust_cube.ko extra/square.ko" cat $mods/modules.dep
+LOADLOG=$(rmodprobe -v test_cube 2>&1); rc=$?
+OUT=$LOADLOG
+check_eq "rmodprobe -v test_cube succeeds" "0" "$rc"
+check_eq "loaded square, rust_cube, test_cube in that order" "square.ko rust_cube.ko test_cube.ko" "$(echo "$LOADLOG" | grep '^insmod' | sed 's|.*/||; s| .*||' | tr '\n' ' ' | sed 's/ $//')"
+dmesg_has "rust_cube (Rust) logged its parameters and cube(3) = 27" "rust_cube: loaded, label=rust factor=3: cube(3) = 27"
+dmesg_has "test_cube printed cube(4) = 64" "test_cube: cube(4) = 64"
+check_eq "rust_cube factor in /sys" "3" "$(cat /sys/module/rust_cube/parameters/factor)"
+check_eq "rust_cube label in /sys" "rust" "$(cat /sys/module/rust_cube/parameters/label)"
+check_out "rlsmod shows test_cube holding rust_cube" "test_cube" sh -c "rlsmod | grep '^rust_cube '"
+check_fail "rrmmod rust_cube refused while test_cube holds it" "is in use by: test_cube" rrmmod rust_cube
+check "rmodprobe -r test_cube" rmodprobe -r test_cube
+check_unloaded "test_cube removed" test_cube
+check_unloaded "rust_cube removed with it" rust_cube
+# libkmod tries the dependencies that became unused in load order (square
+# first, still held by rust_cube at that moment), so kmod's modprobe -r
+# leaves square loaded here; rmodprobe must leave the same set.
+ours_left=$(cut -d' ' -f1 /proc/modules | sort | tr '\n' ' ')
+rmodprobe test_cube >/dev/null 2>&1
+OUT=$(/opt/kmod/modprobe -r test_cube 2>&1)
+kmod_left=$(cut -d' ' -f1 /proc/modules | sort | tr '\n' ' ')
+check_eq "kmod's modprobe -r test_cube leaves the same modules loaded" "$kmod_left" "$ours_left"
+note "left loaded by rmodprobe -r test_cube: $ours_left; by kmod's modprobe -r: $kmod_left"
+check "rmodprobe -r square ends the chain" rmodprobe -r square
+check_unloaded "square removed" square
+check "rmodprobe rust_cube factor=5 label=cubist" rmodprobe rust_cube factor=5 label=cubist
+dmesg_has "the Rust code logged the new parameters" "rust_cube: loaded, label=cubist factor=5: cube(5) = 125"
+check_eq "label=cubist in /sys" "cubist" "$(cat /sys/module/rust_cube/parameters/label)"
+check "rmodprobe -r rust_cube" rmodprobe -r rust_cube
+# the chain's kernel log, for the record
+dmesg | grep -E '(square|rust_cube|test_cube): ' | sed 's/^/vm: dmesg: /'
+check_unloaded "rust_cube and square removed" square
 
 # configuration written in the guest
 cat > /etc/modprobe.d/rkmod-test.conf <<'CONF'
