@@ -11,12 +11,12 @@ rel=$(basename "$(ls -d testdata/kernel/*/ | head -n1)")
 tree=testdata/golden/root/lib/modules/$rel
 rm -rf testdata/golden/root
 mkdir -p "$tree/extra" "$tree/kernel/fake"
-cp testdata/kernel/"$rel"/{khello,square,test_square}.ko "$tree/extra/"
+cp testdata/kernel/"$rel"/{khello,square,test_square,rust_cube,test_cube}.ko "$tree/extra/"
 xz -c testdata/kernel/"$rel"/square.ko > "$tree/kernel/fake/square_xz.ko.xz"
 # A builtin module, as a kernel build describes one.
 printf 'kernel/fake/kbuiltin.ko\n' > "$tree/modules.builtin"
 printf 'kbuiltin.license=GPL\0kbuiltin.description=A builtin sample\0kbuiltin.parm=level:How loud (int)\0kbuiltin.parmtype=level:int\0kbuiltin.alias=fake-builtin\0' > "$tree/modules.builtin.modinfo"
-printf 'extra/khello.ko\nextra/square.ko\nextra/test_square.ko\nkernel/fake/square_xz.ko.xz\n' > "$tree/modules.order"
+printf 'extra/khello.ko\nextra/square.ko\nextra/test_square.ko\nextra/rust_cube.ko\nextra/test_cube.ko\nkernel/fake/square_xz.ko.xz\n' > "$tree/modules.order"
 depmod -b testdata/golden/root "$rel"
 
 dir=testdata/golden/modinfo

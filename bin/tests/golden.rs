@@ -70,3 +70,52 @@ fn rmodinfo_matches_kmod_goldens() {
     assert!(checked >= 10, "only {checked} golden cases");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// rdepmod on the golden tree (the samples, the Rust chain among them, a
+/// compressed square, a builtin) writes the very files kmod's depmod wrote
+/// there (scripts/make-golden.sh): `test_cube` depends on `rust_cube`,
+/// which depends on a `square`.
+#[test]
+fn rdepmod_matches_kmod_goldens() {
+    let root = root();
+    let rel = sample_release(&root);
+    let golden = root.join("testdata/golden/root/lib/modules").join(&rel);
+    let base = std::env::temp_dir().join(format!("rkmod-golden-depmod-{}", std::process::id()));
+    let moddir = base.join("lib/modules").join(&rel);
+    let _ = std::fs::remove_dir_all(&base);
+    std::fs::create_dir_all(&moddir).expect("temp tree");
+    let inputs = ["modules.order", "modules.builtin", "modules.builtin.modinfo"];
+    let status = Command::new("cp")
+        .arg("-r")
+        .args([golden.join("extra"), golden.join("kernel")])
+        .args(inputs.iter().map(|f| golden.join(f)))
+        .arg(&moddir)
+        .status()
+        .expect("cp");
+    assert!(status.success());
+
+    let got = Command::new(env!("CARGO_BIN_EXE_rdepmod"))
+        .arg("-b")
+        .arg(&base)
+        .arg(&rel)
+        .output()
+        .expect("run rdepmod");
+    assert!(got.status.success(), "{}", String::from_utf8_lossy(&got.stderr));
+
+    let mut compared = Vec::new();
+    for entry in std::fs::read_dir(&golden).expect("golden tree") {
+        let name = entry.expect("entry").file_name().to_string_lossy().into_owned();
+        if !name.starts_with("modules.") || inputs.contains(&name.as_str()) {
+            continue;
+        }
+        let want = std::fs::read(golden.join(&name)).expect("golden file");
+        let ours = std::fs::read(moddir.join(&name)).unwrap_or_default();
+        assert!(want == ours, "{name} differs from kmod's");
+        compared.push(name);
+    }
+    let dep = std::fs::read_to_string(moddir.join("modules.dep")).expect("modules.dep");
+    assert!(dep.contains("extra/test_cube.ko: extra/rust_cube.ko kernel/fake/square_xz.ko.xz\n"));
+    assert!(dep.contains("extra/rust_cube.ko: kernel/fake/square_xz.ko.xz\n"));
+    let _ = std::fs::remove_dir_all(&base);
+    assert!(compared.len() >= 9, "compared only {compared:?}");
+}
