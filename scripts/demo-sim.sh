@@ -25,7 +25,7 @@ stop_daemon() {
 trap stop_daemon EXIT
 
 heading "The sim kernel: kernel modules as shared objects, in userspace"
-say "Building the sample sim modules (khello, square, test_square, counter in Rust;"
+say "Building the sample sim modules (khello, square, test_square, counter, rust_cube in Rust;"
 say "crasher and the others in C) into a private module tree:"
 tree=$(dirname "$(testdata/sim-src/build.sh --lang rust --release "$state")")
 say "  $tree"
@@ -51,6 +51,13 @@ step rmodprobe -v test_square
 step rlsmod
 step rmodinfo square
 refused rrmmod square
+
+heading "A chain across languages: square <- rust_cube (Rust logic) <- test_cube (C)"
+say "rust_cube runs the same Rust code (testdata/kmod-src/cube_logic.rs) as the kernel module."
+step rmodprobe -v test_cube value=5
+step sh -c "rkmod sim log | grep -E 'rust_cube|test_cube'"
+refused rrmmod rust_cube
+step rmodprobe -r test_cube
 
 heading "A crash, contained"
 say "counter counts in a thread of its own; crasher's thread dereferences NULL 3 s after load."

@@ -332,3 +332,45 @@ fn module_files_outside_the_tree_need_the_allowance() {
     sim.tool("rinsmod", &[outside]).ok();
     assert!(sim.loaded("khello"));
 }
+
+/// The Rust sample chain in test mode: rust_cube runs the same Rust logic
+/// as the kernel module (testdata/kmod-src/cube_logic.rs). rmodprobe loads
+/// square, rust_cube, test_cube in that order; the values and parameters
+/// match the kernel's; rust_cube is held; removal follows kmod's rule
+/// (unused dependencies tried in load order, so square stays, as in the
+/// real-kernel suite).
+#[test]
+fn rust_cube_chain() {
+    let sim = Sim::with(simkit::modules("rust"));
+    assert_eq!(sim.tool("rdepmod", &[]).status, 0);
+    let plan = sim.tool("rmodprobe", &["-v", "test_cube"]).ok();
+    let order: Vec<&str> = plan
+        .lines()
+        .filter_map(|l| l.strip_prefix("insmod "))
+        .filter_map(|p| p.trim_end().rsplit('/').next())
+        .collect();
+    assert_eq!(order, ["square.so", "rust_cube.so", "test_cube.so"], "{plan}");
+    let log = sim.log();
+    assert!(
+        log.contains("rust_cube: loaded, label=rust factor=3: cube(3) = 27"),
+        "{log}"
+    );
+    assert!(log.contains("test_cube: cube(4) = 64"), "{log}");
+    assert_eq!(sim.param("rust_cube", "label").as_deref(), Some("rust"));
+
+    let r = sim.tool("rrmmod", &["rust_cube"]);
+    assert_eq!(
+        (r.status, r.stderr.as_str()),
+        (1, "rrmmod: ERROR: Module rust_cube is in use by: test_cube\n")
+    );
+    sim.tool("rmodprobe", &["-r", "test_cube"]).ok();
+    assert!(!sim.loaded("test_cube") && !sim.loaded("rust_cube"));
+    sim.tool("rmodprobe", &["rust_cube", "factor=5", "label=cubist"])
+        .ok();
+    assert!(sim
+        .log()
+        .contains("rust_cube: loaded, label=cubist factor=5: cube(5) = 125"));
+    sim.tool("rmodprobe", &["-r", "rust_cube"]).ok();
+    assert!(!sim.loaded("rust_cube") && !sim.loaded("square"));
+    assert!(sim.alive());
+}

@@ -3,9 +3,10 @@
 # empty modules.builtin{,.modinfo}, as modules_install leaves them):
 #   OUT/lib/modules/<sim-release>/extra/<name>.so
 # usage: build.sh [--lang c|rust] [--release] OUT
-#   --lang c     (default) every module from its C source
+#   --lang c     (default) every module from its C source (rust_cube, which
+#                exists in Rust only, is left out, and test_cube with it)
 #   --lang rust  the modules that have a Rust implementation (khello, square,
-#                test_square, counter) from Rust, the others from C
+#                test_square, counter, rust_cube) from Rust, the others from C
 # Environment: CC (gcc), CARGO (cargo), CARGO_TARGET_DIR (<repo>/target).
 set -eu
 
@@ -39,6 +40,8 @@ mkdir -p "$dest"
 CC=${CC:-gcc}
 for src in "$here"/c/*.c; do
 	name=$(basename "$src" .c)
+	# test_cube needs cube() from rust_cube, which exists in Rust only.
+	[ "$name" = test_cube ] && [ "$lang" != rust ] && continue
 	$CC -O2 -Wall -Wextra -Werror -fPIC -shared -Wl,-Bsymbolic \
 		-I"$include" -o "$dest/$name.so.tmp" "$src"
 	mv "$dest/$name.so.tmp" "$dest/$name.so"
@@ -49,7 +52,7 @@ if [ "$lang" = rust ]; then
 	target=${CARGO_TARGET_DIR:-$root/target}
 	flag=
 	[ "$profile" = release ] && flag=--release
-	rust_mods="khello square test_square counter"
+	rust_mods="khello square test_square counter rust_cube"
 	pkgs=
 	for m in $rust_mods; do pkgs="$pkgs -p simmod-$(echo "$m" | tr _ -)"; done
 	# shellcheck disable=SC2086
