@@ -84,7 +84,11 @@ fn rdepmod_matches_kmod_goldens() {
     let moddir = base.join("lib/modules").join(&rel);
     let _ = std::fs::remove_dir_all(&base);
     std::fs::create_dir_all(&moddir).expect("temp tree");
-    let inputs = ["modules.order", "modules.builtin", "modules.builtin.modinfo"];
+    let inputs = [
+        "modules.order",
+        "modules.builtin",
+        "modules.builtin.modinfo",
+    ];
     let status = Command::new("cp")
         .arg("-r")
         .args([golden.join("extra"), golden.join("kernel")])
@@ -100,11 +104,19 @@ fn rdepmod_matches_kmod_goldens() {
         .arg(&rel)
         .output()
         .expect("run rdepmod");
-    assert!(got.status.success(), "{}", String::from_utf8_lossy(&got.stderr));
+    assert!(
+        got.status.success(),
+        "{}",
+        String::from_utf8_lossy(&got.stderr)
+    );
 
     let mut compared = Vec::new();
     for entry in std::fs::read_dir(&golden).expect("golden tree") {
-        let name = entry.expect("entry").file_name().to_string_lossy().into_owned();
+        let name = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
         if !name.starts_with("modules.") || inputs.contains(&name.as_str()) {
             continue;
         }

@@ -349,7 +349,11 @@ fn rust_cube_chain() {
         .filter_map(|l| l.strip_prefix("insmod "))
         .filter_map(|p| p.trim_end().rsplit('/').next())
         .collect();
-    assert_eq!(order, ["square.so", "rust_cube.so", "test_cube.so"], "{plan}");
+    assert_eq!(
+        order,
+        ["square.so", "rust_cube.so", "test_cube.so"],
+        "{plan}"
+    );
     let log = sim.log();
     assert!(
         log.contains("rust_cube: loaded, label=rust factor=3: cube(3) = 27"),
@@ -361,7 +365,10 @@ fn rust_cube_chain() {
     let r = sim.tool("rrmmod", &["rust_cube"]);
     assert_eq!(
         (r.status, r.stderr.as_str()),
-        (1, "rrmmod: ERROR: Module rust_cube is in use by: test_cube\n")
+        (
+            1,
+            "rrmmod: ERROR: Module rust_cube is in use by: test_cube\n"
+        )
     );
     sim.tool("rmodprobe", &["-r", "test_cube"]).ok();
     assert!(!sim.loaded("test_cube") && !sim.loaded("rust_cube"));
