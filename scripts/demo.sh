@@ -52,3 +52,11 @@ if command -v modinfo >/dev/null; then
         fi
     done
 fi
+
+echo
+echo "Dependency graphs and JSON (rkmod's additions, behind their own options):"
+step "$bin/rmodprobe" -d testdata/golden/root -S "$rel" -D --graph test_cube
+step "$bin/rmodprobe" -d testdata/golden/root -S "$rel" -D --json test_cube
+svg=$(scripts/render-graph.sh)
+echo
+echo "The graph rendered with Graphviz: $svg"

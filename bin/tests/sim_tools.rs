@@ -381,3 +381,35 @@ fn rust_cube_chain() {
     assert!(!sim.loaded("rust_cube") && !sim.loaded("square"));
     assert!(sim.alive());
 }
+
+/// rlsmod --json says what the table says (schema rkmod/1).
+#[test]
+fn lsmod_json_agrees_with_the_table() {
+    let sim = Sim::start();
+    assert_eq!(sim.tool("rdepmod", &[]).status, 0);
+    sim.tool("rmodprobe", &["test_square"]).ok();
+    let table = sim.tool("rlsmod", &[]).ok();
+    let doc: serde_json::Value =
+        serde_json::from_str(&sim.tool("rlsmod", &["--json"]).ok()).expect("valid JSON");
+    assert_eq!(doc["schema"], "rkmod/1");
+    assert_eq!(doc["tool"], "rlsmod");
+    let records = doc["data"].as_array().expect("data");
+    let rows: Vec<&str> = table.lines().skip(1).collect();
+    assert_eq!(records.len(), rows.len(), "{table}");
+    for (r, row) in records.iter().zip(rows) {
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        assert_eq!(r["name"], cols[0]);
+        assert_eq!(r["size"].as_u64().unwrap().to_string(), cols[1]);
+        assert_eq!(r["refcount"].as_i64().unwrap().to_string(), cols[2]);
+        let users: Vec<&str> = r["used_by"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u.as_str().unwrap())
+            .collect();
+        assert_eq!(users.join(","), cols.get(3).copied().unwrap_or(""));
+        assert_eq!(r["state"], "Live");
+    }
+    let square = records.iter().find(|r| r["name"] == "square").unwrap();
+    assert_eq!(square["used_by"][0], "test_square");
+}

@@ -89,6 +89,19 @@ fn command(prog: &str) -> Command {
                 .action(ArgAction::Count),
         )
         .arg(flag("show", 'n', "show").visible_alias("dry-run"))
+        .arg(
+            Arg::new("json")
+                .long("json")
+                .action(ArgAction::SetTrue)
+                .requires("show")
+                .help("With -n: print the modules as one JSON document (schema rkmod/1, see docs/json.md)"),
+        )
+        .arg(
+            Arg::new("graph")
+                .long("graph")
+                .action(ArgAction::SetTrue)
+                .help("Print the dependency graph (hard, softdep and weakdep edges) as Graphviz DOT; write nothing"),
+        )
         .arg(value("symbol-prefix", 'P', "symbol-prefix", "CHAR"))
         .arg(flag("warn", 'w', "warn"))
         .arg(flag("version", 'V', "version"))
@@ -426,6 +439,15 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         Ok(f) => f,
         Err(e) => return fatal(p, &e),
     };
+    if m.get_flag("json") {
+        let doc = rkmod::json::Document::new("rdepmod", resolved.records());
+        let _ = p.out.write_all(super::json_text(&doc).as_bytes());
+        return 0;
+    }
+    if m.get_flag("graph") {
+        let _ = p.out.write_all(tree_graph(&resolved).as_bytes());
+        return 0;
+    }
     if dry_run {
         for f in &files {
             let _ = p.out.write_all(&f.data);
@@ -448,6 +470,28 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         Ok(_) => 0,
         Err(e) => fatal(p, &e),
     }
+}
+
+/// The whole tree as DOT: direct hard dependencies, the modules' own
+/// softdeps and weakdeps.
+fn tree_graph(resolved: &depmod::Resolved) -> String {
+    use rkmod::graph::{EdgeKind, ModGraph};
+    let mut g = ModGraph::new();
+    for r in resolved.records() {
+        g.node(&r.name);
+        let edges = [
+            (&r.direct_depends, EdgeKind::Hard),
+            (&r.softdep_pre, EdgeKind::SoftPre),
+            (&r.softdep_post, EdgeKind::SoftPost),
+            (&r.weakdeps, EdgeKind::Weak),
+        ];
+        for (targets, kind) in edges {
+            for t in targets {
+                g.edge(&r.name, t, kind);
+            }
+        }
+    }
+    g.to_dot("modules", &[])
 }
 
 fn fatal(p: &mut Printer, e: &Error) -> i32 {

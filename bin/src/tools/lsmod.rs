@@ -15,6 +15,9 @@ pub struct Args {
     /// Show version
     #[arg(short = 'V', long)]
     version: bool,
+    /// Print one JSON document (schema rkmod/1, see docs/json.md) instead of the table
+    #[arg(long)]
+    json: bool,
     /// Use the sim kernel (test mode) at SOCKET; without a value $RKMOD_SIM, else the default socket
     #[arg(long, value_name = "SOCKET", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     sim: Option<OsString>,
@@ -42,6 +45,23 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         None => return 1,
     };
     let state = kernel.state();
+    if args.get_flag("json") {
+        return match rkmod::json::loaded_records(state) {
+            Ok(records) => {
+                let doc = rkmod::json::Document::new("rlsmod", records);
+                out.text(&super::json_text(&doc));
+                out.finish();
+                0
+            }
+            Err(e) => {
+                eprintln!(
+                    "Error: could not get list of modules: {}",
+                    rkmod::strerror(e.raw_os_error().unwrap_or(5))
+                );
+                1
+            }
+        };
+    }
     let loaded = match state.loaded() {
         Ok(l) => l,
         Err(e) => {

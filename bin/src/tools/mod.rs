@@ -50,3 +50,10 @@ pub(crate) fn kernel_for(
         Err(()) => None,
     }
 }
+
+/// A `--json` document as printed: pretty, with a final newline.
+pub(crate) fn json_text<T: serde::Serialize>(doc: &T) -> String {
+    let mut s = serde_json::to_string_pretty(doc).unwrap_or_else(|_| "null".into());
+    s.push('\n');
+    s
+}

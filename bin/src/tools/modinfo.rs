@@ -52,6 +52,9 @@ pub struct Args {
     /// Use the sim kernel (test mode) at SOCKET; without a value $RKMOD_SIM, else the default socket
     #[arg(long, value_name = "SOCKET", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     sim: Option<OsString>,
+    /// Print one JSON document (schema rkmod/1, see docs/json.md) instead of text; -F, -0 and the field options are ignored
+    #[arg(long)]
+    json: bool,
     /// Modules: file names, module names or aliases
     #[arg(value_name = "MODULE")]
     modules: Vec<OsString>,
@@ -132,6 +135,7 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         field: selected_field(&args, &matches),
         sep: if args.null { 0 } else { b'\n' },
         out,
+        json: args.json.then(Vec::new),
     };
     let mut failed = false;
     for name in &args.modules {
@@ -143,6 +147,10 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
             modinfo.by_alias(name)
         };
         failed |= !ok;
+    }
+    if let Some(records) = modinfo.json.take() {
+        let doc = rkmod::json::Document::new("rmodinfo", records);
+        modinfo.out.text(&crate::tools::json_text(&doc));
     }
     modinfo.out.finish();
     i32::from(failed)
@@ -171,6 +179,8 @@ struct Modinfo<'a> {
     field: Option<String>,
     sep: u8,
     out: Output,
+    /// With --json: the records, printed at the end instead of text.
+    json: Option<Vec<rkmod::json::ModinfoRecord>>,
 }
 
 /// A parameter assembled from `parm` (description) and `parmtype` entries.
@@ -247,6 +257,9 @@ impl Modinfo<'_> {
 
     /// kmod's `modinfo_do` for one module.
     fn show(&mut self, module: &Module) -> bool {
+        if self.json.is_some() {
+            return self.record(module);
+        }
         let field = self.field.clone();
         let field = field.as_deref();
         let filename: Vec<u8> = match module.path() {
@@ -303,6 +316,25 @@ impl Modinfo<'_> {
                 self.params(&info, true);
             }
         }
+        true
+    }
+
+    /// --json: keep the module's record (errors as in text mode).
+    fn record(&mut self, module: &Module) -> bool {
+        let info = match self.ctx.module_info(module) {
+            Ok(info) => info,
+            Err(e) if module.path().is_none() && e.is_not_found() => Vec::new(),
+            Err(e) => {
+                self.out.error(&format!(
+                    "could not get modinfo from '{}': {}",
+                    module.name_lossy(),
+                    e.strerror()
+                ));
+                return false;
+            }
+        };
+        let record = rkmod::json::ModinfoRecord::new(module, &info);
+        self.json.get_or_insert_with(Vec::new).push(record);
         true
     }
 

@@ -59,6 +59,12 @@ pub struct Args {
     /// Only print module dependencies and exit
     #[arg(short = 'D', long)]
     show_depends: bool,
+    /// With -D: print the load plans as one JSON document (schema rkmod/1, see docs/json.md)
+    #[arg(long, requires = "show_depends", conflicts_with = "graph")]
+    json: bool,
+    /// With -D: print the dependency graph (hard, softdep and weakdep edges) as Graphviz DOT
+    #[arg(long, requires = "show_depends")]
+    graph: bool,
     /// Print out known configuration and exit
     #[arg(short = 'c', long, visible_alias = "show-config")]
     showconfig: bool,
@@ -118,6 +124,10 @@ struct Modprobe<'a> {
     verbose: i32,
     /// The level of "not found"-style messages (FATAL, WARNING with -a).
     log_level: i32,
+    /// -D --json: the plans, printed at the end.
+    plans: Vec<rkmod::json::PlanRecord>,
+    /// -D --graph: the graph, printed at the end, and the modules asked for.
+    graph: Option<(rkmod::graph::ModGraph, Vec<String>)>,
 }
 
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
@@ -215,8 +225,11 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         args,
         verbose,
         log_level,
+        plans: Vec::new(),
+        graph: None,
     };
     let ok = mp.dispatch(wait);
+    mp.print_machine_readable();
     mp.out.finish();
     i32::from(!ok)
 }
@@ -298,6 +311,19 @@ fn prepend_env_options(argv: Vec<OsString>) -> Vec<OsString> {
 }
 
 impl Modprobe<'_> {
+    /// What -D --json and -D --graph collected, as one document.
+    fn print_machine_readable(&mut self) {
+        if self.args.json {
+            let plans = std::mem::take(&mut self.plans);
+            let doc = rkmod::json::Document::new("rmodprobe", plans);
+            self.out.text(&super::json_text(&doc));
+        }
+        if let Some((g, roots)) = self.graph.take() {
+            let roots: Vec<&str> = roots.iter().map(String::as_str).collect();
+            self.out.text(&g.to_dot("modules", &roots));
+        }
+    }
+
     fn log(&mut self, level: i32, msg: &str) {
         if level > self.verbose {
             return;
@@ -413,17 +439,32 @@ impl Modprobe<'_> {
                 self.out.text("\n");
                 continue;
             }
-            let show = self.show_enabled();
+            let machine = self.args.json || self.args.graph;
+            if self.args.graph {
+                let (g, roots) = self.graph.get_or_insert_with(Default::default);
+                self.ctx.add_to_graph(g, module);
+                roots.push(module.name_lossy().into_owned());
+            }
+            let show = self.show_enabled() && !machine;
             let ctx = &self.ctx;
             let kernel = self.kernel;
             let mut lines: Vec<u8> = Vec::new();
+            let mut steps = Vec::new();
             let mut observer = |step: &PlanStep, command: Option<&[u8]>| {
                 if show {
                     print_action(ctx, kernel, step, command, &mut lines);
                 }
+                steps.push(rkmod::json::StepRecord::new(step, command));
             };
             let result = ctx.probe(kernel, module, flags, options, &mut observer);
             self.out.bytes(&lines);
+            if self.args.json {
+                self.plans.push(rkmod::json::PlanRecord {
+                    request: alias.to_string(),
+                    module: module.name_lossy().into_owned(),
+                    steps,
+                });
+            }
             match result {
                 Ok(Probed::Done | Probed::AlreadyLoaded | Probed::Blacklisted) => ok = true,
                 Err(e) => {

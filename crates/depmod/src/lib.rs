@@ -32,6 +32,7 @@
 pub mod ctext;
 mod error;
 pub mod graph;
+pub mod json;
 pub mod khash;
 pub mod module;
 pub mod order;
