@@ -430,7 +430,17 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         }
     }
 
-    let resolved = match depmod.resolve(p) {
+    let bar = progress_bar(p.verbose, depmod.module_count());
+    let tick = |read: usize, _total: usize| {
+        if let Some(b) = &bar {
+            b.set_position(read as u64);
+        }
+    };
+    let resolved = depmod.resolve_with_progress(p, &tick);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let resolved = match resolved {
         Ok(r) => r,
         Err(Error::Cycles) => return 1,
         Err(e) => return fatal(p, &e),
@@ -492,6 +502,26 @@ fn tree_graph(resolved: &depmod::Resolved) -> String {
         }
     }
     g.to_dot("modules", &[])
+}
+
+/// With -v on a terminal, a progress bar on stderr while modules are read
+/// (the long part of a run); never when stderr is not a terminal, so
+/// logs and pipes get exactly kmod's output.
+fn progress_bar(verbose: bool, total: usize) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !verbose || total == 0 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("reading modules {bar:40} {pos}/{len} {elapsed}")
+    {
+        bar.set_style(style);
+    }
+    Some(bar)
 }
 
 fn fatal(p: &mut Printer, e: &Error) -> i32 {

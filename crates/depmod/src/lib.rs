@@ -145,6 +145,16 @@ impl Depmod {
     /// dependencies. Fails with [`Error::Cycles`] (after reporting them)
     /// when modules need each other in a circle.
     pub fn resolve(self, log: &mut dyn Reporter) -> Result<Resolved> {
+        self.resolve_with_progress(log, &|_, _| {})
+    }
+
+    /// [`Depmod::resolve`], calling `progress(read, total)` (from any
+    /// thread) as each module has been read: reading is the long part.
+    pub fn resolve_with_progress(
+        self,
+        log: &mut dyn Reporter,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<Resolved> {
         let Depmod {
             opts,
             mut symbols,
@@ -152,9 +162,15 @@ impl Depmod {
         } = self;
         let mut modules = found.into_modules();
         order::sort_modules(&mut modules, &opts.dirname, log);
+        let (read, total) = (std::sync::atomic::AtomicUsize::new(0), modules.len());
         let infos: Vec<ModuleInfo> = modules
             .par_iter()
-            .map(|m| ModuleInfo::read(&m.path))
+            .map(|m| {
+                let info = ModuleInfo::read(&m.path);
+                let n = read.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                progress(n, total);
+                info
+            })
             .collect();
 
         for (i, (module, info)) in modules.iter().zip(&infos).enumerate() {
