@@ -6,14 +6,14 @@ RELEASE_BIN = target/release
 TOOLS       = rkmod rinsmod rrmmod rlsmod rmodinfo rmodprobe rdepmod
 APT_STAMP   = /var/tmp/rkmod-apt-updated
 
-.PHONY: all build deps test test-unit test-diff vm-test lint fmt demo testdata golden bench clean
+.PHONY: all build deps test test-unit test-diff vm-test lint fmt demo testdata golden bench clean man completions install test-install
 
 all: build
 
 # Debian packages the tests compare against or need; installed once.
 deps:
 	@missing=""; \
-	for p in kmod xz-utils zstd gzip gcc python3 util-linux; do \
+	for p in kmod xz-utils zstd gzip gcc python3 util-linux groff-base zsh fish; do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -51,7 +51,48 @@ vm-test: build
 	python3 tests/vm/run.py --kernel 6.12 --bin-dir $(RELEASE_BIN)
 	python3 tests/vm/run.py --kernel 6.12 --bin-dir $(RELEASE_BIN) --build-samples --scenario tests/vm/scenario-6.1.sh
 
-test: lint test-unit test-diff vm-test
+test: lint test-unit test-install test-diff vm-test
+
+# Man pages (section 8) and completions, from the clap definitions and the
+# written parts in man/src and completions/src; a test fails when stale.
+man completions: build
+	$(RELEASE_BIN)/rkmod __generate .
+
+# make install PREFIX=/usr/local DESTDIR= [SYMLINKS=1]: the binaries, the
+# man pages and the completions; with SYMLINKS=1 also kmod's plain names
+# (modprobe, depmod, ...) as links to rkmod.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 $(addprefix $(RELEASE_BIN)/,$(TOOLS)) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 644 completions/bash/* $(DESTDIR)$(PREFIX)/share/bash-completion/completions/
+	install -m 644 completions/zsh/* $(DESTDIR)$(PREFIX)/share/zsh/site-functions/
+	install -m 644 completions/fish/* $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/
+	@if [ "$(SYMLINKS)" = 1 ]; then \
+		for t in insmod rmmod lsmod modinfo modprobe depmod; do \
+			ln -sf rkmod $(DESTDIR)$(PREFIX)/bin/$$t; \
+		done; \
+	fi
+
+# make install into a scratch DESTDIR, with and without the plain names.
+test-install: build
+	@d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
+	$(MAKE) -s install DESTDIR=$$d PREFIX=/usr >/dev/null && \
+	for f in bin/rkmod bin/rmodprobe bin/rdepmod share/man/man8/rmodprobe.8 share/man/man5/modprobe.d.5 \
+		share/bash-completion/completions/rmodprobe share/zsh/site-functions/_rmodprobe \
+		share/fish/vendor_completions.d/rmodprobe.fish; do \
+		[ -e "$$d/usr/$$f" ] || { echo "test-install: $$f missing"; exit 1; }; \
+	done; \
+	[ ! -e "$$d/usr/bin/modprobe" ] || { echo "test-install: plain names without SYMLINKS=1"; exit 1; }; \
+	$(MAKE) -s install DESTDIR=$$d PREFIX=/usr SYMLINKS=1 >/dev/null && \
+	[ "$$(readlink $$d/usr/bin/modprobe)" = rkmod ] || { echo "test-install: no modprobe link"; exit 1; }; \
+	$$d/usr/bin/modinfo -F license testdata/kernel/*/square.ko | grep -qx GPL || { echo "test-install: modinfo link"; exit 1; }; \
+	echo "test-install: ok"
 
 bench: deps build
 	python3 scripts/bench-depmod.py --ours $(RELEASE_BIN)/rdepmod

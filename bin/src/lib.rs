@@ -5,6 +5,7 @@
 use std::ffi::OsString;
 use std::path::Path;
 
+pub mod docs;
 mod output;
 mod sim_mode;
 mod tools;
@@ -92,6 +93,9 @@ pub fn multicall(args: Vec<OsString>) -> i32 {
             println!("rkmod version {}", env!("CARGO_PKG_VERSION"));
             0
         }
+        // Hidden: what `make man completions` and the completions call.
+        Some("__generate") => docs::generate::run(&args[2..]),
+        Some("__complete") => docs::complete::run(&args[2..]),
         Some("sim") => tools::sim::run(&format!("{invoked} sim"), args[1..].to_vec()),
         // A module host of the sim kernel: started by the daemon only.
         Some(tools::sim::HOST_COMMAND) => sim::host::main(),

@@ -44,6 +44,43 @@ fn help_text(prog: &str) -> String {
     )
 }
 
+/// The command line as documentation sees it: kmod's own `-h` text is
+/// printed by hand (`help_text`), so the arguments carry their help here.
+pub(crate) fn documented_command(prog: &str) -> Command {
+    let help = [
+        ("all", "Probe all modules"),
+        ("quick", "Only do the work if there is a new module"),
+        ("basedir", "Root path (default: /)"),
+        ("moduledir", "Module directory (default: /lib/modules)"),
+        (
+            "outdir",
+            "Output root path (default: same as the base directory)",
+        ),
+        (
+            "config",
+            "Read configuration from PATH (a file or a directory)",
+        ),
+        (
+            "symvers",
+            "Use a Module.symvers file to check symbol versions",
+        ),
+        (
+            "filesyms",
+            "Use this System.map instead of the current kernel's symbols",
+        ),
+        ("errsyms", "Report symbols no module or kernel supplies"),
+        ("verbose", "Enable verbose mode"),
+        ("show", "Write the dependency files on stdout only"),
+        ("symbol-prefix", "Architecture symbol prefix"),
+        ("warn", "Warn on duplicates"),
+        ("version", "Show version"),
+        ("help", "Show this help"),
+    ];
+    help.iter().fold(command(prog), |c, (id, text)| {
+        c.mut_arg(*id, |a| a.help(*text))
+    })
+}
+
 fn command(prog: &str) -> Command {
     let flag = |id: &'static str, short: char, long: &'static str| {
         Arg::new(id)

@@ -1,0 +1,174 @@
+//! The man pages (section 8) and the bash, zsh and fish completions of
+//! every tool, rendered from the clap definitions. The written parts of a
+//! page (description, files, examples, exit status, compatibility) are
+//! roff fragments in `man/src/<page>.roff`, appended after the generated
+//! synopsis and options. `render_all` is what `make man completions`
+//! writes and what the freshness test compares.
+
+use std::path::{Path, PathBuf};
+
+use clap::{Command, CommandFactory};
+use clap_complete::Shell;
+
+use crate::Tool;
+
+/// Every tool's command line under its rkmod name, and `rkmod` itself.
+pub fn command(tool: Option<Tool>) -> Command {
+    match tool {
+        Some(t) => tool_command(t)
+            .name(t.rkmod_name())
+            .bin_name(t.rkmod_name()),
+        None => {
+            let mut rkmod = Command::new("rkmod")
+                .about("kmod's tools in one binary: modinfo, modprobe, depmod, insmod, rmmod, lsmod, and the sim kernel")
+                .disable_version_flag(true)
+                .arg(
+                    clap::Arg::new("version")
+                        .short('V')
+                        .long("version")
+                        .action(clap::ArgAction::SetTrue)
+                        .help("Show version"),
+                );
+            for t in Tool::ALL {
+                rkmod = rkmod.subcommand(tool_command(t).name(t.kmod_name()));
+            }
+            rkmod.subcommand(
+                crate::tools::sim::Args::command()
+                    .name("sim")
+                    .about("The sim kernel (test mode): serve, start, stop, status, log"),
+            )
+        }
+    }
+}
+
+fn tool_command(tool: Tool) -> Command {
+    use crate::tools::*;
+    match tool {
+        Tool::Insmod => insmod::Args::command(),
+        Tool::Rmmod => rmmod::Args::command(),
+        Tool::Lsmod => lsmod::Args::command(),
+        Tool::Modinfo => modinfo::Args::command(),
+        Tool::Modprobe => modprobe::Args::command(),
+        Tool::Depmod => depmod::documented_command("rdepmod"),
+    }
+}
+
+/// Names of the generated pages and completions: the tools, then rkmod.
+fn names() -> Vec<(String, Option<Tool>)> {
+    let mut v: Vec<(String, Option<Tool>)> = Tool::ALL
+        .iter()
+        .map(|&t| (t.rkmod_name(), Some(t)))
+        .collect();
+    v.push(("rkmod".into(), None));
+    v
+}
+
+/// Section 8 page `name`: clap_mangen's title, name, synopsis, options
+/// and subcommands, then the written sections from `fragments`.
+fn man_page(name: &str, tool: Option<Tool>, fragments: &Path) -> std::io::Result<Vec<u8>> {
+    let cmd = command(tool);
+    let man = clap_mangen::Man::new(cmd.clone())
+        .section("8")
+        .source(format!("rkmod {}", env!("CARGO_PKG_VERSION")))
+        .manual("rkmod");
+    let mut out = Vec::new();
+    man.render_title(&mut out)?;
+    man.render_name_section(&mut out)?;
+    man.render_synopsis_section(&mut out)?;
+    man.render_options_section(&mut out)?;
+    if cmd.get_subcommands().next().is_some() {
+        man.render_subcommands_section(&mut out)?;
+    }
+    out.extend(std::fs::read(fragments.join(format!("{name}.roff")))?);
+    Ok(out)
+}
+
+/// Completion script of `name` for `shell`: clap_complete's, then the
+/// shell's part that asks `rkmod __complete` for module names, loaded
+/// modules and parameters (`completions/src/dynamic.<shell>`).
+fn completion(
+    name: &str,
+    tool: Option<Tool>,
+    shell: Shell,
+    src: &Path,
+) -> std::io::Result<Vec<u8>> {
+    let mut cmd = command(tool);
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, name, &mut out);
+    let ext = shell_ext(shell);
+    let dynamic = std::fs::read_to_string(src.join(format!("dynamic.{ext}")))?;
+    if dynamic_tool(name) {
+        out.extend(dynamic.replace("@TOOL@", name).into_bytes());
+    }
+    Ok(out)
+}
+
+/// Tools whose arguments are module names.
+fn dynamic_tool(name: &str) -> bool {
+    matches!(name, "rmodprobe" | "rmodinfo" | "rrmmod")
+}
+
+fn shell_ext(shell: Shell) -> &'static str {
+    match shell {
+        Shell::Bash => "bash",
+        Shell::Zsh => "zsh",
+        _ => "fish",
+    }
+}
+
+/// Where each completion goes under `completions/`.
+fn completion_path(shell: Shell, name: &str) -> PathBuf {
+    match shell {
+        Shell::Bash => PathBuf::from(format!("bash/{name}")),
+        Shell::Zsh => PathBuf::from(format!("zsh/_{name}")),
+        _ => PathBuf::from(format!("fish/{name}.fish")),
+    }
+}
+
+/// Every generated file, relative to the repository root, with its
+/// content: `man/*.8` and `completions/{bash,zsh,fish}/*`.
+pub fn render_all(repo: &Path) -> std::io::Result<Vec<(PathBuf, Vec<u8>)>> {
+    let mut files = Vec::new();
+    for (name, tool) in names() {
+        files.push((
+            PathBuf::from(format!("man/{name}.8")),
+            man_page(&name, tool, &repo.join("man/src"))?,
+        ));
+        for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+            files.push((
+                Path::new("completions").join(completion_path(shell, &name)),
+                completion(&name, tool, shell, &repo.join("completions/src"))?,
+            ));
+        }
+    }
+    Ok(files)
+}
+
+/// `rkmod __generate REPO`: write every generated file.
+pub fn run(args: &[std::ffi::OsString]) -> i32 {
+    let repo = args
+        .first()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| ".".into());
+    let files = match render_all(&repo) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("rkmod: ERROR: could not render the pages: {e}");
+            return 1;
+        }
+    };
+    for (rel, data) in files {
+        let path = repo.join(&rel);
+        let tmp = path.with_extension("tmp~");
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&tmp, &data))
+            .and_then(|()| std::fs::rename(&tmp, &path));
+        if let Err(e) = written {
+            eprintln!("rkmod: ERROR: could not write {}: {e}", path.display());
+            return 1;
+        }
+    }
+    0
+}
