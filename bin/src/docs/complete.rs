@@ -94,19 +94,15 @@ fn params(root: Option<PathBuf>, release: Option<String>, module: &str) -> Vec<S
     } else {
         ctx.lookup(module).unwrap_or_default()
     };
-    let mut names = Vec::new();
-    for m in found {
-        for e in ctx.module_info(&m).unwrap_or_default() {
-            if e.key == b"parm" || e.key == b"parmtype" {
-                if let Some(c) = e.value.iter().position(|&b| b == b':') {
-                    let name = format!("{}=", String::from_utf8_lossy(&e.value[..c]));
-                    if !names.contains(&name) {
-                        names.push(name);
-                    }
-                }
-            }
-        }
-    }
+    let mut names: Vec<String> = found
+        .iter()
+        .flat_map(|m| {
+            let info = ctx.module_info(m).unwrap_or_default();
+            rkmod::json::ModinfoRecord::new(m, &info).parameters
+        })
+        .map(|p| format!("{}=", p.name))
+        .collect();
     names.sort();
+    names.dedup();
     names
 }
