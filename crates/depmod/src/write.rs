@@ -3,8 +3,9 @@
 //! * Every file is first written in full to an unnamed temporary file in
 //!   the target directory (`O_TMPFILE`; a hidden named one where the file
 //!   system lacks it), then renamed over the old one: a reader, or a run
-//!   killed half-way, only ever sees a complete old or a complete new file,
-//!   and a killed run leaves no debris behind.
+//!   killed half-way, only ever sees a complete old or a complete new file.
+//!   A run killed between naming a temporary and renaming it leaves a
+//!   hidden `.<file>.rdepmod-<pid>-<n>` behind; the next run removes it.
 //! * All temporaries are written before the first rename: if the directory
 //!   is unwritable or the disk is full, nothing is changed.
 //! * A file whose contents are already right is not touched (its mtime
@@ -41,6 +42,7 @@ pub fn write_outputs(dir: &Path, files: &[OutputFile]) -> Result<WriteSummary> {
     let dir_file = File::open(dir).map_err(|e| fail(dir, e))?;
     // A file system without locks still gets atomic files, just no turns.
     let _lock = Flock::lock(dir_file, FlockArg::LockExclusive).ok();
+    remove_stale_temporaries(dir);
 
     let mut summary = WriteSummary::default();
     let mut staged: Vec<(Staged, PathBuf, &'static str)> = Vec::new();
@@ -149,6 +151,29 @@ fn tmpfile_unsupported(e: &io::Error) -> bool {
         e.raw_os_error(),
         Some(nix::libc::EOPNOTSUPP | nix::libc::EISDIR | nix::libc::EINVAL)
     )
+}
+
+/// Temporaries of runs that were killed: `.<file>.rdepmod-<pid>-<n>` whose
+/// process is gone (a live one may be a run on a file system without locks).
+fn remove_stale_temporaries(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let Some((_, tail)) = name.split_once(".rdepmod-") else {
+            continue;
+        };
+        let pid = tail.split('-').next().and_then(|p| p.parse::<i32>().ok());
+        let gone = pid.is_some_and(|p| {
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), None)
+                == Err(nix::errno::Errno::ESRCH)
+        });
+        if name.starts_with('.') && gone {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// A hidden name unique to this process and call.
