@@ -137,11 +137,12 @@ impl Context {
             seen.push(name.clone());
             g.node(&name);
             let closure = self.dependencies(&m);
-            // A dependency reached through another one is not direct.
+            // A dependency reached through another one is not direct; each
+            // one's own closure is looked up once.
+            let theirs: Vec<Vec<Module>> = closure.iter().map(|o| self.dependencies(o)).collect();
             for d in &closure {
-                let via_other = closure.iter().any(|o| {
-                    o.name() != d.name()
-                        && self.dependencies(o).iter().any(|x| x.name() == d.name())
+                let via_other = closure.iter().zip(&theirs).any(|(o, deps)| {
+                    o.name() != d.name() && deps.iter().any(|x| x.name() == d.name())
                 });
                 if !via_other {
                     g.edge(&name, &d.name_lossy(), EdgeKind::Hard);
