@@ -49,7 +49,7 @@ vm-test: build
 	python3 tests/vm/run.py --kernel 6.1 --bin-dir $(RELEASE_BIN) --scenario tests/vm/scenario-harness.sh
 	python3 tests/vm/run.py --kernel 6.1 --bin-dir $(RELEASE_BIN)
 	python3 tests/vm/run.py --kernel 6.12 --bin-dir $(RELEASE_BIN)
-	python3 tests/vm/run.py --kernel 6.12 --bin-dir $(RELEASE_BIN) --build-samples --scenario tests/vm/scenario-6.1.sh
+	python3 tests/vm/run.py --kernel 6.12 --bin-dir $(RELEASE_BIN) --scenario tests/vm/scenario-6.1.sh
 
 test: lint test-unit test-install test-diff vm-test
 

@@ -75,13 +75,30 @@ def ensure_packages(names):
            stdout=subprocess.DEVNULL)
 
 
+def depends_of(meta):
+    """The package a metapackage's candidate depends on first, e.g.
+    linux-image-amd64 -> linux-image-6.1.0-57-amd64: what the archive
+    resolves it to today (apt-get update once when apt knows none)."""
+    for attempt in range(2):
+        out = subprocess.run(["apt-cache", "depends", meta], capture_output=True,
+                             text=True).stdout
+        m = re.search(r"^\s*Depends:\s*(\S+)", out, re.M)
+        if m:
+            return m.group(1)
+        apt_update()
+    sys.exit(f"vm-test: apt does not resolve {meta} to a package")
+
+
 def kernel_61():
-    images = sorted(glob.glob("/boot/vmlinuz-6.1.*-amd64"))
-    if not images:
-        ensure_packages(["linux-image-amd64"])
-        images = sorted(glob.glob("/boot/vmlinuz-6.1.*-amd64"))
-    image = images[-1]
-    release = os.path.basename(image)[len("vmlinuz-"):]
+    """The 6.1 kernel that linux-image-amd64 resolves to today, installed
+    when missing; never an older image that happens to be in /boot."""
+    pkg = depends_of("linux-image-amd64")
+    release = pkg[len("linux-image-"):]
+    if not have_pkg(pkg):
+        ensure_packages(["linux-image-amd64", pkg])
+    image = f"/boot/vmlinuz-{release}"
+    if not os.path.exists(image):
+        sys.exit(f"vm-test: {pkg} is installed but {image} is missing")
     return image, release, f"/lib/modules/{release}"
 
 
@@ -256,6 +273,33 @@ def real_modules(moddir, release, names, modinfo):
     return files
 
 
+def sample_files(moddir):
+    """The module files of a --modules directory: (path, goes to extra/)."""
+    out = []
+    for ko in sorted(glob.glob(os.path.join(moddir, "*.ko*"))):
+        if re.search(r"\.ko(\.xz|\.zst|\.gz)?$", ko):
+            out.append((ko, "badmagic" not in ko))
+    return out
+
+
+def check_vermagic(moddir, release):
+    """Every module bound for extra/ must be built for the kernel that
+    boots: a sample built for another ABI would only fail in the guest
+    with `Unknown symbol`, far from the cause. No modules at all is a
+    failure too: the scenarios need the samples."""
+    if not os.path.isdir(moddir):
+        sys.exit(f"vm-test: {moddir}: no such directory of sample modules")
+    files = [ko for ko, extra in sample_files(moddir) if extra]
+    if not files:
+        sys.exit(f"vm-test: no sample modules in {moddir}")
+    modinfo = shutil.which("modinfo") or "/sbin/modinfo"
+    for ko in files:
+        r = subprocess.run([modinfo, "-F", "vermagic", ko], capture_output=True, text=True)
+        built = (r.stdout.split() or ["(none)"])[0]
+        if r.returncode != 0 or built != release:
+            sys.exit(f"vm-test: {ko} is built for {built}, the guest boots {release}")
+
+
 def build_initramfs(args, release, moddir, workdir):
     rootfs = os.path.join(workdir, "rootfs")
     for d in ("bin", "sbin", "proc", "sys", "dev", "tmp", "etc/modprobe.d", "run"):
@@ -282,12 +326,8 @@ def build_initramfs(args, release, moddir, workdir):
     # Broken variants (a wrong vermagic) stay outside the module tree, so
     # that name and alias lookups only find the real samples.
     os.makedirs(os.path.join(rootfs, "opt/rkmod"))
-    if args.modules and os.path.isdir(args.modules):
-        for ko in sorted(glob.glob(os.path.join(args.modules, "*.ko*"))):
-            if not re.search(r"\.ko(\.xz|\.zst|\.gz)?$", ko):
-                continue
-            where = "opt/rkmod" if "badmagic" in ko else os.path.join(tree, "extra")
-            shutil.copy2(ko, os.path.join(rootfs, where))
+    for ko, extra in sample_files(args.modules):
+        shutil.copy2(ko, os.path.join(tree, "extra") if extra else os.path.join(rootfs, "opt/rkmod"))
     # Dependencies come from kmod's modinfo, so that the tree does not
     # depend on the tool under test (rmodinfo only when kmod is absent).
     modinfo = shutil.which("modinfo") or "/sbin/modinfo"
@@ -383,10 +423,8 @@ def main():
     ap.add_argument("--bin-dir", default=os.path.join(ROOT, "target/release"),
                     help="where the rkmod binaries are (default: target/release)")
     ap.add_argument("--modules", help="directory of extra modules (*.ko, *.ko.xz, *.ko.zst, "
-                    "*.ko.gz) put into extra/ (default: testdata/kernel/<release>, if present)")
-    ap.add_argument("--build-samples", action="store_true",
-                    help="without --modules: build testdata/kmod-src for this kernel (cached; "
-                    "tests/vm/samples.py) and use those")
+                    "*.ko.gz) put into extra/, each built for the booted kernel (default: "
+                    "testdata/kmod-src built for it now, cached; tests/vm/samples.py)")
     ap.add_argument("--scenario", help="scenario script (default: tests/vm/scenario-<kernel>.sh)")
     ap.add_argument("--extra-real", nargs="*", default=[], metavar="MOD",
                     help="more of the kernel's own modules to copy, with their dependencies")
@@ -398,12 +436,11 @@ def main():
     t0 = time.time()
     ensure_packages(["qemu-system-x86", "busybox-static", "cpio", "kmod"])
     image, release, moddir = kernel_61() if args.kernel == "6.1" else kernel_612()
-    if args.modules is None and args.build_samples:
+    if args.modules is None:
         sys.dont_write_bytecode = True  # no __pycache__ in the source tree
         import samples
         args.modules = samples.build_samples(args.kernel)
-    if args.modules is None:
-        args.modules = os.path.join(ROOT, "testdata/kernel", release)
+    check_vermagic(args.modules, release)
     if args.scenario is None:
         args.scenario = os.path.join(HERE, f"scenario-{args.kernel}.sh")
     for t in TOOLS:

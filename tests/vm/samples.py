@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
-"""Build the sample modules (testdata/kmod-src) for a kernel whose headers
-are not installed, e.g. Debian's 6.12, without installing anything: the
-headers, headers-common and kbuild packages are fetched with `apt-get
-download` and unpacked into the cache next to the kernel image, and the
-stripped .ko files land in /var/tmp/rkmod-vm/samples-<release>-<hash>/
-(keyed by the package version and the sources). Prints that directory.
+"""Build the sample modules (testdata/kmod-src) for the kernel a VM suite
+boots, at test time, so that they match its ABI whatever the archive
+holds today: for 6.1, against the installed `linux-headers-<release>` of
+the release `linux-image-amd64` resolves to (installed when missing); for
+6.12, without installing anything: the headers, headers-common and kbuild
+packages of the unpacked image's version are fetched with `apt-get
+download` and unpacked into the cache next to the image. The stripped .ko
+files land in /var/tmp/rkmod-vm/samples-<release>-<version>-<hash>/
+(keyed by the headers' package version and the sources). Prints that
+directory.
 
     python3 tests/vm/samples.py --kernel 6.12
     python3 tests/vm/run.py --kernel 6.12 --modules "$(python3 tests/vm/samples.py --kernel 6.12)"
 
-run.py --build-samples does the same. The 6.1 samples are committed under
-testdata/kernel/ (scripts/build-testdata.sh); for 6.1 this builds against
-/lib/modules/<release>/build when the headers are installed."""
+run.py does the same unless --modules is given. The samples committed
+under testdata/kernel/ (scripts/build-testdata.sh) are fixtures of the
+golden tests, never loaded into a VM."""
 import argparse
 import glob
 import hashlib
@@ -79,10 +83,10 @@ def build_samples(kernel):
         build = headers_612(release, version)
     else:
         _, release, _ = run.kernel_61()
-        version = "installed"
         build = f"/lib/modules/{release}/build"
-        if not os.path.exists(os.path.join(build, "Makefile")):
-            run.ensure_packages([f"linux-headers-{release}"])
+        run.ensure_packages([f"linux-headers-{release}"])
+        version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", f"linux-headers-{release}"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
     out = os.path.join(run.CACHE, f"samples-{release}-{version}-{sources_hash()}")
     if os.path.exists(os.path.join(out, ".complete")):
         return out
