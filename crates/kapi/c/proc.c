@@ -1,0 +1,864 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * /proc files and seq_file. Each file a module creates becomes a node
+ * the host knows by its path in a real kernel; `rkmod sim read/write`
+ * open it (a struct file and inode as the VFS would make them), call the
+ * module's own proc_ops, and release it. seq_file fills its buffer one
+ * record at a time, growing it when a record does not fit, as the
+ * kernel's does.
+ */
+#include <linux/version.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/fs.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/list.h>
+#include <linux/uaccess.h>
+#include <linux/spinlock.h>
+#include <linux/mutex.h>
+#include "kapi.h"
+
+/* ---- the node registry ---- */
+
+static LIST_HEAD(nodes);
+static DEFINE_MUTEX(nodes_lock);
+
+struct kapi_node *kapi_node_add(enum kapi_node_kind kind, struct kapi_node *parent,
+				const char *parent_path, const char *name, umode_t mode)
+{
+	struct kapi_node *n = kapi_zalloc(sizeof(*n));
+	const char *base = parent ? parent->path : parent_path;
+	size_t len;
+
+	if (!n)
+		return NULL;
+	len = strlen(base) + 1 + strlen(name) + 1;
+	n->path = kapi_zalloc(len);
+	n->name = kapi_strdup(name);
+	if (!n->path || !n->name) {
+		kapi_free(n->path);
+		kapi_free(n->name);
+		kapi_free(n);
+		return NULL;
+	}
+	snprintf(n->path, len, "%s/%s", base, name);
+	n->kind = kind;
+	n->parent = parent;
+	n->mode = mode;
+	n->owner = kapi_current_module();
+	mutex_lock(&nodes_lock);
+	list_add_tail(&n->list, &nodes);
+	mutex_unlock(&nodes_lock);
+	HOSTCALL(node, 1, n->path, n);
+	return n;
+}
+
+void kapi_node_remove(struct kapi_node *n)
+{
+	if (!n)
+		return;
+	mutex_lock(&nodes_lock);
+	list_del(&n->list);
+	mutex_unlock(&nodes_lock);
+	HOSTCALL(node, 0, n->path, n);
+	kapi_free(n->path);
+	kapi_free(n->name);
+	kapi_free(n);
+}
+
+static bool under(const char *path, const char *dir)
+{
+	size_t len = strlen(dir);
+
+	return !strncmp(path, dir, len) && (path[len] == '/' || path[len] == '\0');
+}
+
+/* Remove every node at or below `path`, children first. */
+void kapi_nodes_remove_under(const char *path)
+{
+	for (;;) {
+		struct kapi_node *n, *found = NULL;
+
+		mutex_lock(&nodes_lock);
+		list_for_each_entry_reverse(n, &nodes, list) {
+			if (under(n->path, path)) {
+				found = n;
+				break;
+			}
+		}
+		mutex_unlock(&nodes_lock);
+		if (!found)
+			return;
+		kapi_node_remove(found);
+	}
+}
+
+/* Entry point at unload: what the module left behind, with a warning. */
+void kapi_nodes_remove_owned(struct module *owner)
+{
+	for (;;) {
+		struct kapi_node *n, *found = NULL;
+
+		mutex_lock(&nodes_lock);
+		list_for_each_entry_reverse(n, &nodes, list) {
+			if (n->owner == owner) {
+				found = n;
+				break;
+			}
+		}
+		mutex_unlock(&nodes_lock);
+		if (!found)
+			return;
+		kapi_logf(LOGLEVEL_WARNING, "sim: %s left %s behind at unload; removed",
+			  owner->name, found->path);
+		kapi_node_remove(found);
+	}
+}
+
+static struct kapi_node *find_child(struct kapi_node *parent, const char *root, const char *name)
+{
+	struct kapi_node *n, *found = NULL;
+	const char *base = parent ? parent->path : root;
+	size_t blen = strlen(base);
+
+	mutex_lock(&nodes_lock);
+	list_for_each_entry(n, &nodes, list) {
+		if (!strncmp(n->path, base, blen) && n->path[blen] == '/' &&
+		    !strcmp(n->path + blen + 1, name)) {
+			found = n;
+			break;
+		}
+	}
+	mutex_unlock(&nodes_lock);
+	return found;
+}
+
+/* ---- open files: what the host holds between open and release ---- */
+
+
+ssize_t kapi_sysfs_read(struct kapi_open *o, char *buf, size_t len);
+ssize_t kapi_sysfs_write(struct kapi_open *o, const char *buf, size_t len);
+int kapi_debugfs_open(struct kapi_open *o);
+
+/* Entry point: open node `n` for reading (write=0) or writing. */
+long kapi_node_open(struct kapi_node *n, long write, struct kapi_open **out)
+{
+	struct kapi_open *o = kapi_zalloc(sizeof(*o));
+	int err = 0;
+
+	if (!o)
+		return -ENOMEM;
+	o->node = n;
+	o->file = kapi_zalloc(sizeof(struct file));
+	o->inode = kapi_zalloc(sizeof(struct inode));
+	if (!o->file || !o->inode) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	o->inode->i_private = n->data;
+	o->inode->i_mode = n->mode;
+	o->file->f_inode = o->inode;
+	o->file->f_mode = write ? FMODE_WRITE : FMODE_READ;
+	o->file->f_flags = write ? O_WRONLY : O_RDONLY;
+	mutex_init(&o->file->f_pos_lock);
+
+	switch (n->kind) {
+	case KAPI_NODE_PROC:
+		if (write ? !n->proc_ops->proc_write : !n->proc_ops->proc_read) {
+			err = -EIO;
+			break;
+		}
+		if (n->proc_ops->proc_open)
+			err = n->proc_ops->proc_open(o->inode, o->file);
+		break;
+	case KAPI_NODE_PROC_SINGLE:
+		err = write ? -EIO : single_open(o->file, n->single_show, n->data);
+		break;
+	case KAPI_NODE_PROC_SEQ:
+		if (write)
+			err = -EIO;
+		else if (n->state_size)
+			err = seq_open_private(o->file, n->seq_ops, n->state_size);
+		else
+			err = seq_open(o->file, n->seq_ops);
+		break;
+	case KAPI_NODE_SYSFS_ATTR:
+		break;
+	case KAPI_NODE_DEBUGFS:
+		err = kapi_debugfs_open(o);
+		break;
+	default:
+		err = -EISDIR;
+		break;
+	}
+	if (err)
+		goto fail;
+	*out = o;
+	kapi_log_flush();
+	return 0;
+fail:
+	kapi_free(o->file);
+	kapi_free(o->inode);
+	kapi_free(o);
+	kapi_log_flush();
+	return err;
+}
+
+static const struct file_operations *node_fops(struct kapi_open *o);
+
+/* Entry point: one read(2) of up to len bytes at the file position. */
+long kapi_node_read(struct kapi_open *o, char *buf, long len)
+{
+	struct kapi_node *n = o->node;
+	long r;
+
+	switch (n->kind) {
+	case KAPI_NODE_PROC:
+		r = n->proc_ops->proc_read(o->file, (char __user *)buf, len, &o->file->f_pos);
+		break;
+	case KAPI_NODE_PROC_SINGLE:
+	case KAPI_NODE_PROC_SEQ:
+		r = seq_read(o->file, (char __user *)buf, len, &o->file->f_pos);
+		break;
+	case KAPI_NODE_SYSFS_ATTR:
+		r = kapi_sysfs_read(o, buf, len);
+		break;
+	case KAPI_NODE_DEBUGFS:
+		r = node_fops(o)->read ? node_fops(o)->read(o->file, (char __user *)buf, len,
+							     &o->file->f_pos) : -EINVAL;
+		break;
+	default:
+		r = -EISDIR;
+	}
+	kapi_log_flush();
+	return r;
+}
+
+/* Entry point: one write(2) of exactly len bytes. */
+long kapi_node_write(struct kapi_open *o, const char *buf, long len)
+{
+	struct kapi_node *n = o->node;
+	long r;
+
+	switch (n->kind) {
+	case KAPI_NODE_PROC:
+		r = n->proc_ops->proc_write(o->file, (const char __user *)buf, len,
+					    &o->file->f_pos);
+		break;
+	case KAPI_NODE_SYSFS_ATTR:
+		r = kapi_sysfs_write(o, buf, len);
+		break;
+	case KAPI_NODE_DEBUGFS:
+		r = node_fops(o)->write ? node_fops(o)->write(o->file, (const char __user *)buf,
+							       len, &o->file->f_pos) : -EINVAL;
+		break;
+	default:
+		r = -EIO;
+	}
+	kapi_log_flush();
+	return r;
+}
+
+/* Entry point: close(2). */
+void kapi_node_release(struct kapi_open *o)
+{
+	struct kapi_node *n = o->node;
+
+	switch (n->kind) {
+	case KAPI_NODE_PROC:
+		if (n->proc_ops->proc_release)
+			n->proc_ops->proc_release(o->inode, o->file);
+		break;
+	case KAPI_NODE_PROC_SINGLE:
+		single_release(o->inode, o->file);
+		break;
+	case KAPI_NODE_PROC_SEQ:
+		if (n->state_size)
+			seq_release_private(o->inode, o->file);
+		else
+			seq_release(o->inode, o->file);
+		break;
+	case KAPI_NODE_DEBUGFS:
+		if (node_fops(o)->release)
+			node_fops(o)->release(o->inode, o->file);
+		break;
+	default:
+		break;
+	}
+	kapi_free(o->page);
+	kapi_free(o->file);
+	kapi_free(o->inode);
+	kapi_free(o);
+	kapi_log_flush();
+}
+
+static const struct file_operations *node_fops(struct kapi_open *o)
+{
+	return o->node->fops;
+}
+
+/* ---- procfs ---- */
+
+static struct proc_dir_entry *to_pde(struct kapi_node *n)
+{
+	return (struct proc_dir_entry *)n;
+}
+
+static struct kapi_node *to_node(struct proc_dir_entry *p)
+{
+	return (struct kapi_node *)p;
+}
+
+static struct kapi_node *proc_add(enum kapi_node_kind kind, const char *name, umode_t mode,
+				  struct proc_dir_entry *parent, void *data)
+{
+	struct kapi_node *n;
+
+	if (find_child(to_node(parent), "/proc", name)) {
+		pr_warn("proc_dir_entry '%s/%s' already registered\n",
+			parent ? to_node(parent)->name : "", name);
+		return NULL;
+	}
+	n = kapi_node_add(kind, to_node(parent), "/proc", name, mode);
+	if (n)
+		n->data = data;
+	return n;
+}
+
+struct proc_dir_entry *proc_create_data(const char *name, umode_t mode,
+					struct proc_dir_entry *parent,
+					const struct proc_ops *proc_ops, void *data)
+{
+	struct kapi_node *n = proc_add(KAPI_NODE_PROC, name, mode ?: 0444, parent, data);
+
+	if (n)
+		n->proc_ops = proc_ops;
+	return to_pde(n);
+}
+EXPORT_SYMBOL(proc_create_data);
+
+struct proc_dir_entry *proc_create(const char *name, umode_t mode, struct proc_dir_entry *parent,
+				   const struct proc_ops *proc_ops)
+{
+	return proc_create_data(name, mode, parent, proc_ops, NULL);
+}
+EXPORT_SYMBOL(proc_create);
+
+struct proc_dir_entry *proc_create_single_data(const char *name, umode_t mode,
+					       struct proc_dir_entry *parent,
+					       int (*show)(struct seq_file *, void *), void *data)
+{
+	struct kapi_node *n = proc_add(KAPI_NODE_PROC_SINGLE, name, mode ?: 0444, parent, data);
+
+	if (n)
+		n->single_show = show;
+	return to_pde(n);
+}
+EXPORT_SYMBOL(proc_create_single_data);
+
+struct proc_dir_entry *proc_create_seq_private(const char *name, umode_t mode,
+					       struct proc_dir_entry *parent,
+					       const struct seq_operations *ops,
+					       unsigned int state_size, void *data)
+{
+	struct kapi_node *n = proc_add(KAPI_NODE_PROC_SEQ, name, mode ?: 0444, parent, data);
+
+	if (n) {
+		n->seq_ops = ops;
+		n->state_size = state_size;
+	}
+	return to_pde(n);
+}
+EXPORT_SYMBOL(proc_create_seq_private);
+
+struct proc_dir_entry *proc_mkdir_data(const char *name, umode_t mode,
+				       struct proc_dir_entry *parent, void *data)
+{
+	return to_pde(proc_add(KAPI_NODE_PROC_DIR, name, S_IFDIR | (mode ?: 0555), parent, data));
+}
+EXPORT_SYMBOL_GPL(proc_mkdir_data);
+
+struct proc_dir_entry *proc_mkdir_mode(const char *name, umode_t mode,
+				       struct proc_dir_entry *parent)
+{
+	return proc_mkdir_data(name, mode, parent, NULL);
+}
+EXPORT_SYMBOL(proc_mkdir_mode);
+
+struct proc_dir_entry *proc_mkdir(const char *name, struct proc_dir_entry *parent)
+{
+	return proc_mkdir_data(name, 0, parent, NULL);
+}
+EXPORT_SYMBOL(proc_mkdir);
+
+void proc_set_size(struct proc_dir_entry *de, loff_t size)
+{
+}
+EXPORT_SYMBOL(proc_set_size);
+
+void proc_set_user(struct proc_dir_entry *de, kuid_t uid, kgid_t gid)
+{
+}
+EXPORT_SYMBOL(proc_set_user);
+
+void proc_remove(struct proc_dir_entry *de)
+{
+	if (de)
+		kapi_nodes_remove_under(to_node(de)->path);
+}
+EXPORT_SYMBOL(proc_remove);
+
+void remove_proc_entry(const char *name, struct proc_dir_entry *parent)
+{
+	struct kapi_node *n = find_child(to_node(parent), "/proc", name);
+
+	if (!n) {
+		pr_warn("name '%s'\n", name);
+		return;
+	}
+	kapi_nodes_remove_under(n->path);
+}
+EXPORT_SYMBOL(remove_proc_entry);
+
+int remove_proc_subtree(const char *name, struct proc_dir_entry *parent)
+{
+	struct kapi_node *n = find_child(to_node(parent), "/proc", name);
+
+	if (!n)
+		return -ENOENT;
+	kapi_nodes_remove_under(n->path);
+	return 0;
+}
+EXPORT_SYMBOL(remove_proc_subtree);
+
+void *proc_get_parent_data(const struct inode *inode)
+{
+	return NULL;
+}
+EXPORT_SYMBOL_GPL(proc_get_parent_data);
+
+/* ---- seq_file ---- */
+
+static void *seq_buf_alloc(size_t size)
+{
+	return kvmalloc(size, GFP_KERNEL_ACCOUNT);
+}
+
+int seq_open(struct file *file, const struct seq_operations *op)
+{
+	struct seq_file *p = kzalloc(sizeof(*p), GFP_KERNEL);
+
+	if (!p)
+		return -ENOMEM;
+	file->private_data = p;
+	mutex_init(&p->lock);
+	p->op = op;
+	p->file = file;
+	file->f_mode &= ~FMODE_PWRITE;
+	return 0;
+}
+EXPORT_SYMBOL(seq_open);
+
+/* Fill m->buf from m->index on: whole records, at least one. */
+static int seq_fill(struct seq_file *m, size_t want)
+{
+	void *p;
+	int err = 0;
+
+	m->from = 0;
+	m->count = 0;
+	if (!m->buf) {
+		m->size = PAGE_SIZE;
+		m->buf = seq_buf_alloc(m->size);
+		if (!m->buf)
+			return -ENOMEM;
+	}
+	p = m->op->start(m, &m->index);
+	while (p && !IS_ERR(p)) {
+		size_t before = m->count;
+		loff_t pos = m->index;
+
+		err = m->op->show(m, p);
+		if (err < 0)
+			break;
+		if (err > 0)	/* SEQ_SKIP */
+			m->count = before;
+		if (seq_has_overflowed(m)) {
+			if (before) {
+				m->count = before;	/* the next fill starts here */
+				break;
+			}
+			/* one record larger than the buffer: grow and retry */
+			m->op->stop(m, p);
+			kvfree(m->buf);
+			m->count = 0;
+			m->size <<= 1;
+			m->buf = seq_buf_alloc(m->size);
+			if (!m->buf)
+				return -ENOMEM;
+			p = m->op->start(m, &m->index);
+			continue;
+		}
+		err = 0;
+		p = m->op->next(m, p, &m->index);
+		if (m->index == pos)	/* a next() that does not move */
+			m->index++;
+		if (m->count >= want)
+			break;
+	}
+	m->op->stop(m, p);
+	if (IS_ERR(p))
+		return PTR_ERR(p);
+	return err;
+}
+
+ssize_t seq_read(struct file *file, char __user *buf, size_t size, loff_t *ppos)
+{
+	struct seq_file *m = file->private_data;
+	size_t copied = 0;
+	int err = 0;
+
+	mutex_lock(&m->lock);
+	if (*ppos != m->read_pos) {
+		/* a seek: start over and skip to the position */
+		m->index = 0;
+		m->count = 0;
+		m->read_pos = 0;
+		while (m->read_pos < *ppos) {
+			size_t n;
+
+			err = seq_fill(m, PAGE_SIZE);
+			if (err || !m->count)
+				break;
+			n = min_t(size_t, m->count, *ppos - m->read_pos);
+			m->from += n;
+			m->count -= n;
+			m->read_pos += n;
+		}
+	}
+	while (!err && copied < size) {
+		size_t n;
+
+		if (!m->count) {
+			err = seq_fill(m, size - copied);
+			if (err || !m->count)
+				break;
+		}
+		n = min(m->count, size - copied);
+		if (copy_to_user(buf + copied, m->buf + m->from, n)) {
+			err = -EFAULT;
+			break;
+		}
+		m->from += n;
+		m->count -= n;
+		copied += n;
+	}
+	*ppos += copied;
+	m->read_pos += copied;
+	mutex_unlock(&m->lock);
+	return copied ? copied : err;
+}
+EXPORT_SYMBOL(seq_read);
+
+loff_t seq_lseek(struct file *file, loff_t offset, int whence)
+{
+	struct seq_file *m = file->private_data;
+
+	if (whence == SEEK_CUR)
+		offset += file->f_pos;
+	else if (whence != SEEK_SET)
+		return -EINVAL;
+	if (offset < 0)
+		return -EINVAL;
+	file->f_pos = offset;
+	mutex_lock(&m->lock);
+	m->read_pos = -1;	/* forces a rewind on the next read */
+	mutex_unlock(&m->lock);
+	return offset;
+}
+EXPORT_SYMBOL(seq_lseek);
+
+int seq_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+
+	kvfree(m->buf);
+	kfree(m);
+	return 0;
+}
+EXPORT_SYMBOL(seq_release);
+
+void seq_vprintf(struct seq_file *m, const char *f, va_list args)
+{
+	int len;
+
+	if (m->count < m->size) {
+		len = kapi_vsnprintf(m->buf + m->count, m->size - m->count, f, args);
+		if (m->count + len < m->size) {
+			m->count += len;
+			return;
+		}
+	}
+	m->count = m->size;	/* overflowed */
+}
+EXPORT_SYMBOL(seq_vprintf);
+
+void seq_printf(struct seq_file *m, const char *f, ...)
+{
+	va_list args;
+
+	va_start(args, f);
+	seq_vprintf(m, f, args);
+	va_end(args);
+}
+EXPORT_SYMBOL(seq_printf);
+
+int seq_write(struct seq_file *seq, const void *data, size_t len)
+{
+	if (seq->count + len < seq->size) {
+		memcpy(seq->buf + seq->count, data, len);
+		seq->count += len;
+		return 0;
+	}
+	seq->count = seq->size;
+	return -1;
+}
+EXPORT_SYMBOL(seq_write);
+
+void seq_putc(struct seq_file *m, char c)
+{
+	if (m->count >= m->size)
+		return;
+	m->buf[m->count++] = c;
+}
+EXPORT_SYMBOL(seq_putc);
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+void __seq_puts(struct seq_file *m, const char *s)
+{
+	seq_write(m, s, strlen(s));
+}
+EXPORT_SYMBOL(__seq_puts);
+#else
+void seq_puts(struct seq_file *m, const char *s)
+{
+	seq_write(m, s, strlen(s));
+}
+EXPORT_SYMBOL(seq_puts);
+#endif
+
+void seq_put_decimal_ull_width(struct seq_file *m, const char *delimiter,
+			       unsigned long long num, unsigned int width)
+{
+	seq_printf(m, "%s%*llu", delimiter, width, num);
+}
+EXPORT_SYMBOL(seq_put_decimal_ull_width);
+
+void seq_put_decimal_ull(struct seq_file *m, const char *delimiter, unsigned long long num)
+{
+	seq_printf(m, "%s%llu", delimiter, num);
+}
+EXPORT_SYMBOL(seq_put_decimal_ull);
+
+void seq_put_decimal_ll(struct seq_file *m, const char *delimiter, long long num)
+{
+	seq_printf(m, "%s%lld", delimiter, num);
+}
+EXPORT_SYMBOL(seq_put_decimal_ll);
+
+void seq_pad(struct seq_file *m, char c)
+{
+	int size = m->pad_until - m->count;
+
+	if (size > 0) {
+		if (size + m->count > m->size) {
+			m->count = m->size;
+			return;
+		}
+		memset(m->buf + m->count, ' ', size);
+		m->count += size;
+	}
+	if (c)
+		seq_putc(m, c);
+}
+EXPORT_SYMBOL(seq_pad);
+
+void *single_start(struct seq_file *p, loff_t *pos)
+{
+	return *pos ? NULL : SEQ_START_TOKEN;
+}
+
+static void *single_next(struct seq_file *p, void *v, loff_t *pos)
+{
+	++*pos;
+	return NULL;
+}
+
+static void single_stop(struct seq_file *p, void *v)
+{
+}
+
+int single_open(struct file *file, int (*show)(struct seq_file *, void *), void *data)
+{
+	struct seq_operations *op = kmalloc(sizeof(*op), GFP_KERNEL_ACCOUNT);
+	int res = -ENOMEM;
+
+	if (op) {
+		op->start = single_start;
+		op->next = single_next;
+		op->stop = single_stop;
+		op->show = show;
+		res = seq_open(file, op);
+		if (!res)
+			((struct seq_file *)file->private_data)->private = data;
+		else
+			kfree(op);
+	}
+	return res;
+}
+EXPORT_SYMBOL(single_open);
+
+int single_open_size(struct file *file, int (*show)(struct seq_file *, void *), void *data,
+		     size_t size)
+{
+	return single_open(file, show, data);
+}
+EXPORT_SYMBOL(single_open_size);
+
+int single_release(struct inode *inode, struct file *file)
+{
+	const struct seq_operations *op = ((struct seq_file *)file->private_data)->op;
+	int res = seq_release(inode, file);
+
+	kfree(op);
+	return res;
+}
+EXPORT_SYMBOL(single_release);
+
+void *__seq_open_private(struct file *f, const struct seq_operations *ops, int psize)
+{
+	void *private = kzalloc(psize, GFP_KERNEL_ACCOUNT);
+
+	if (!private)
+		return NULL;
+	if (seq_open(f, ops)) {
+		kfree(private);
+		return NULL;
+	}
+	((struct seq_file *)f->private_data)->private = private;
+	return private;
+}
+EXPORT_SYMBOL(__seq_open_private);
+
+int seq_open_private(struct file *filp, const struct seq_operations *ops, int psize)
+{
+	return __seq_open_private(filp, ops, psize) ? 0 : -ENOMEM;
+}
+EXPORT_SYMBOL(seq_open_private);
+
+int seq_release_private(struct inode *inode, struct file *file)
+{
+	struct seq_file *seq = file->private_data;
+
+	kfree(seq->private);
+	seq->private = NULL;
+	return seq_release(inode, file);
+}
+EXPORT_SYMBOL(seq_release_private);
+
+struct list_head *seq_list_start(struct list_head *head, loff_t pos)
+{
+	struct list_head *lh;
+
+	list_for_each(lh, head)
+		if (pos-- == 0)
+			return lh;
+	return NULL;
+}
+EXPORT_SYMBOL(seq_list_start);
+
+struct list_head *seq_list_start_head(struct list_head *head, loff_t pos)
+{
+	if (!pos)
+		return head;
+	return seq_list_start(head, pos - 1);
+}
+EXPORT_SYMBOL(seq_list_start_head);
+
+struct list_head *seq_list_next(void *v, struct list_head *head, loff_t *ppos)
+{
+	struct list_head *lh = ((struct list_head *)v)->next;
+
+	++*ppos;
+	return lh == head ? NULL : lh;
+}
+EXPORT_SYMBOL(seq_list_next);
+
+/* simple_read_from_buffer and friends: the usual proc_read helpers */
+ssize_t simple_read_from_buffer(void __user *to, size_t count, loff_t *ppos, const void *from,
+				size_t available)
+{
+	loff_t pos = *ppos;
+
+	if (pos < 0)
+		return -EINVAL;
+	if (pos >= available || !count)
+		return 0;
+	if (count > available - pos)
+		count = available - pos;
+	if (copy_to_user(to, from + pos, count))
+		return -EFAULT;
+	*ppos = pos + count;
+	return count;
+}
+EXPORT_SYMBOL(simple_read_from_buffer);
+
+ssize_t simple_write_to_buffer(void *to, size_t available, loff_t *ppos,
+			       const void __user *from, size_t count)
+{
+	loff_t pos = *ppos;
+
+	if (pos < 0)
+		return -EINVAL;
+	if (pos >= available || !count)
+		return 0;
+	if (count > available - pos)
+		count = available - pos;
+	if (copy_from_user(to + pos, from, count))
+		return -EFAULT;
+	*ppos = pos + count;
+	return count;
+}
+EXPORT_SYMBOL(simple_write_to_buffer);
+
+loff_t noop_llseek(struct file *file, loff_t offset, int whence)
+{
+	return file->f_pos;
+}
+EXPORT_SYMBOL(noop_llseek);
+
+loff_t default_llseek(struct file *file, loff_t offset, int whence)
+{
+	if (whence == SEEK_CUR)
+		offset += file->f_pos;
+	if (offset < 0)
+		return -EINVAL;
+	file->f_pos = offset;
+	return offset;
+}
+EXPORT_SYMBOL(default_llseek);
+
+int nonseekable_open(struct inode *inode, struct file *filp)
+{
+	return 0;
+}
+EXPORT_SYMBOL(nonseekable_open);
+
+int simple_open(struct inode *inode, struct file *file)
+{
+	if (inode->i_private)
+		file->private_data = inode->i_private;
+	return 0;
+}
+EXPORT_SYMBOL(simple_open);
