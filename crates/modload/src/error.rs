@@ -47,11 +47,7 @@ pub enum Error {
     CommonSymbol { name: String },
     /// A size beyond the loader's limits (image, alignment).
     #[error("{what} of {size:#x} bytes exceeds the limit of {limit:#x}")]
-    TooLarge {
-        what: String,
-        size: u64,
-        limit: u64,
-    },
+    TooLarge { what: String, size: u64, limit: u64 },
     /// Undefined symbols the resolver did not know, every one of them.
     #[error("unknown symbol{}: {}", if .0.len() == 1 { "" } else { "s" }, .0.join(", "))]
     UnknownSymbols(Vec<String>),
@@ -78,7 +74,9 @@ pub enum Error {
     #[error("section `{section}` ({size:#x} bytes) could not be placed by the caller")]
     ExternalRefused { section: String, size: u64 },
     /// The base address does not suit the layout.
-    #[error("base address {base:#x} is not aligned to {align:#x} or the image does not fit above it")]
+    #[error(
+        "base address {base:#x} is not aligned to {align:#x} or the image does not fit above it"
+    )]
     BadBase { base: u64, align: u64 },
     /// No memory for the image below 2 GiB (mmap) or mprotect failed.
     #[error("cannot map the module image ({size:#x} bytes) below 2 GiB: {source}")]

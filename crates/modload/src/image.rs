@@ -182,7 +182,8 @@ impl Image {
             return None;
         }
         let start = usize::try_from(s.address.wrapping_sub(self.base)).ok()?;
-        self.bytes.get(start..start.checked_add(usize::try_from(s.size).ok()?)?)
+        self.bytes
+            .get(start..start.checked_add(usize::try_from(s.size).ok()?)?)
     }
     /// The groups of the image, offsets from the base.
     pub fn segments(&self) -> &[Segment] {

@@ -357,7 +357,13 @@ pub fn layout(obj: &Object<'_>, opts: &mut LayoutOptions<'_>) -> Result<Layout> 
         }
     }
     let mut extras = Vec::new();
-    for ExtraSpec { name, kind, size, align: a } in plan.extra_sections() {
+    for ExtraSpec {
+        name,
+        kind,
+        size,
+        align: a,
+    } in plan.extra_sections()
+    {
         if size == 0 {
             continue;
         }

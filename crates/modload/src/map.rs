@@ -48,7 +48,16 @@ impl Mapping {
         #[cfg(target_arch = "x86_64")]
         {
             // SAFETY: an anonymous mapping at an address of the kernel's choice.
-            let p = unsafe { libc::mmap(std::ptr::null_mut(), len, prot, flags | libc::MAP_32BIT, -1, 0) };
+            let p = unsafe {
+                libc::mmap(
+                    std::ptr::null_mut(),
+                    len,
+                    prot,
+                    flags | libc::MAP_32BIT,
+                    -1,
+                    0,
+                )
+            };
             if p == libc::MAP_FAILED {
                 last = io::Error::last_os_error();
             } else {
@@ -62,7 +71,14 @@ impl Mapping {
         while hint.saturating_add(len as u64) <= LOW_LIMIT {
             // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping.
             let p = unsafe {
-                libc::mmap(hint as *mut _, len, prot, flags | libc::MAP_FIXED_NOREPLACE, -1, 0)
+                libc::mmap(
+                    hint as *mut _,
+                    len,
+                    prot,
+                    flags | libc::MAP_FIXED_NOREPLACE,
+                    -1,
+                    0,
+                )
             };
             if p != libc::MAP_FAILED {
                 let m = Mapping { ptr: p, len };

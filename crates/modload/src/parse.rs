@@ -280,7 +280,9 @@ fn read_symbols<'a>(
                 SymbolPlace::Section(ext)
             }
             n if n >= elf::SHN_LORESERVE => {
-                return Err(bad(format!("symbol `{name}`: reserved section index {n:#x}")))
+                return Err(bad(format!(
+                    "symbol `{name}`: reserved section index {n:#x}"
+                )))
             }
             n => {
                 let n = usize::from(n);
@@ -364,10 +366,7 @@ impl<'a> Object<'a> {
         let nsyms = self.symbols.len();
         let e = LE;
         let (rela, rel): (&[elf::Rela64<LE>], &[elf::Rel64<LE>]) = if rs.rela {
-            (
-                object::pod::slice_from_all_bytes(data).unwrap_or(&[]),
-                &[],
-            )
+            (object::pod::slice_from_all_bytes(data).unwrap_or(&[]), &[])
         } else {
             (&[], object::pod::slice_from_all_bytes(data).unwrap_or(&[]))
         };

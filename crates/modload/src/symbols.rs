@@ -53,13 +53,16 @@ pub(crate) fn resolve(
         let v = match sym.place {
             SymbolPlace::Undefined if sym.index == 0 => SymValue::Addr(0),
             SymbolPlace::Undefined => {
-                let builtin = layout.plan.builtin_symbol(sym.name).and_then(|(kind, off)| {
-                    layout
-                        .loader_sections()
-                        .iter()
-                        .find(|x| x.kind == kind)
-                        .map(|x| base.wrapping_add(x.offset).wrapping_add(off))
-                });
+                let builtin = layout
+                    .plan
+                    .builtin_symbol(sym.name)
+                    .and_then(|(kind, off)| {
+                        layout
+                            .loader_sections()
+                            .iter()
+                            .find(|x| x.kind == kind)
+                            .map(|x| base.wrapping_add(x.offset).wrapping_add(off))
+                    });
                 match builtin.or_else(|| resolver.resolve(sym.name)) {
                     Some(a) => SymValue::Addr(a),
                     None if sym.is_weak() => SymValue::Addr(0),

@@ -34,8 +34,15 @@ fn relocate_module(path: &Path, types: &mut BTreeMap<&'static str, u64>) -> Resu
         .section(".gnu.linkonce.this_module")
         .ok_or_else(|| format!("{}: no .gnu.linkonce.this_module", path.display()))?;
     assert!(this.in_image && this.address >= BASE);
-    if obj.section_by_name(".data..percpu").is_some_and(|s| s.size > 0) {
-        assert!(percpu_seen > 0, "{}: per-CPU hook not called", path.display());
+    if obj
+        .section_by_name(".data..percpu")
+        .is_some_and(|s| s.size > 0)
+    {
+        assert!(
+            percpu_seen > 0,
+            "{}: per-CPU hook not called",
+            path.display()
+        );
     }
     for rs in obj.reloc_sections() {
         if !matches!(lay.placement(rs.target), Placement::Image { .. }) {
@@ -85,7 +92,12 @@ fn project_samples_relocate() {
         relocate_module(f, &mut types).unwrap();
     }
     report("testdata", files.len(), &types);
-    for t in ["R_X86_64_PLT32", "R_X86_64_64", "R_X86_64_32S", "R_X86_64_PC32"] {
+    for t in [
+        "R_X86_64_PLT32",
+        "R_X86_64_64",
+        "R_X86_64_32S",
+        "R_X86_64_PC32",
+    ] {
         assert!(types.contains_key(t), "{t} not met in the samples");
     }
 }
@@ -120,5 +132,10 @@ fn debian_modules_relocate() {
         }
     }
     report("/lib/modules", sample.len(), &types);
-    assert!(failures.is_empty(), "{} failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

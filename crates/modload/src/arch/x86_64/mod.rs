@@ -185,8 +185,20 @@ impl X86Plan {
             r::R16 => Self::put(cx, site, s.wrapping_add(a), 2, Check::Either),
             r::R8 => Self::put(cx, site, s.wrapping_add(a), 1, Check::Either),
             r::PC64 => Self::put(cx, site, s.wrapping_add(a).wrapping_sub(p), 8, Check::None),
-            r::PC16 => Self::put(cx, site, s.wrapping_add(a).wrapping_sub(p), 2, Check::Signed),
-            r::PC8 => Self::put(cx, site, s.wrapping_add(a).wrapping_sub(p), 1, Check::Signed),
+            r::PC16 => Self::put(
+                cx,
+                site,
+                s.wrapping_add(a).wrapping_sub(p),
+                2,
+                Check::Signed,
+            ),
+            r::PC8 => Self::put(
+                cx,
+                site,
+                s.wrapping_add(a).wrapping_sub(p),
+                1,
+                Check::Signed,
+            ),
             r::PC32 | r::PLT32 => {
                 let direct = s.wrapping_add(a).wrapping_sub(p);
                 let slot = self.plt_slot(cx, site)?;
@@ -206,7 +218,13 @@ impl X86Plan {
             }
             r::GOTPCREL | r::GOTPCRELX | r::REX_GOTPCRELX => {
                 let g = self.got_entry(cx, site, s)?;
-                Self::put(cx, site, g.wrapping_add(a).wrapping_sub(p), 4, Check::Signed)
+                Self::put(
+                    cx,
+                    site,
+                    g.wrapping_add(a).wrapping_sub(p),
+                    4,
+                    Check::Signed,
+                )
             }
             r::GOTPCREL64 => {
                 let g = self.got_entry(cx, site, s)?;
