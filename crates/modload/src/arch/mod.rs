@@ -154,8 +154,7 @@ impl Cx<'_, '_> {
         }
     }
 
-    /// The bytes of the field (for implicit addends), checked likewise.
-    #[allow(dead_code)]
+    /// The bytes of the field, checked likewise.
     pub fn read(&self, site: &Site, width: u64) -> Result<&[u8]> {
         let range = self.field_range(site, width)?;
         self.image

@@ -130,6 +130,9 @@ enum Check {
 impl X86Plan {
     /// Write `value` into the field of `width` bytes after checking its range.
     fn put(cx: &mut Cx<'_, '_>, site: &Site, value: u64, width: u32, check: Check) -> Result<()> {
+        // A field outside its section is the more basic fault: report it
+        // before any overflow.
+        cx.read(site, u64::from(width))?;
         let bits = width * 8;
         let signed = value as i64;
         let fits = match (check, bits) {
