@@ -21,7 +21,7 @@ pub fn fuzz_load(bytes: &[u8]) -> Result<Image> {
     let layout = layout(&obj, &mut opts)?;
     let base = 0xffff_ffff_c000_0000u64;
     let mut resolve = |name: &str| {
-        Some(if name.len() % 2 == 0 {
+        Some(if name.len().is_multiple_of(2) {
             0xffff_ffff_8100_0000 + name.len() as u64 * 16
         } else {
             0x0000_7f00_0000_0000 + name.len() as u64 * 16

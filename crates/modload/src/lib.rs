@@ -1,13 +1,11 @@
 //! `modload`: the ELF relocatable module loader, shaped like the Linux
 //! kernel's `kernel/module/` and `arch/*/kernel/module.c`: one file per
-//! concern ([`parse`], [`layout`], [`symbols`], [`relocate`], mapping and
-//! protection, PLT/GOT), one relocation engine per architecture behind one
-//! interface, chosen by `e_machine` (x86-64 now). It knows nothing of
+//! concern ([`parse()`], [`layout()`], symbols and the [`Resolver`],
+//! [`relocate()`], mapping and protection in [`load_executable`], PLT/GOT),
+//! one relocation engine per architecture behind one interface, chosen by
+//! `e_machine` (x86-64 now). It knows nothing of
 //! processes or daemons: callers supply the symbol resolver and, for the
 //! per-CPU section, the placement.
-//!
-//! See `README.md` in the crate for the layout rule, the API and the
-//! relocation types handled.
 //!
 //! ```no_run
 //! let bytes = std::fs::read("square.ko")?;
@@ -25,7 +23,7 @@ mod arch;
 mod error;
 mod fuzz;
 mod image;
-pub mod layout;
+mod layout;
 mod map;
 mod parse;
 mod relocate;
@@ -37,7 +35,7 @@ pub use fuzz::fuzz_load;
 pub use image::{Image, ModuleSymbol, PlacedSection};
 pub use layout::{
     layout, ExternalSection, Layout, LayoutOptions, LoaderSection, Placement, Protection,
-    SectionKind, Segment, PAGE_SIZE, PERCPU_SECTION,
+    SectionKind, Segment, DEFAULT_MAX_IMAGE_SIZE, MAX_ALIGN, PAGE_SIZE, PERCPU_SECTION,
 };
 pub use map::{load_executable, LoadedModule};
 pub use parse::{parse, Object, Reloc, RelocSection, Section, Symbol, SymbolPlace};

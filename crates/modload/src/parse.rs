@@ -224,7 +224,7 @@ pub fn parse(bytes: &[u8]) -> Result<Object<'_>> {
         } else {
             std::mem::size_of::<elf::Rel64<LE>>()
         };
-        if s.data.len() % entsize != 0 {
+        if !s.data.len().is_multiple_of(entsize) {
             return Err(bad(format!(
                 "relocation section `{}` is not a whole number of entries",
                 s.name

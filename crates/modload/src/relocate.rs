@@ -20,7 +20,7 @@ pub fn relocate(
     resolver: &mut dyn Resolver,
 ) -> Result<Image> {
     let align = layout.align();
-    if base % align != 0 || base.checked_add(layout.size()).is_none() {
+    if !base.is_multiple_of(align) || base.checked_add(layout.size()).is_none() {
         return Err(Error::BadBase { base, align });
     }
     let values = symbols::resolve(obj, layout, base, resolver)?;

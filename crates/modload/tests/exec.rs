@@ -32,8 +32,8 @@ const SUM8: i64 = 87_654_321;
 
 fn host_symbol(name: &str) -> Option<u64> {
     match name {
-        "host_record" => Some(host_record as usize as u64),
-        "host_sum8" => Some(host_sum8 as usize as u64),
+        "host_record" => Some(host_record as *const () as u64),
+        "host_sum8" => Some(host_sum8 as *const () as u64),
         "host_value" => Some(&HOST_VALUE as *const i64 as u64),
         _ => None,
     }
@@ -87,7 +87,7 @@ fn run_module(label: &str, flags: &[&str], pic: bool, types: &[&str]) {
     }
     // The host is far from the image: calls to it must go through the PLT.
     assert!(
-        host_sum8 as usize as u64 > 1 << 32,
+        host_sum8 as *const () as u64 > 1 << 32,
         "the test process is not far"
     );
     let plt = m.section(".modload.plt").expect("no PLT");

@@ -12,6 +12,7 @@
 //!   the GOTs lie at different addresses, so each field is followed into
 //!   its GOT (ours, ld's) and the two entries must hold the same target;
 //! * the loader's own PLT and GOT sections (ld has its own, elsewhere).
+//!
 //! ld runs with `--no-relax` so it keeps GOT loads as modload does, and
 //! links a copy of the object whose `SHF_MERGE` flags are cleared: ld would
 //! merge duplicate strings (and suffixes), which the kernel's loader and

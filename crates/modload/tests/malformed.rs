@@ -199,7 +199,7 @@ fn misaligned_base() {
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        relocate(&obj, &lay, u64::MAX & !0xfff, &mut |_: &str| Some(0)),
+        relocate(&obj, &lay, !0xfffu64, &mut |_: &str| Some(0)),
         Err(Error::BadBase { .. })
     ));
 }

@@ -230,7 +230,7 @@ impl Builder {
             1,
             0,
         ]);
-        while out.len() % 8 != 0 {
+        while !out.len().is_multiple_of(8) {
             out.push(0);
         }
         let shoff = out.len() as u64;
