@@ -3,6 +3,8 @@
 //! undefined ones to 0, `SHN_ABS` ones as they are, defined ones to their
 //! final addresses.
 
+use std::collections::HashSet;
+
 use crate::error::{Error, Result};
 use crate::layout::{Layout, Placement};
 use crate::parse::{Object, SymbolPlace};
@@ -49,6 +51,8 @@ pub(crate) fn resolve(
 ) -> Result<Vec<SymValue>> {
     let mut values = Vec::with_capacity(obj.symbols().len());
     let mut unknown: Vec<String> = Vec::new();
+    // Names seen missing: a set, so a file with many imports stays linear.
+    let mut missing: HashSet<&str> = HashSet::new();
     for sym in obj.symbols() {
         let v = match sym.place {
             SymbolPlace::Undefined if sym.index == 0 => SymValue::Addr(0),
@@ -67,7 +71,7 @@ pub(crate) fn resolve(
                     Some(a) => SymValue::Addr(a),
                     None if sym.is_weak() => SymValue::Addr(0),
                     None => {
-                        if !unknown.iter().any(|n| n == sym.name) {
+                        if missing.insert(sym.name) {
                             unknown.push(sym.name.to_string());
                         }
                         SymValue::Addr(0)

@@ -139,3 +139,50 @@ fn debian_modules_relocate() {
         failures.join("\n")
     );
 }
+
+/// The sim kernel's situation: the image in the low 2 GiB, the imports far
+/// (in a host process's text and data). Every call must still link through
+/// the PLT; what may fail is only a data reference or an address taken in
+/// 32 bits (`PC32` off a branch, `32S`, `32`), which no loader can fix:
+/// those imports have to live near the image. Prints how many modules
+/// need that.
+#[test]
+fn far_imports_fail_only_on_data_references() {
+    let mut files = Vec::new();
+    let samples =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/kernel/6.1.0-56-amd64");
+    ko_files(&samples, &mut files);
+    if let Ok(entries) = std::fs::read_dir("/lib/modules") {
+        for e in entries.flatten() {
+            ko_files(&e.path().join("kernel"), &mut files);
+        }
+    }
+    files.sort();
+    let mut ok = 0;
+    let mut refused: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for f in files.iter().step_by(4) {
+        let bytes = std::fs::read(f).unwrap();
+        let obj = parse(&bytes).unwrap();
+        let mut opts = LayoutOptions::new().percpu(|_| Some(0x1000));
+        let lay = layout(&obj, &mut opts).unwrap();
+        drop(opts);
+        let mut next = 0x7f00_0000_0000u64;
+        let mut far = |_: &str| {
+            next += 0x40;
+            Some(next)
+        };
+        match relocate(&obj, &lay, 0x4000_0000, &mut far) {
+            Ok(_) => ok += 1,
+            Err(modload::Error::RelocationOverflow { site, .. }) => {
+                assert_ne!(site.type_name, "R_X86_64_PLT32", "{}: {site}", f.display());
+                *refused.entry(site.type_name).or_default() += 1;
+            }
+            Err(e) => panic!("{}: {e}", f.display()),
+        }
+    }
+    println!(
+        "far imports: {ok} modules link, {} need data imports near the image (first refusal by type: {refused:?})",
+        refused.values().sum::<usize>()
+    );
+    assert!(ok > 0);
+}
