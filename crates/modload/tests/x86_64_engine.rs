@@ -271,3 +271,22 @@ fn symbols_of_unloaded_sections_fail_only_when_used() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn rel_entries_are_refused_on_x86_64() {
+    // Two RELA entries (48 bytes) reread as three REL entries (16 bytes).
+    let mut b = Builder::default();
+    let data = b.section(".data", DATA, &[0; 16], 8);
+    let x = b.undefined("x");
+    b.reloc(data, 0, x, 1, 0);
+    b.reloc(data, 8, x, 1, 0);
+    let mut bytes = b.build();
+    let rela = shdr(&bytes, 2);
+    bytes[rela + 4..rela + 8].copy_from_slice(&9u32.to_le_bytes()); // SHT_REL
+    let obj = parse(&bytes).unwrap();
+    let lay = layout(&obj, &mut LayoutOptions::new()).unwrap();
+    match relocate(&obj, &lay, BASE, &mut |_: &str| Some(NEAR)) {
+        Err(Error::UnsupportedRelocation { site }) => assert_eq!(site.section, ".data"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -3,6 +3,14 @@
 //! relocations and sizes the sections it needs to add — PLT and GOT on
 //! x86-64, veneers elsewhere), then *applies* each relocation into the
 //! image and finally fills its own sections.
+//!
+//! Adding an architecture (aarch64, riscv64): a module here implementing
+//! [`Engine`] and [`Plan`], registered in [`engine_for`]. `Site::addend` is
+//! `None` for `SHT_REL` entries ([`Cx::read`] gives the field for an
+//! implicit addend); [`ExtraSpec`]s size veneers or PLT/GOT before layout
+//! (their kind gives their protection); relocations that pair with another
+//! one (riscv's `PCREL_LO12` naming the `PCREL_HI20` site) can look through
+//! `Cx::obj` at the section's other entries.
 
 use crate::error::{Error, RelocSite, Result};
 use crate::layout::{LoaderSection, SectionKind};
