@@ -96,6 +96,9 @@ pub fn multicall(args: Vec<OsString>) -> i32 {
         // Hidden: what `make man completions` and the completions call.
         Some("__generate") => docs::generate::run(&args[2..]),
         Some("__complete") => docs::complete::run(&args[2..]),
+        // Hidden: the module loader's layout and relocation, for tests and
+        // for checking a module against another linker.
+        Some("__relocate") => tools::relocate::run(&args[2..]),
         Some("sim") => tools::sim::run(&format!("{invoked} sim"), args[1..].to_vec()),
         // A module host of the sim kernel: started by the daemon only.
         Some(tools::sim::HOST_COMMAND) => sim::host::main(),

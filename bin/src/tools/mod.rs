@@ -5,6 +5,7 @@ pub mod insmod;
 pub mod lsmod;
 pub mod modinfo;
 pub mod modprobe;
+pub mod relocate;
 pub mod rmmod;
 pub mod sim;
 

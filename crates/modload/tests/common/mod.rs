@@ -1,0 +1,59 @@
+//! Helpers of the integration tests: compiling the C corpus with the host's
+//! gcc into the test's temporary directory.
+
+#![allow(dead_code)]
+
+pub mod elf;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Flags of kbuild's x86-64 module builds that matter to the loader.
+pub const KERNEL_FLAGS: &[&str] = &[
+    "-mcmodel=kernel",
+    "-fno-pic",
+    "-mno-red-zone",
+    "-fno-common",
+    "-fno-asynchronous-unwind-tables",
+    "-fno-stack-protector",
+    "-ffreestanding",
+];
+
+/// A fresh directory for one test.
+pub fn tmpdir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("modload-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create the test directory");
+    dir
+}
+
+/// A source of the corpus.
+pub fn corpus(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/corpus")
+        .join(file)
+}
+
+/// Run a tool; panic with its output when it fails or is missing (a check
+/// that cannot run fails).
+pub fn run(cmd: &mut Command) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e} (install gcc and binutils)"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `gcc -c SRC FLAGS -o OUT`.
+pub fn cc(src: &Path, flags: &[&str], out: &Path) {
+    run(Command::new("gcc")
+        .arg("-c")
+        .args(flags)
+        .arg(src)
+        .arg("-o")
+        .arg(out));
+}
