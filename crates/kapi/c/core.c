@@ -278,7 +278,7 @@ static int kapi_start_thread(struct task_struct *t)
 
 	if (cmpxchg(&kt->started, 0, 2) != 0)
 		return 0;
-	if (HOSTCALL(thread_start, t) < 0) {
+	if (HOSTCALL(thread_start, t, t->comm) < 0) {
 		kt->result = -ENOMEM;
 		kt->exited = 1;
 		return 0;

@@ -41,8 +41,8 @@ struct kapi_host_ops {
 	void (*log)(long level, const char *text, unsigned long len, u64 mono_ns);
 	void *(*alloc)(unsigned long size, unsigned long align);
 	void (*free)(void *ptr);
-	/* Start a host thread running kapi_thread_main(task). */
-	long (*thread_start)(void *task);
+	/* Start a host thread (named `name`) running kapi_thread_main(task). */
+	long (*thread_start)(void *task, const char *name);
 	/* A file appeared (add=1) or went away (add=0). */
 	void (*node)(long add, const char *path, void *node);
 	/* Symbolise an address into buf: "name+0x1c/0x40 [module]"; see
