@@ -75,8 +75,13 @@ static bool under(const char *path, const char *dir)
 }
 
 /* Remove every node at or below `path`, children first. */
-void kapi_nodes_remove_under(const char *path)
+void kapi_nodes_remove_under(const char *where)
 {
+	/* `where` may be a removed node's own path: work on a copy */
+	char *path = kapi_strdup(where);
+
+	if (!path)
+		return;
 	for (;;) {
 		struct kapi_node *n, *found = NULL;
 
@@ -89,9 +94,10 @@ void kapi_nodes_remove_under(const char *path)
 		}
 		mutex_unlock(&nodes_lock);
 		if (!found)
-			return;
+			break;
 		kapi_node_remove(found);
 	}
+	kapi_free(path);
 }
 
 /* Entry point at unload: what the module left behind, with a warning. */
@@ -286,7 +292,8 @@ void kapi_node_release(struct kapi_open *o)
 	default:
 		break;
 	}
-	kapi_free(o->page);
+	if (o->page)
+		free_pages((unsigned long)o->page, 0);
 	kapi_free(o->file);
 	kapi_free(o->inode);
 	kapi_free(o);

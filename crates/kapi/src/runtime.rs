@@ -94,7 +94,9 @@ pub struct Param {
 
 /// kapi and the modules of this process.
 pub struct Runtime {
-    kapi: LoadedModule,
+    /// Never unmapped: kapi's threads (the tick, workqueue workers) run
+    /// its code until the process ends.
+    kapi: std::mem::ManuallyDrop<LoadedModule>,
     entries: Entries,
     /// Names kapi serves: exported by vmlinux and defined by kapi.
     kernel: HashMap<String, u64>,
@@ -193,7 +195,7 @@ impl Runtime {
             .attach()
             .ok_or_else(|| Error::Kapi("cannot set up the first CPU".into()))?;
         let rt = Runtime {
-            kapi: image,
+            kapi: std::mem::ManuallyDrop::new(image),
             entries,
             kernel,
             modules: Vec::new(),

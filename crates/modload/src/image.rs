@@ -49,6 +49,8 @@ pub struct ModuleSymbol {
 #[derive(Debug, Clone)]
 pub struct Image {
     base: u64,
+    /// The image size; kept when an executable load moves `bytes` out.
+    size: u64,
     bytes: Vec<u8>,
     sections: Vec<PlacedSection>,
     segments: Vec<Segment>,
@@ -139,6 +141,7 @@ impl Image {
         }
         Image {
             base,
+            size: bytes.len() as u64,
             bytes,
             sections,
             segments: layout.segments().to_vec(),
@@ -151,9 +154,9 @@ impl Image {
     pub fn base(&self) -> u64 {
         self.base
     }
-    /// The image size in bytes.
+    /// The image size in bytes (also after an executable load).
     pub fn size(&self) -> u64 {
-        self.bytes.len() as u64
+        self.size
     }
     /// The relocated bytes, from the base address on.
     pub fn bytes(&self) -> &[u8] {
