@@ -591,3 +591,9 @@ long kapi_abi_version(void)
 
 MODULE_LICENSE("GPL and additional rights");
 MODULE_DESCRIPTION("rkmod sim kernel: the userspace kernel API");
+
+/* Entry point: the command that loads modules from now on (the client's). */
+void kapi_set_comm(const char *name)
+{
+	strscpy(current->comm, name, sizeof(current->comm));
+}

@@ -28,5 +28,5 @@ mod symvers;
 pub use error::Error;
 pub use host::Hooks;
 pub use kofile::KoFile;
-pub use runtime::{Param, Runtime};
+pub use runtime::{served, Param, Runtime};
 pub use symvers::{Export, Symvers};

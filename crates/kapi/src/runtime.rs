@@ -13,7 +13,7 @@ use modload::{LayoutOptions, LoadedModule};
 use crate::error::Error;
 use crate::host::{Hooks, ModMap, Shared, ThreadEntries, OPS, SHARED};
 use crate::percpu::PerCpu;
-use crate::symvers::Symvers;
+use crate::symvers::{Export, Symvers};
 
 /// The kernel's module states (`enum module_state`).
 const STATE_LIVE: i64 = 0;
@@ -68,6 +68,7 @@ entry_points! {
     kapi_node_write: fn(usize, *const u8, i64) -> i64;
     kapi_node_release: fn(usize);
     kapi_log_flush: fn();
+    kapi_set_comm: fn(*const c_char);
     module_refcount: fn(u64) -> i32;
 }
 
@@ -180,14 +181,12 @@ impl Runtime {
             cpu_init: entries.kapi_cpu_init as usize as u64,
             thread_main: entries.kapi_thread_main as usize as u64,
         });
-        // What kapi defines that vmlinux exports, and the aliases.
-        let kernel: HashMap<String, u64> = image
-            .image()
-            .symbols()
-            .iter()
-            .filter(|x| x.bind != STB_LOCAL && symvers.get(&x.name).is_some())
-            .map(|x| (x.name.clone(), x.address))
-            .chain(aliases.iter().map(|(a, v)| (a.clone(), *v)))
+        let kernel: HashMap<String, u64> = served(&obj, symvers)
+            .into_iter()
+            .filter_map(|(name, _)| {
+                let a = aliases.get(&name).copied().or_else(|| image.symbol(&name))?;
+                Some((name, a))
+            })
             .collect();
         register_map(&image, None);
         let gs = s
@@ -483,6 +482,13 @@ impl Runtime {
         Ok(())
     }
 
+    /// The command that loads modules from now on (`current->comm` in
+    /// their init, as the kernel sees the insmod process).
+    pub fn set_comm(&self, comm: &str) {
+        let c = CString::new(comm.replace('\0', "")).unwrap_or_default();
+        (self.entries.kapi_set_comm)(c.as_ptr());
+    }
+
     /// Finish any log record left open (a message without a newline).
     pub fn flush_log(&self) {
         (self.entries.kapi_log_flush)();
@@ -501,6 +507,26 @@ impl Runtime {
             self.kapi.base() + self.kapi.image().size(),
         )
     }
+}
+
+/// The names kapi serves to modules, as the kernel's export table gives
+/// them: every global kapi defines that vmlinux exports, and the aliases
+/// (their export entry when vmlinux has one, else a plain export).
+pub fn served(obj: &modload::Object<'_>, symvers: &Symvers) -> HashMap<String, Export> {
+    let mut out: HashMap<String, Export> = obj
+        .symbols()
+        .iter()
+        .filter(|x| x.bind != STB_LOCAL && !x.is_undefined())
+        .filter_map(|x| Some((x.name.to_string(), symvers.get(x.name)?)))
+        .collect();
+    for (alias, _) in alias_table(obj) {
+        let e = symvers.get(&alias).unwrap_or(Export {
+            crc: 0,
+            gpl_only: false,
+        });
+        out.insert(alias, e);
+    }
+    out
 }
 
 /// `/sys/module/<m>/parameters/<p>` → (m, p).

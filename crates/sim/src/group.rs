@@ -7,6 +7,7 @@
 //! lines, replies; its end of stream means the process died), one reads
 //! the process's stdout/stderr (module output, crash reports).
 
+use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read};
 use std::os::fd::OwnedFd;
@@ -149,6 +150,8 @@ pub(crate) struct Group {
     crash: Arc<Mutex<Option<CrashRecord>>>,
     kill_reason: Mutex<Option<String>>,
     output_done: Mutex<Receiver<()>>,
+    /// The files its modules made (their paths in a real kernel).
+    files: Arc<Mutex<BTreeSet<String>>>,
 }
 
 impl Group {
@@ -178,9 +181,11 @@ impl Group {
         let reader = ours.try_clone()?;
         let log_r = Arc::clone(log);
         let events = events.clone();
+        let files = Arc::new(Mutex::new(BTreeSet::new()));
+        let files_r = Arc::clone(&files);
         let reader_thread = std::thread::Builder::new()
             .name(format!("sim-host-{pid}"))
-            .spawn(move || read_channel(reader, in_tx, log_r, events, id));
+            .spawn(move || read_channel(reader, in_tx, log_r, events, id, files_r));
         let crash = Arc::new(Mutex::new(None));
         let (done_tx, done_rx) = mpsc::channel();
         let crash_w = Arc::clone(&crash);
@@ -199,6 +204,7 @@ impl Group {
             crash,
             kill_reason: Mutex::new(None),
             output_done: Mutex::new(done_rx),
+            files,
         });
         if let Err(e) = reader_thread.and(output_thread) {
             group.kill(None);
@@ -291,6 +297,11 @@ impl Group {
         lock(&self.crash).clone()
     }
 
+    /// Whether one of its modules made the file `path`.
+    pub fn has_file(&self, path: &str) -> bool {
+        lock(&self.files).contains(path)
+    }
+
     /// Why the daemon killed it, if it did.
     pub fn kill_reason(&self) -> Option<String> {
         lock(&self.kill_reason).clone()
@@ -322,6 +333,7 @@ fn read_channel(
     log: Arc<Log>,
     events: Sender<Event>,
     id: u64,
+    files: Arc<Mutex<BTreeSet<String>>>,
 ) {
     while let Ok(Some(frame)) = read_frame(&mut s) {
         match serde_json::from_slice::<FromHost>(&frame) {
@@ -333,6 +345,14 @@ fn read_channel(
                 level,
                 text,
             }) => log.push_at(mono_ns, level, &text),
+            Ok(FromHost::Node { path, add }) => {
+                let mut f = lock(&files);
+                if add {
+                    f.insert(path);
+                } else {
+                    f.remove(&path);
+                }
+            }
             Ok(FromHost::Reply { seq, result }) => {
                 let _ = tx.send(Incoming::Reply(seq, result));
             }

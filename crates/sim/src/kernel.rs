@@ -571,7 +571,7 @@ impl Kernel {
         let groups: Vec<Arc<Group>> = self.groups.values().cloned().collect();
         for group in groups {
             match group.call(Call::Params, self.call_timeout()) {
-                Ok(Done::Params { modules }) => {
+                Ok(Done::Params { modules, .. }) => {
                     let mut touched = Vec::new();
                     for (id, params) in modules {
                         if let Some(m) = self.modules.iter_mut().find(|m| m.id == id) {

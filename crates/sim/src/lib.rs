@@ -39,6 +39,7 @@ pub mod error;
 mod group;
 pub mod host;
 mod kernel;
+mod ko;
 mod log;
 pub mod params;
 pub mod protocol;

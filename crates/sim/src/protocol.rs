@@ -277,6 +277,23 @@ pub mod host {
             run_fini: bool,
             exit_after: bool,
         },
+        /// Load the `.ko` at `path` into this host's kernel API (kapi.ko
+        /// built for the sim kernel's release, started at the first one),
+        /// apply `args` as the kernel's parse_args does, run its init;
+        /// `comm` names the task that loads it (the client's command).
+        LoadKo {
+            id: u32,
+            name: String,
+            path: String,
+            args: String,
+            kapi: String,
+            headers: String,
+            comm: String,
+        },
+        /// Read a module's file (its path in a real kernel) to its end.
+        Read { path: String },
+        /// One write of exactly `data` to a module's file.
+        Write { path: String, data: Vec<u8> },
         /// Call `mod_hello` of module `id`.
         Hello { id: u32 },
         /// The current parameter values of every module.
@@ -301,6 +318,8 @@ pub mod host {
             level: i32,
             text: String,
         },
+        /// A module's file appeared (`add`) or went away.
+        Node { path: String, add: bool },
         Reply {
             seq: u64,
             result: Result<Done, Failed>,
@@ -320,7 +339,13 @@ pub mod host {
         Hello,
         Params {
             modules: Vec<(u32, Vec<ParamValue>)>,
+            /// References taken with try_module_get, per `.ko` module.
+            #[serde(default)]
+            refs: Vec<(u32, i32)>,
         },
+        /// A file's bytes.
+        Data { data: Vec<u8> },
+        Written,
         ParamSet {
             value: ParamValue,
         },

@@ -7,6 +7,7 @@
 
 use std::cell::Cell;
 use std::ffi::{c_int, c_void};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::fmt::Write as _;
 
 use nix::libc;
@@ -24,6 +25,63 @@ thread_local! {
 /// Mark the current thread as running module `id`'s code (0 to clear).
 pub fn set_thread_module(id: u32) {
     THREAD_MODULE.with(|c| c.set(id));
+}
+
+/// The module the current thread runs code of (0: none).
+pub fn thread_module() -> u32 {
+    THREAD_MODULE.with(Cell::get)
+}
+
+/// Code ranges of `.ko` modules: a fault whose instruction lies in one is
+/// that module's, whichever thread ran it (a timer, a workqueue worker).
+/// Fixed slots of atomics, so the signal handler reads them safely.
+const RANGES: usize = 256;
+#[allow(clippy::declare_interior_mutable_const)]
+const SLOT: Range = Range {
+    start: AtomicU64::new(0),
+    end: AtomicU64::new(0),
+    id: AtomicU32::new(0),
+};
+struct Range {
+    start: AtomicU64,
+    end: AtomicU64,
+    id: AtomicU32,
+}
+static CODE: [Range; RANGES] = [SLOT; RANGES];
+
+/// Module `id`'s image spans `[start, end)`.
+pub fn register_code(id: u32, start: u64, end: u64) {
+    for r in &CODE {
+        if r.id
+            .compare_exchange(0, id, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            r.start.store(start, Ordering::Release);
+            r.end.store(end, Ordering::Release);
+            return;
+        }
+    }
+}
+
+/// Module `id` is gone.
+pub fn unregister_code(id: u32) {
+    for r in &CODE {
+        if r.id.load(Ordering::Acquire) == id {
+            r.end.store(0, Ordering::Release);
+            r.start.store(0, Ordering::Release);
+            r.id.store(0, Ordering::Release);
+        }
+    }
+}
+
+fn code_owner(ip: u64) -> u32 {
+    for r in &CODE {
+        let id = r.id.load(Ordering::Acquire);
+        if id != 0 && ip >= r.start.load(Ordering::Acquire) && ip < r.end.load(Ordering::Acquire) {
+            return id;
+        }
+    }
+    0
 }
 
 const FATAL: [Signal; 6] = [
@@ -69,8 +127,17 @@ impl std::fmt::Write for StackBuf {
     }
 }
 
-extern "C" fn on_fatal(sig: c_int, info: *mut libc::siginfo_t, _ctx: *mut c_void) {
-    let module = THREAD_MODULE.try_with(Cell::get).unwrap_or(0);
+extern "C" fn on_fatal(sig: c_int, info: *mut libc::siginfo_t, ctx: *mut c_void) {
+    let ip = if ctx.is_null() {
+        0
+    } else {
+        // SAFETY: an SA_SIGINFO handler's third argument is its ucontext.
+        unsafe { instruction_pointer(&*(ctx as *const libc::ucontext_t)) }
+    };
+    let module = match code_owner(ip) {
+        0 => THREAD_MODULE.try_with(Cell::get).unwrap_or(0),
+        id => id,
+    };
     let fault = matches!(
         sig,
         libc::SIGSEGV | libc::SIGBUS | libc::SIGILL | libc::SIGFPE
@@ -104,6 +171,16 @@ extern "C" fn on_fatal(sig: c_int, info: *mut libc::siginfo_t, _ctx: *mut c_void
         // it stays pending until this handler returns, then kills.
         libc::raise(sig);
     }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn instruction_pointer(uc: &libc::ucontext_t) -> u64 {
+    uc.uc_mcontext.gregs[libc::REG_RIP as usize] as u64
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn instruction_pointer(_: &libc::ucontext_t) -> u64 {
+    0
 }
 
 /// A parsed crash line.

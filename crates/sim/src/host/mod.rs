@@ -10,6 +10,7 @@
 //! die first.
 
 pub(crate) mod crash;
+mod ko;
 mod module;
 mod threads;
 
@@ -18,7 +19,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::sync::{Mutex, OnceLock};
 
-use crate::protocol::host::{Call, Done, Failed, FromHost, ToHost};
+use crate::protocol::host::{Call, Done, Failed, FromHost, ParamValue, ToHost};
 use crate::protocol::{read_frame, write_frame};
 use crate::util::{lock, mono_ns};
 use module::Loaded;
@@ -35,7 +36,7 @@ static CHANNEL: OnceLock<Mutex<UnixStream>> = OnceLock::new();
 
 /// Send a message to the daemon; a write error means the daemon is gone,
 /// which the main loop notices on its next read.
-fn send(msg: &FromHost) {
+pub(crate) fn send(msg: &FromHost) {
     let Some(ch) = CHANNEL.get() else { return };
     if let Ok(body) = serde_json::to_vec(msg) {
         let _ = write_frame(&mut *lock(ch), &body);
@@ -139,6 +140,7 @@ pub fn main() -> i32 {
     });
     let mut host = Host {
         modules: Vec::new(),
+        ko: None,
     };
     loop {
         let frame = match read_frame(&mut reader) {
@@ -170,12 +172,108 @@ pub fn main() -> i32 {
     }
 }
 
-/// The modules of this host, in load order.
+/// The modules of this host, in load order: shared objects, or `.ko`
+/// modules in the kernel API runtime (never both in one host).
 struct Host {
     modules: Vec<Loaded>,
+    ko: Option<ko::KoHost>,
+}
+
+fn failed(errno: i32, message: impl Into<String>) -> Failed {
+    Failed {
+        errno,
+        message: message.into(),
+    }
+}
+
+/// What the kernel does with a module's init return value.
+fn init_result(name: &str, ret: i64) -> Result<(), Failed> {
+    if ret < 0 {
+        let errno = i32::try_from(-ret).unwrap_or(nix::libc::EINVAL);
+        return Err(failed(errno, format!("{name}: module_init failed with {ret}")));
+    }
+    if ret > 0 {
+        log(
+            4,
+            &format!(
+                "do_init_module: '{name}'->init suspiciously returned {ret}, it should follow 0/-E convention"
+            ),
+        );
+        log(4, "do_init_module: loading module anyway...");
+    }
+    Ok(())
 }
 
 impl Host {
+    /// The `.ko` runtime holding module `id`, if it is one of those.
+    fn ko_of(&mut self, id: u32) -> Option<&mut ko::KoHost> {
+        self.ko.as_mut().filter(|k| k.has(id))
+    }
+
+    fn load_ko(
+        &mut self,
+        id: u32,
+        name: &str,
+        path: &str,
+        args: &str,
+        (kapi, headers, comm): (&str, &str, &str),
+    ) -> Result<Done, Failed> {
+        if !self.modules.is_empty() {
+            return Err(failed(
+                nix::libc::EXDEV,
+                "a host of shared-object modules cannot take a .ko",
+            ));
+        }
+        if self.ko.is_none() {
+            self.ko = Some(ko::KoHost::start(kapi, headers)?);
+        }
+        let Some(k) = self.ko.as_mut() else {
+            return Err(failed(nix::libc::EIO, "no kernel API runtime"));
+        };
+        let ret = k.load(id, name, path, args, comm)?;
+        init_result(name, ret)?;
+        Ok(Done::Loaded {
+            has_hello: false,
+            has_fini: k.has_exit(id),
+            params: k.params(id),
+        })
+    }
+
+    /// A module file by its path in a real kernel.
+    fn read(&mut self, path: &str) -> Result<Vec<u8>, Failed> {
+        if let Some(k) = &self.ko {
+            return k.read(path);
+        }
+        // a shared-object module's parameter
+        let (module, param) = path
+            .strip_prefix("/sys/module/")
+            .and_then(|r| r.split_once("/parameters/"))
+            .ok_or_else(|| failed(nix::libc::ENOENT, format!("{path}: no such file")))?;
+        self.modules
+            .iter()
+            .find(|m| m.name == module)
+            .and_then(|m| m.param_values().into_iter().find(|p| p.name == param))
+            .map(|p| format!("{}\n", p.value).into_bytes())
+            .ok_or_else(|| failed(nix::libc::ENOENT, format!("{path}: no such file")))
+    }
+
+    fn write(&mut self, path: &str, data: &[u8]) -> Result<(), Failed> {
+        if let Some(k) = &self.ko {
+            return k.write(path, data);
+        }
+        let (module, param) = path
+            .strip_prefix("/sys/module/")
+            .and_then(|r| r.split_once("/parameters/"))
+            .ok_or_else(|| failed(nix::libc::ENOENT, format!("{path}: no such file")))?;
+        let value = String::from_utf8_lossy(data).into_owned();
+        let m = self
+            .modules
+            .iter_mut()
+            .find(|m| m.name == module)
+            .ok_or_else(|| failed(nix::libc::ENOENT, format!("{path}: no such file")))?;
+        m.set_param(param, &value).map(|_| ())
+    }
+
     fn find(&mut self, id: u32) -> Result<usize, Failed> {
         self.modules.iter().position(|m| m.id == id).ok_or(Failed {
             errno: nix::libc::ENOENT,
@@ -204,6 +302,35 @@ impl Host {
                 });
                 (r, false)
             }
+            Call::LoadKo {
+                id,
+                name,
+                path,
+                args,
+                kapi,
+                headers,
+                comm,
+            } => (
+                self.load_ko(id, &name, &path, &args, (&kapi, &headers, &comm)),
+                false,
+            ),
+            Call::Read { path } => (self.read(&path).map(|data| Done::Data { data }), false),
+            Call::Write { path, data } => {
+                (self.write(&path, &data).map(|()| Done::Written), false)
+            }
+            Call::Unload {
+                id,
+                run_fini,
+                exit_after,
+            } if self.ko_of(id).is_some() => {
+                let r = self
+                    .ko_of(id)
+                    .map(|k| k.unload(id, run_fini))
+                    .unwrap_or(Ok(()))
+                    .map(|()| Done::Unloaded);
+                let ok = r.is_ok();
+                (r, exit_after && ok)
+            }
             Call::Unload {
                 id,
                 run_fini,
@@ -224,14 +351,27 @@ impl Host {
                 }
                 Err(e) => (Err(e), false),
             },
-            Call::Params => (
-                Ok(Done::Params {
-                    modules: self
-                        .modules
-                        .iter()
-                        .map(|m| (m.id, m.param_values()))
-                        .collect(),
-                }),
+            Call::Params => {
+                let mut modules: Vec<(u32, Vec<ParamValue>)> = self
+                    .modules
+                    .iter()
+                    .map(|m| (m.id, m.param_values()))
+                    .collect();
+                let mut refs = Vec::new();
+                if let Some(k) = &self.ko {
+                    for &id in k.ids() {
+                        modules.push((id, k.params(id)));
+                        refs.push((id, k.refcount(id)));
+                    }
+                    k.flush_log();
+                }
+                (Ok(Done::Params { modules, refs }), false)
+            }
+            Call::SetParam { id, param, value } if self.ko_of(id).is_some() => (
+                self.ko_of(id)
+                    .map(|k| k.set_param(id, &param, &value))
+                    .unwrap_or_else(|| Err(failed(nix::libc::ENOENT, "no such module")))
+                    .map(|value| Done::ParamSet { value }),
                 false,
             ),
             Call::SetParam { id, param, value } => match self.find(id) {
