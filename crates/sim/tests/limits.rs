@@ -295,13 +295,15 @@ fn a_flood_from_other_uids_never_fails_the_owner_or_root() {
     // The flood was refused (each uid past its share, then all of them past
     // theirs) and its tricklers dropped at the deadline, never held longer.
     let limits = sim::ConnectionLimits::default();
-    let (mut whole_share_refused, mut drops) = (false, 0);
+    let (mut whole_share_refused, mut drops, mut refused) = (false, 0, 0);
+    let mut longest = Duration::ZERO;
     for (f, uid) in floods.iter_mut().zip(FLOODERS) {
         let refusals = f.values("REFUSED");
         let dropped = f.values("DROPPED_MS");
         assert_eq!(f.values("UNEXPECTED"), Vec::<String>::new(), "uid {uid}");
         assert!(!refusals.is_empty(), "uid {uid} was never refused");
         drops += dropped.len();
+        refused += refusals.len();
         let own = format!(
             "too many connections to the sim kernel from uid {uid} (at most {} at once)",
             limits.per_uid
@@ -321,6 +323,7 @@ fn a_flood_from_other_uids_never_fails_the_owner_or_root() {
                 held >= FRAME_TIMEOUT && held < FRAME_TIMEOUT + SLACK,
                 "uid {uid}: a trickler held for {held:?}"
             );
+            longest = longest.max(held);
         }
     }
     assert!(
@@ -339,7 +342,10 @@ fn a_flood_from_other_uids_never_fails_the_owner_or_root() {
         "the owner's requests failed"
     );
     assert!(owner_rounds > 0);
-    eprintln!("under the flood: root {rounds} rounds, the owner {owner_rounds} in {span:?}");
+    eprintln!(
+        "under the flood: root {rounds} rounds, the owner {owner_rounds} in {span:?}; \
+         {refused} connections refused, {drops} dropped, held {longest:?} at most"
+    );
 }
 
 #[test]
