@@ -26,15 +26,27 @@ pub(crate) fn socket(arg: Option<&OsStr>) -> Option<PathBuf> {
 }
 
 /// Connect to the sim kernel the options name. `Ok(None)`: not in test
-/// mode. `Err(())`: the daemon cannot be reached (reported).
-pub(crate) fn open(out: &mut Output, arg: Option<&OsStr>) -> Result<Option<Sim>, ()> {
+/// mode. `Err(())`: the daemon cannot be reached or refused the connection
+/// (reported: after each of `failing`, what this fails in kmod's words,
+/// such as "could not insert module X", or alone when there is none).
+pub(crate) fn open(
+    out: &mut Output,
+    arg: Option<&OsStr>,
+    failing: &[String],
+) -> Result<Option<Sim>, ()> {
     let Some(socket) = socket(arg) else {
         return Ok(None);
     };
     match Sim::connect(&socket) {
         Ok(s) => Ok(Some(s)),
-        Err(e) => {
+        Err(e) if failing.is_empty() => {
             out.error(&e.message);
+            Err(())
+        }
+        Err(e) => {
+            for what in failing {
+                out.error(&format!("{what}: {}", e.message));
+            }
             Err(())
         }
     }

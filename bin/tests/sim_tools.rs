@@ -413,3 +413,62 @@ fn lsmod_json_agrees_with_the_table() {
     let square = records.iter().find(|r| r["name"] == "square").unwrap();
     assert_eq!(square["used_by"][0], "test_square");
 }
+
+/// A sim kernel that refuses the connection (here: the owner already holds
+/// all its connections) is reported in kmod's form with the daemon's
+/// reason and the module that could not be handled — not `Broken pipe`.
+#[test]
+fn refused_connections_are_reported_with_the_daemons_reason() {
+    let sim = Sim::start();
+    let limit = sim::ConnectionLimits::default().privileged;
+    // Each accepted before the tools' connections: the daemon accepts in order.
+    let held: Vec<_> = (0..limit)
+        .map(|_| std::os::unix::net::UnixStream::connect(&sim.socket).unwrap())
+        .collect();
+    let why = format!(
+        "too many connections to the sim kernel from uid {} (at most {limit} at once)",
+        nix::unistd::getuid()
+    );
+    let khello = sim.module("khello");
+    let cases = [
+        (
+            "rinsmod",
+            vec![khello.as_str()],
+            format!("rinsmod: ERROR: could not insert module {khello}: {why}\n"),
+        ),
+        (
+            "rmodprobe",
+            vec!["khello"],
+            format!("rmodprobe: ERROR: could not insert 'khello': {why}\n"),
+        ),
+        (
+            "rmodprobe",
+            vec!["-r", "khello", "counter"],
+            format!(
+                "rmodprobe: ERROR: could not remove 'khello': {why}\n\
+                 rmodprobe: ERROR: could not remove 'counter': {why}\n"
+            ),
+        ),
+        (
+            "rrmmod",
+            vec!["khello"],
+            format!("rrmmod: ERROR: could not remove module khello: {why}\n"),
+        ),
+        ("rlsmod", vec![], format!("rlsmod: ERROR: {why}\n")),
+    ];
+    for (tool, args, stderr) in &cases {
+        let r = sim.tool(tool, args);
+        assert_eq!(
+            (r.status, r.stderr.as_str()),
+            (1, stderr.as_str()),
+            "{tool}"
+        );
+    }
+    assert!(!sim.loaded("khello"));
+    // Room again once the connections are gone.
+    drop(held);
+    assert!(simkit::wait_for(std::time::Duration::from_secs(3), || {
+        sim.tool("rinsmod", &[&khello]).status == 0
+    }));
+    assert!(sim.loaded("khello"));
+}

@@ -105,7 +105,8 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         ignore_vermagic: args.force,
         ignore_modversions: args.force,
     };
-    let kernel = match super::kernel_for(&mut out, args.sim.as_deref()) {
+    let failing = [format!("could not insert module {}", filename.display())];
+    let kernel = match super::kernel_for(&mut out, args.sim.as_deref(), &failing) {
         Some(k) => k,
         None => return 1,
     };

@@ -40,6 +40,7 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     let kernel = match super::kernel_for(
         &mut out,
         args.get_one::<OsString>("sim").map(|s| s.as_os_str()),
+        &[],
     ) {
         Some(k) => k,
         None => return 1,

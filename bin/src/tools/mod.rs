@@ -44,8 +44,9 @@ pub(crate) fn kernel() -> Box<dyn rkmod::Kernel> {
 pub(crate) fn kernel_for(
     out: &mut crate::Output,
     sim: Option<&std::ffi::OsStr>,
+    failing: &[String],
 ) -> Option<Box<dyn rkmod::Kernel>> {
-    match crate::sim_mode::open(out, sim) {
+    match crate::sim_mode::open(out, sim, failing) {
         Ok(Some(s)) => Some(Box::new(s)),
         Ok(None) => Some(kernel()),
         Err(()) => None,

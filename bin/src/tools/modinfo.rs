@@ -116,7 +116,7 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     let ctx = if args.basedir.is_some() || args.set_version.is_some() {
         Context::new(args.basedir.as_deref(), args.set_version.as_deref())
     } else if sim_files && needs_lookup(&args) {
-        let Ok(Some(sim)) = crate::sim_mode::open(&mut out, args.sim.as_deref()) else {
+        let Ok(Some(sim)) = crate::sim_mode::open(&mut out, args.sim.as_deref(), &[]) else {
             return 1;
         };
         crate::sim_mode::context(&sim)

@@ -164,7 +164,19 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         out.error("missing parameters. See -h.");
         return 1;
     }
-    let sim = match crate::sim_mode::open(&mut out, args.sim.as_deref()) {
+    // kmod's words for a module that could not be handled, for a sim
+    // kernel that refuses the connection.
+    let names = if args.all || args.remove {
+        &args.args[..]
+    } else {
+        &args.args[..args.args.len().min(1)]
+    };
+    let verb = if args.remove { "remove" } else { "insert" };
+    let failing: Vec<String> = names
+        .iter()
+        .map(|n| format!("could not {verb} '{n}'"))
+        .collect();
+    let sim = match crate::sim_mode::open(&mut out, args.sim.as_deref(), &failing) {
         Ok(s) => s,
         Err(()) => return 1,
     };

@@ -61,7 +61,12 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         out.error("missing module name.");
         return 1;
     }
-    let sim = match crate::sim_mode::open(&mut out, args.sim.as_deref()) {
+    let failing: Vec<String> = args
+        .modules
+        .iter()
+        .map(|m| format!("could not remove module {}", m.to_string_lossy()))
+        .collect();
+    let sim = match crate::sim_mode::open(&mut out, args.sim.as_deref(), &failing) {
         Ok(s) => s,
         Err(()) => return 1,
     };

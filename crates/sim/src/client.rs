@@ -1,7 +1,10 @@
 //! The client side of the sim kernel's socket, for the module tools: each
 //! call is one request/response exchange on a kept connection; failures
-//! carry the errno the real kernel would have given.
+//! carry the errno the real kernel would have given. A connection the
+//! daemon refused or dropped gives the daemon's reason (its last frame),
+//! never a bare `EPIPE`; one it closed for idling is reopened.
 
+use std::io;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -11,8 +14,8 @@ use nix::libc;
 
 use crate::error::Error;
 use crate::protocol::{
-    read_frame, write_frame, InsertFlags, LogPage, ModuleInfo, Op, Outcome, Reply, Request,
-    Response, Status, PROTOCOL_VERSION,
+    read_frame, write_frame, FrameError, InsertFlags, LogPage, ModuleInfo, Op, Outcome, Reply,
+    Request, Response, Status, PROTOCOL_VERSION,
 };
 use crate::util::lock;
 
@@ -28,20 +31,47 @@ fn unexpected() -> Error {
     Error::new(libc::EPROTO, "unexpected answer from the sim kernel")
 }
 
+/// Open a connection to the daemon at `path`.
+fn dial(path: &Path) -> Result<UnixStream, Error> {
+    UnixStream::connect(path).map_err(|e| {
+        Error::new(
+            e.raw_os_error().unwrap_or(libc::ECONNREFUSED),
+            format!("cannot reach the sim kernel at {}: {e}", path.display()),
+        )
+    })
+}
+
+/// After a write failed: the daemon's reason for closing, if it left one
+/// (a refusal, a deadline). It waits in the socket already when there is
+/// one, so the wait is only a bound.
+fn parting_words(s: &mut UnixStream) -> Option<Error> {
+    s.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
+    let frame = read_frame(s).ok()??;
+    match serde_json::from_slice::<Response>(&frame).ok()?.result {
+        Outcome::Error(e) => Some(e),
+        Outcome::Ok(_) => None,
+    }
+}
+
 impl Client {
     /// Connect to the daemon at `socket`.
     pub fn connect(socket: impl AsRef<Path>) -> Result<Client, Error> {
         let path = socket.as_ref().to_path_buf();
-        let stream = UnixStream::connect(&path).map_err(|e| {
-            Error::new(
-                e.raw_os_error().unwrap_or(libc::ECONNREFUSED),
-                format!("cannot reach the sim kernel at {}: {e}", path.display()),
-            )
-        })?;
+        let stream = dial(&path)?;
         Ok(Client {
             stream: Mutex::new(stream),
             path,
         })
+    }
+
+    fn closed(&self) -> Error {
+        Error::new(
+            libc::ECONNRESET,
+            format!(
+                "the sim kernel at {} closed the connection",
+                self.path.display()
+            ),
+        )
     }
 
     /// The socket this client talks to.
@@ -64,16 +94,35 @@ impl Client {
         })
         .map_err(|e| Error::new(libc::EINVAL, e.to_string()))?;
         let mut s = lock(&self.stream);
-        write_frame(&mut *s, &body)?;
+        if let Err(e) = write_frame(&mut *s, &body) {
+            // Anything but a connection the daemon closed fails here.
+            if !matches!(e.raw_os_error(), Some(libc::EPIPE | libc::ECONNRESET)) {
+                return Err(e.into());
+            }
+            let timeout = s.read_timeout().unwrap_or(None);
+            if let Some(reason) = parting_words(&mut s) {
+                return Err(reason);
+            }
+            // Closed without a word: the daemon dropped it for idling, and
+            // has not seen this request. Once more on a new connection.
+            *s = dial(&self.path)?;
+            s.set_read_timeout(timeout)?;
+            if write_frame(&mut *s, &body).is_err() {
+                return Err(parting_words(&mut s).unwrap_or_else(|| self.closed()));
+            }
+        }
         let frame = match read_frame(&mut *s) {
             Ok(Some(f)) => f,
-            Ok(None) => {
-                return Err(Error::new(
-                    libc::ECONNRESET,
-                    "the sim kernel closed the connection",
-                ))
+            Ok(None) => return Err(self.closed()),
+            Err(FrameError::Io(e))
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionReset | io::ErrorKind::UnexpectedEof
+                ) =>
+            {
+                return Err(self.closed())
             }
-            Err(crate::protocol::FrameError::Io(e)) => return Err(e.into()),
+            Err(FrameError::Io(e)) => return Err(e.into()),
             Err(e) => return Err(Error::new(libc::EPROTO, e.to_string())),
         };
         let resp: Response =

@@ -4,11 +4,11 @@
 //! second). See [`crate::protocol`] for what the socket speaks.
 
 use std::collections::HashMap;
-use std::io::ErrorKind;
+use std::io::{ErrorKind, Read};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, TryLockError};
 use std::thread::JoinHandle;
@@ -22,16 +22,12 @@ use crate::group::{Event, HostCommand};
 use crate::kernel::Kernel;
 use crate::log::Log;
 use crate::protocol::{
-    read_frame, write_frame, FrameError, HostInfo, ModuleInfo, Op, Outcome, Reply, Request,
+    parse_request, read_frame, write_frame, FrameError, HostInfo, ModuleInfo, Op, Outcome, Reply,
     Response, Status, PROTOCOL_VERSION,
 };
 use crate::state::StateFiles;
 use crate::util::lock;
 
-/// Connections served at once; more are refused with `EAGAIN`.
-const MAX_CONNECTIONS: usize = 64;
-/// A connection idle this long is closed.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Log entries one `log` request returns at most.
 const MAX_LOG_PAGE: usize = 1000;
 
@@ -58,6 +54,48 @@ pub struct Config {
     pub host: HostCommand,
     /// Copy log lines to stderr as well.
     pub echo_log: bool,
+    /// How many connections it serves, and how long it waits on each.
+    pub limits: ConnectionLimits,
+}
+
+/// How many connections the daemon serves at once, by the peer's uid
+/// (`SO_PEERCRED`), and how long it waits on one. A connection over a
+/// limit gets an `EAGAIN` frame saying which and is closed.
+///
+/// The owner and root each have a pool of their own that no other uid can
+/// touch, so a flood by anyone else never makes their requests fail; other
+/// uids share what is left, each with a smaller share so that one of them
+/// alone cannot lock the others out. At most `2 * privileged + others`
+/// threads serve connections (96 by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Connections of the owner, and separately of root (32): each tool run
+    /// holds one, so this is room for a busy parallel build or test run.
+    pub privileged: usize,
+    /// Connections of any one other uid (8): others can only read (list,
+    /// status, log), which takes a few at a time.
+    pub per_uid: usize,
+    /// Connections of all other uids together (32).
+    pub others: usize,
+    /// Once a request's first byte arrives, the whole frame must follow
+    /// within this (5 s), or the daemon answers `ETIMEDOUT` and closes: a
+    /// client trickling bytes cannot hold its connection. Writing an answer
+    /// may block this long too, against clients that never read.
+    pub frame_timeout: Duration,
+    /// A connection with no request under way is closed after this (60 s).
+    pub idle_timeout: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> ConnectionLimits {
+        ConnectionLimits {
+            privileged: 32,
+            per_uid: 8,
+            others: 32,
+            frame_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(60),
+        }
+    }
 }
 
 impl Config {
@@ -77,6 +115,7 @@ impl Config {
             hello_interval: Duration::from_secs(1),
             host: HostCommand::locate(),
             echo_log: false,
+            limits: ConnectionLimits::default(),
         }
     }
 
@@ -116,7 +155,7 @@ struct Shared {
     started: Instant,
     owner: u32,
     connections: Mutex<HashMap<u64, UnixStream>>,
-    active: AtomicUsize,
+    slots: Mutex<Slots>,
     next_conn: AtomicU64,
 }
 
@@ -207,7 +246,7 @@ impl Daemon {
             started: Instant::now(),
             owner: nix::unistd::geteuid().as_raw(),
             connections: Mutex::new(HashMap::new()),
-            active: AtomicUsize::new(0),
+            slots: Mutex::new(Slots::default()),
             next_conn: AtomicU64::new(0),
         });
         let mut threads = Vec::new();
@@ -328,22 +367,97 @@ fn accept_loop(shared: Arc<Shared>, listener: UnixListener) {
                 continue;
             }
         };
-        if shared.active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
-            shared.active.fetch_sub(1, Ordering::SeqCst);
-            let _ = send(
-                &mut stream,
-                Outcome::Error(Error::new(libc::EAGAIN, "too many connections")),
-            );
-            continue;
-        }
+        // No credentials (never on a Unix socket): an unprivileged nobody.
+        let uid = getsockopt(&stream, PeerCredentials).map_or(u32::MAX, |c| c.uid());
+        let slot = match Slot::take(&shared, uid) {
+            Ok(slot) => slot,
+            Err(refusal) => {
+                // The accept loop never waits on a client (and the frame
+                // fits the empty socket buffer anyway).
+                let _ = stream.set_nonblocking(true);
+                let _ = send(&mut stream, Outcome::Error(refusal));
+                continue;
+            }
+        };
         let s = Arc::clone(&shared);
-        let spawned = named("sim-client", move || {
-            serve(&s, stream);
-            s.active.fetch_sub(1, Ordering::SeqCst);
-        });
-        if spawned.is_err() {
-            shared.active.fetch_sub(1, Ordering::SeqCst);
+        // On failure the closure, and with it the slot, is dropped.
+        let _ = named("sim-client", move || serve(&s, stream, &slot));
+    }
+}
+
+/// Connections held, by uid.
+#[derive(Debug, Default)]
+struct Slots {
+    by_uid: HashMap<u32, usize>,
+    /// Those of uids other than the owner and root, together.
+    others: usize,
+}
+
+impl Slots {
+    /// Count one more connection of `uid`, or say why not.
+    fn take(&mut self, uid: u32, privileged: bool, limits: &ConnectionLimits) -> Result<(), Error> {
+        let busy = |whom: String| {
+            Error::new(
+                libc::EAGAIN,
+                format!("too many connections to the sim kernel from {whom}"),
+            )
+        };
+        let own = if privileged {
+            limits.privileged
+        } else {
+            limits.per_uid
+        };
+        if self.by_uid.get(&uid).copied().unwrap_or(0) >= own {
+            return Err(busy(format!("uid {uid} (at most {own} at once)")));
         }
+        if !privileged && self.others >= limits.others {
+            return Err(busy(format!(
+                "users other than its owner and root (at most {} at once)",
+                limits.others
+            )));
+        }
+        *self.by_uid.entry(uid).or_default() += 1;
+        if !privileged {
+            self.others += 1;
+        }
+        Ok(())
+    }
+
+    fn give_back(&mut self, uid: u32, privileged: bool) {
+        if let Some(n) = self.by_uid.get_mut(&uid) {
+            *n -= 1;
+            if *n == 0 {
+                self.by_uid.remove(&uid);
+            }
+        }
+        if !privileged {
+            self.others = self.others.saturating_sub(1);
+        }
+    }
+}
+
+/// One connection's place in [`Slots`], given back when dropped.
+struct Slot {
+    shared: Arc<Shared>,
+    uid: u32,
+    privileged: bool,
+}
+
+impl Slot {
+    fn take(shared: &Arc<Shared>, uid: u32) -> Result<Slot, Error> {
+        let privileged = uid == 0 || uid == shared.owner;
+        lock(&shared.slots).take(uid, privileged, &shared.config.limits)?;
+        Ok(Slot {
+            shared: Arc::clone(shared),
+            uid,
+            privileged,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        lock(&self.shared.slots).give_back(self.uid, self.privileged);
     }
 }
 
@@ -356,11 +470,38 @@ fn send(stream: &mut UnixStream, result: Outcome) -> std::io::Result<()> {
     write_frame(stream, &body)
 }
 
+/// Reads a connection on two clocks: up to the idle timeout for the first
+/// byte of a request, then the frame deadline for all of it, however slowly
+/// it trickles in.
+struct Paced<'a> {
+    stream: &'a UnixStream,
+    limits: ConnectionLimits,
+    /// When the request under way must be complete.
+    deadline: Option<Instant>,
+}
+
+impl Read for Paced<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let wait = match self.deadline {
+            None => self.limits.idle_timeout,
+            Some(d) => d.saturating_duration_since(Instant::now()),
+        };
+        if wait.is_zero() {
+            return Err(ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(wait))?;
+        let n = self.stream.read(buf)?;
+        if n > 0 && self.deadline.is_none() {
+            self.deadline = Some(Instant::now() + self.limits.frame_timeout);
+        }
+        Ok(n)
+    }
+}
+
 /// Serve one connection until it closes, idles out or misbehaves.
-fn serve(shared: &Shared, mut stream: UnixStream) {
-    let uid = getsockopt(&stream, PeerCredentials).map(|c| c.uid()).ok();
-    let privileged = uid.is_some_and(|u| u == 0 || u == shared.owner);
-    let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
+fn serve(shared: &Shared, mut stream: UnixStream, slot: &Slot) {
+    let limits = shared.config.limits;
+    let _ = stream.set_write_timeout(Some(limits.frame_timeout));
     let id = shared.next_conn.fetch_add(1, Ordering::Relaxed);
     if let Ok(c) = stream.try_clone() {
         lock(&shared.connections).insert(id, c);
@@ -369,7 +510,12 @@ fn serve(shared: &Shared, mut stream: UnixStream) {
         if shared.stopping.load(Ordering::SeqCst) {
             break;
         }
-        let frame = match read_frame(&mut stream) {
+        let mut paced = Paced {
+            stream: &stream,
+            limits,
+            deadline: None,
+        };
+        let frame = match read_frame(&mut paced) {
             Ok(Some(f)) => f,
             Ok(None) => break,
             Err(FrameError::TooLarge(n)) => {
@@ -377,10 +523,24 @@ fn serve(shared: &Shared, mut stream: UnixStream) {
                 let _ = send(&mut stream, Outcome::Error(Error::new(libc::EMSGSIZE, msg)));
                 break;
             }
-            Err(FrameError::Io(e)) if e.kind() == ErrorKind::UnexpectedEof => break,
+            Err(FrameError::Io(e))
+                if paced.deadline.is_some()
+                    && matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+            {
+                let msg = format!(
+                    "request not complete within {} s of its first byte",
+                    limits.frame_timeout.as_secs_f64()
+                );
+                let _ = send(
+                    &mut stream,
+                    Outcome::Error(Error::new(libc::ETIMEDOUT, msg)),
+                );
+                break;
+            }
+            // Idle too long, cut short, or gone.
             Err(_) => break,
         };
-        let outcome = handle(shared, &frame, privileged);
+        let outcome = handle(shared, &frame, slot.privileged);
         if send(&mut stream, outcome).is_err() {
             break;
         }
@@ -390,29 +550,9 @@ fn serve(shared: &Shared, mut stream: UnixStream) {
 
 /// Decode and run one request. Nothing is changed unless it decodes fully.
 fn handle(shared: &Shared, frame: &[u8], privileged: bool) -> Outcome {
-    let value: serde_json::Value = match serde_json::from_slice(frame) {
-        Ok(v) => v,
-        Err(e) => {
-            return Outcome::Error(Error::new(libc::EINVAL, format!("malformed request: {e}")))
-        }
-    };
-    match value.get("version").and_then(serde_json::Value::as_u64) {
-        Some(v) if v == u64::from(PROTOCOL_VERSION) => {}
-        Some(v) => {
-            return Outcome::Error(Error::new(
-                libc::EPROTONOSUPPORT,
-                format!(
-                    "protocol version {v} not supported (this daemon speaks {PROTOCOL_VERSION})"
-                ),
-            ))
-        }
-        None => return Outcome::Error(Error::new(libc::EINVAL, "malformed request: no version")),
-    }
-    let req: Request = match serde_json::from_value(value) {
+    let req = match parse_request(frame) {
         Ok(r) => r,
-        Err(e) => {
-            return Outcome::Error(Error::new(libc::EINVAL, format!("malformed request: {e}")))
-        }
+        Err(e) => return Outcome::Error(e),
     };
     let mutating = matches!(
         req.op,
@@ -506,5 +646,66 @@ fn tick_loop(shared: Arc<Shared>, stop: Receiver<()>) {
         };
         k.tick();
         shared.refresh(&k);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_owner_and_root_keep_their_room_whatever_others_hold() {
+        let limits = ConnectionLimits {
+            privileged: 3,
+            per_uid: 2,
+            others: 5,
+            ..ConnectionLimits::default()
+        };
+        let mut slots = Slots::default();
+        let (owner, root) = (1000, 0);
+        // Other uids take all they may: 2 each, 5 together.
+        let mut held = Vec::new();
+        for uid in 2000..2010 {
+            for _ in 0..4 {
+                if slots.take(uid, false, &limits).is_ok() {
+                    held.push(uid);
+                }
+            }
+        }
+        assert_eq!(held.len(), 5);
+        assert_eq!(held.iter().filter(|&&u| u == 2000).count(), 2);
+        let e = slots.take(2000, false, &limits).unwrap_err();
+        assert_eq!(e.errno, libc::EAGAIN);
+        assert!(
+            e.message.contains("from uid 2000 (at most 2 at once)"),
+            "{e}"
+        );
+        let e = slots.take(2009, false, &limits).unwrap_err();
+        assert!(
+            e.message
+                .contains("other than its owner and root (at most 5"),
+            "{e}"
+        );
+        // The owner and root each still have all of theirs, and only that.
+        for uid in [owner, root] {
+            for _ in 0..3 {
+                slots.take(uid, true, &limits).unwrap();
+            }
+            let e = slots.take(uid, true, &limits).unwrap_err();
+            assert!(
+                e.message.contains(&format!("from uid {uid} (at most 3")),
+                "{e}"
+            );
+        }
+        // What is given back can be taken again; the count goes to zero.
+        slots.give_back(2000, false);
+        slots.take(2009, false, &limits).unwrap();
+        slots.give_back(owner, true);
+        slots.take(owner, true, &limits).unwrap();
+        for uid in held.iter().skip(1).chain([&2009]) {
+            slots.give_back(*uid, false);
+        }
+        assert_eq!(slots.others, 0);
+        assert!(slots.by_uid.keys().all(|u| [owner, root].contains(u)));
     }
 }

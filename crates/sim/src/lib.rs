@@ -49,7 +49,7 @@ pub mod symbols;
 mod util;
 
 pub use client::Client;
-pub use daemon::{run, Config, Daemon};
+pub use daemon::{run, Config, ConnectionLimits, Daemon};
 pub use error::{DaemonError, Error};
 pub use group::HostCommand;
 pub use protocol::{InsertFlags, LogEntry, LogPage, ModuleInfo, Status};

@@ -15,9 +15,43 @@
 //! Operations: `insert` (path: absolute; params: the kernel's parameter
 //! string), `remove`, `set_param`, which need the daemon's owner or root
 //! (`SO_PEERCRED`); and `list`, `status`, `log`, which anyone may send.
-//! A request that does not parse gets an `error` response with `EINVAL`
-//! (bad JSON or fields) or `EPROTONOSUPPORT` (another version) and changes
-//! nothing; an oversized frame gets `EMSGSIZE` and the connection closed.
+//!
+//! # Requests, exactly ([`parse_request`])
+//!
+//! A request frame holds one JSON object and nothing else but whitespace,
+//! no key in it (or in `flags`) twice, with exactly these members:
+//!
+//! * `version`: an integer; any other than [`PROTOCOL_VERSION`] gets
+//!   `EPROTONOSUPPORT` (whatever else the request holds);
+//! * `op`: a string naming the operation;
+//! * the operation's fields, of these types (`?`: may be left out, and then
+//!   has the value in parentheses), and no other:
+//!
+//! | `op`             | fields                                                        |
+//! |------------------|---------------------------------------------------------------|
+//! | `insert`         | `path`: string; `params`?: string (`""`); `flags`?: object of `ignore_vermagic`?, `ignore_modversions`?: boolean (false) |
+//! | `remove`         | `name`: string; `force`?: boolean (false)                     |
+//! | `set_param`      | `module`, `param`, `value`: string                            |
+//! | `list`, `status` | none                                                          |
+//! | `log`            | `since`?: integer 0..2⁶⁴−1 (0); `max`?: integer 0..2³²−1 or null (1000, also the cap) |
+//!
+//! "Integer" means a JSON number without fraction or exponent (`1.0` is
+//! not one); a string is never a number nor a number a string (`"op":3`
+//! names no operation). Any other frame gets `EINVAL` and changes nothing.
+//! An oversized frame gets `EMSGSIZE` and the connection closed.
+//!
+//! # Connections
+//!
+//! The daemon limits connections by the peer's uid (`SO_PEERCRED`,
+//! [`crate::daemon::ConnectionLimits`]): one over the limit gets a single
+//! `error` frame (`EAGAIN`, "too many connections … from uid N") and is
+//! closed; the owner and root each have room of their own that no other
+//! uid can take. Once the first byte of a request has arrived, the whole
+//! frame must follow within the frame deadline (5 s) or the daemon answers
+//! `ETIMEDOUT` and closes the connection; an answer the client does not
+//! read within that time closes it too. Between requests a connection may
+//! stay idle for the idle timeout (60 s); then the daemon closes it without
+//! a word (a client reconnects).
 //!
 //! The daemon talks to its module hosts with the same framing; those
 //! messages ([`host`]) are internal and may change with the daemon.
@@ -25,6 +59,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 
+use nix::libc;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
@@ -91,6 +126,204 @@ pub enum Op {
         #[serde(default)]
         max: Option<u32>,
     },
+}
+
+/// Decode a request frame, holding it to exactly the shape the
+/// [module documentation](self) allows. Errors are `EINVAL`, or
+/// `EPROTONOSUPPORT` for another version.
+pub fn parse_request(frame: &[u8]) -> Result<Request, Error> {
+    let malformed = |why: String| Error::new(libc::EINVAL, format!("malformed request: {why}"));
+    // serde_json takes the last of duplicate keys; StrictValue refuses them.
+    let StrictValue(value) = serde_json::from_slice(frame).map_err(|e| malformed(e.to_string()))?;
+    let serde_json::Value::Object(fields) = &value else {
+        return Err(malformed("not a JSON object".into()));
+    };
+    match fields.get("version") {
+        Some(v) if v.as_u64() == Some(u64::from(PROTOCOL_VERSION)) => {}
+        Some(v) if v.is_u64() => {
+            return Err(Error::new(
+                libc::EPROTONOSUPPORT,
+                format!(
+                    "protocol version {v} not supported (this daemon speaks {PROTOCOL_VERSION})"
+                ),
+            ))
+        }
+        Some(_) => {
+            return Err(malformed(
+                "\"version\" is not a non-negative integer".into(),
+            ))
+        }
+        None => return Err(malformed("no \"version\"".into())),
+    }
+    let op = match fields.get("op") {
+        Some(serde_json::Value::String(op)) => op.as_str(),
+        Some(_) => return Err(malformed("\"op\" is not a string".into())),
+        None => return Err(malformed("no \"op\"".into())),
+    };
+    let op_fields = fields_of(op).ok_or_else(|| malformed(format!("unknown op \"{op}\"")))?;
+    let rest = fields.iter().filter(|(k, _)| *k != "version" && *k != "op");
+    check_fields(rest, fields, op_fields, "").map_err(malformed)?;
+    // The shape is right, so this only converts.
+    serde_json::from_value(value).map_err(|e| malformed(e.to_string()))
+}
+
+/// What a request field may hold.
+#[derive(Debug, Clone, Copy)]
+enum Shape {
+    Str,
+    Bool,
+    U64,
+    U32OrNull,
+    Object(&'static [Field]),
+}
+
+/// A field: its name, shape, and whether it may be left out.
+type Field = (&'static str, Shape, bool);
+
+const OPTIONAL: bool = true;
+const REQUIRED: bool = false;
+
+/// The fields of each operation besides `version` and `op` (see [`Op`]).
+fn fields_of(op: &str) -> Option<&'static [Field]> {
+    use Shape::*;
+    const FLAGS: &[Field] = &[
+        ("ignore_vermagic", Bool, OPTIONAL),
+        ("ignore_modversions", Bool, OPTIONAL),
+    ];
+    Some(match op {
+        "insert" => &[
+            ("path", Str, REQUIRED),
+            ("params", Str, OPTIONAL),
+            ("flags", Object(FLAGS), OPTIONAL),
+        ],
+        "remove" => &[("name", Str, REQUIRED), ("force", Bool, OPTIONAL)],
+        "set_param" => &[
+            ("module", Str, REQUIRED),
+            ("param", Str, REQUIRED),
+            ("value", Str, REQUIRED),
+        ],
+        "list" | "status" => &[],
+        "log" => &[("since", U64, OPTIONAL), ("max", U32OrNull, OPTIONAL)],
+        _ => return None,
+    })
+}
+
+/// Check that `present` (the members of `object` to check) are all among
+/// `allowed`, of their shapes, and that every required one is in `object`.
+/// `at` prefixes names in messages (`"flags."`).
+fn check_fields<'a>(
+    present: impl Iterator<Item = (&'a String, &'a serde_json::Value)>,
+    object: &serde_json::Map<String, serde_json::Value>,
+    allowed: &[Field],
+    at: &str,
+) -> Result<(), String> {
+    use serde_json::Value;
+    for (key, value) in present {
+        let Some((_, shape, _)) = allowed.iter().find(|(name, ..)| name == key) else {
+            return Err(format!("unknown field \"{at}{key}\""));
+        };
+        let fits = match (shape, value) {
+            (Shape::Str, Value::String(_)) | (Shape::Bool, Value::Bool(_)) => true,
+            (Shape::U64, v) => v.is_u64(),
+            (Shape::U32OrNull, Value::Null) => true,
+            (Shape::U32OrNull, v) => v.as_u64().is_some_and(|n| u32::try_from(n).is_ok()),
+            (Shape::Object(inner), Value::Object(members)) => {
+                check_fields(members.iter(), members, inner, &format!("{at}{key}."))?;
+                true
+            }
+            _ => false,
+        };
+        if !fits {
+            return Err(format!("\"{at}{key}\" is not {}", shape.describe()));
+        }
+    }
+    match allowed
+        .iter()
+        .find(|(name, _, optional)| !optional && !object.contains_key(*name))
+    {
+        Some((name, ..)) => Err(format!("no \"{at}{name}\"")),
+        None => Ok(()),
+    }
+}
+
+impl Shape {
+    fn describe(self) -> &'static str {
+        match self {
+            Shape::Str => "a string",
+            Shape::Bool => "a boolean",
+            Shape::U64 => "a non-negative integer",
+            Shape::U32OrNull => "null or an integer from 0 to 4294967295",
+            Shape::Object(_) => "an object",
+        }
+    }
+}
+
+/// A JSON value parsed with no duplicate keys in any object.
+struct StrictValue(serde_json::Value);
+
+impl<'de> Deserialize<'de> for StrictValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<StrictValue, D::Error> {
+        d.deserialize_any(StrictVisitor).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Self::Value, E> {
+        Ok(b.into())
+    }
+
+    fn visit_i64<E>(self, n: i64) -> Result<Self::Value, E> {
+        Ok(n.into())
+    }
+
+    fn visit_u64<E>(self, n: u64) -> Result<Self::Value, E> {
+        Ok(n.into())
+    }
+
+    fn visit_f64<E>(self, n: f64) -> Result<Self::Value, E> {
+        // JSON text has no NaN or infinity, so this is never Null.
+        Ok(n.into())
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Self::Value, E> {
+        Ok(s.into())
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Self::Value, E> {
+        Ok(s.into())
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(StrictValue(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if members.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!("duplicate key \"{key}\"")));
+            }
+            let StrictValue(v) = map.next_value()?;
+            members.insert(key, v);
+        }
+        Ok(serde_json::Value::Object(members))
+    }
 }
 
 /// The daemon's answer.
@@ -241,8 +474,12 @@ pub fn read_frame(r: &mut impl Read) -> Result<Option<Vec<u8>>, FrameError> {
     if len as usize > MAX_FRAME {
         return Err(FrameError::TooLarge(len));
     }
-    let mut body = vec![0u8; len as usize];
-    r.read_exact(&mut body)?;
+    // Grown as bytes arrive, not allocated whole on a length's say-so.
+    let mut body = Vec::new();
+    r.take(u64::from(len)).read_to_end(&mut body)?;
+    if body.len() < len as usize {
+        return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into());
+    }
     Ok(Some(body))
 }
 
@@ -411,6 +648,173 @@ mod tests {
             serde_json::to_string(&resp).unwrap(),
             r#"{"version":1,"error":{"errno":11,"message":"in use"}}"#
         );
+    }
+
+    /// Every operation as the client sends it, so that the shape table
+    /// cannot fall behind [`Op`].
+    fn every_op() -> Vec<Op> {
+        let ops = vec![
+            Op::Insert {
+                path: "/m/khello.so".into(),
+                params: "msg=hi".into(),
+                flags: InsertFlags {
+                    ignore_vermagic: true,
+                    ignore_modversions: false,
+                },
+            },
+            Op::Remove {
+                name: "khello".into(),
+                force: true,
+            },
+            Op::SetParam {
+                module: "khello".into(),
+                param: "io".into(),
+                value: "3".into(),
+            },
+            Op::List,
+            Op::Status,
+            Op::Log {
+                since: u64::MAX,
+                max: Some(u32::MAX),
+            },
+            Op::Log {
+                since: 0,
+                max: None,
+            },
+        ];
+        for op in &ops {
+            // A new operation must be added above (and to `fields_of`).
+            match op {
+                Op::Insert { .. }
+                | Op::Remove { .. }
+                | Op::SetParam { .. }
+                | Op::List
+                | Op::Status
+                | Op::Log { .. } => {}
+            }
+        }
+        ops
+    }
+
+    #[test]
+    fn what_the_client_sends_parses() {
+        for op in every_op() {
+            let body = serde_json::to_vec(&Request {
+                version: PROTOCOL_VERSION,
+                op: op.clone(),
+            })
+            .unwrap();
+            let back = parse_request(&body)
+                .unwrap_or_else(|e| panic!("{}: {}", String::from_utf8_lossy(&body), e.message));
+            assert_eq!(format!("{:?}", back.op), format!("{op:?}"));
+        }
+        // Optional fields may be left out, whitespace is JSON's.
+        let r =
+            parse_request(b" {\"version\" : 1, \"op\":\"insert\",\"path\":\"/m/a.so\"}\n").unwrap();
+        assert!(matches!(r.op, Op::Insert { ref params, flags, .. }
+            if params.is_empty() && flags == InsertFlags::default()));
+        let r = parse_request(br#"{"op":"log","version":1,"max":null}"#).unwrap();
+        assert!(matches!(
+            r.op,
+            Op::Log {
+                since: 0,
+                max: None
+            }
+        ));
+    }
+
+    #[test]
+    fn anything_off_the_documented_shape_is_einval() {
+        let einval: &[&str] = &[
+            // Not one JSON object.
+            "",
+            " ",
+            "[]",
+            "\"list\"",
+            "1",
+            "null",
+            "true",
+            r#"{"version":1,"op":"list"} {"version":1,"op":"list"}"#,
+            r#"{"version":1,"op":"list"}x"#,
+            r#"{"version":1,"op":"list"}]"#,
+            r#"{"version":1,"op":"list""#,
+            // Duplicate keys, wherever.
+            r#"{"version":1,"op":"list","op":"status"}"#,
+            r#"{"version":1,"version":1,"op":"list"}"#,
+            r#"{"version":1,"op":"remove","name":"a","name":"b"}"#,
+            r#"{"version":1,"op":"insert","path":"/a","flags":{"ignore_vermagic":true,"ignore_vermagic":false}}"#,
+            // The version and op themselves.
+            r#"{"op":"list"}"#,
+            r#"{"version":"1","op":"list"}"#,
+            r#"{"version":1.0,"op":"list"}"#,
+            r#"{"version":-1,"op":"list"}"#,
+            r#"{"version":null,"op":"list"}"#,
+            r#"{"version":1}"#,
+            r#"{"version":1,"op":3}"#,
+            r#"{"version":1,"op":0}"#,
+            r#"{"version":1,"op":null}"#,
+            r#"{"version":1,"op":["list"]}"#,
+            r#"{"version":1,"op":"List"}"#,
+            r#"{"version":1,"op":"reboot"}"#,
+            // Unknown fields.
+            r#"{"version":1,"op":"list","name":"x"}"#,
+            r#"{"version":1,"op":"status","verbose":true}"#,
+            r#"{"version":1,"op":"remove","name":"a","path":"/a"}"#,
+            r#"{"version":1,"op":"insert","path":"/a","flags":{"force":true}}"#,
+            r#"{"version":1,"op":"insert","path":"/a","kind":"inserted"}"#,
+            // Missing fields.
+            r#"{"version":1,"op":"insert"}"#,
+            r#"{"version":1,"op":"remove"}"#,
+            r#"{"version":1,"op":"set_param","module":"m","param":"p"}"#,
+            // Wrong types.
+            r#"{"version":1,"op":"insert","path":5}"#,
+            r#"{"version":1,"op":"insert","path":null}"#,
+            r#"{"version":1,"op":"insert","path":"/a","params":["x"]}"#,
+            r#"{"version":1,"op":"insert","path":"/a","params":null}"#,
+            r#"{"version":1,"op":"insert","path":"/a","flags":null}"#,
+            r#"{"version":1,"op":"insert","path":"/a","flags":[]}"#,
+            r#"{"version":1,"op":"insert","path":"/a","flags":{"ignore_vermagic":1}}"#,
+            r#"{"version":1,"op":"remove","name":"a","force":"yes"}"#,
+            r#"{"version":1,"op":"remove","name":"a","force":0}"#,
+            r#"{"version":1,"op":"set_param","module":"m","param":"p","value":3}"#,
+            r#"{"version":1,"op":"log","since":-1}"#,
+            r#"{"version":1,"op":"log","since":1.5}"#,
+            r#"{"version":1,"op":"log","since":1e3}"#,
+            r#"{"version":1,"op":"log","since":"0"}"#,
+            r#"{"version":1,"op":"log","since":null}"#,
+            r#"{"version":1,"op":"log","max":4294967296}"#,
+            r#"{"version":1,"op":"log","max":-1}"#,
+        ];
+        for body in einval {
+            match parse_request(body.as_bytes()) {
+                Err(e) => assert_eq!(e.errno, libc::EINVAL, "{body}: {}", e.message),
+                Ok(r) => panic!("{body} parsed as {r:?}"),
+            }
+        }
+        // Another version is another protocol, whatever else it holds.
+        for body in [
+            r#"{"version":2,"op":"list"}"#,
+            r#"{"version":0,"op":"reboot","x":1}"#,
+        ] {
+            assert_eq!(
+                parse_request(body.as_bytes()).unwrap_err().errno,
+                libc::EPROTONOSUPPORT
+            );
+        }
+    }
+
+    #[test]
+    fn refusals_say_what_is_wrong() {
+        let why = |body: &str| parse_request(body.as_bytes()).unwrap_err().message;
+        assert!(why(r#"{"version":1,"op":"list","op":"list"}"#).contains("duplicate key \"op\""));
+        assert!(why(r#"{"version":1,"op":3}"#).contains("\"op\" is not a string"));
+        assert!(why(r#"{"version":1,"op":"list","x":1}"#).contains("unknown field \"x\""));
+        assert!(
+            why(r#"{"version":1,"op":"insert","path":"/a","flags":{"x":1}}"#)
+                .contains("unknown field \"flags.x\"")
+        );
+        assert!(why(r#"{"version":1,"op":"remove"}"#).contains("no \"name\""));
+        assert!(why("[]").contains("not a JSON object"));
     }
 
     #[test]

@@ -88,6 +88,58 @@ fn malformed_requests_get_errors_and_change_nothing() {
     assert_eq!(sim.names(), ["khello"]);
 }
 
+/// Requests that would change something if read leniently (serde's
+/// defaults: the last of duplicate keys, unknown fields ignored, a number
+/// for the op's index): each is `EINVAL` and changes nothing.
+#[test]
+fn requests_off_the_documented_shape_change_nothing() {
+    let sim = Sim::start();
+    sim.insert("khello", "").unwrap();
+    let before = sim.proc_modules();
+    let counter = sim.path("counter");
+    let counter = counter.to_str().unwrap();
+    let mut s = raw(&sim);
+    let cases = [
+        // Numeric op: 1 is `remove`, 0 `insert` by variant index.
+        r#"{"version":1,"op":1,"name":"khello"}"#.to_string(),
+        format!(r#"{{"version":1,"op":0,"path":"{counter}"}}"#),
+        // Duplicate keys: the last would win.
+        r#"{"version":1,"op":"list","op":"remove","name":"khello"}"#.to_string(),
+        format!(r#"{{"version":1,"op":"status","op":"insert","path":"{counter}"}}"#),
+        r#"{"version":1,"op":"remove","name":"nosuch","name":"khello"}"#.to_string(),
+        // Unknown fields.
+        r#"{"version":1,"op":"remove","name":"khello","forcefully":true}"#.to_string(),
+        format!(r#"{{"version":1,"op":"insert","path":"{counter}","param":"x=1"}}"#),
+        format!(r#"{{"version":1,"op":"insert","path":"{counter}","flags":{{"force":true}}}}"#),
+        // Wrong types.
+        format!(r#"{{"version":1,"op":"insert","path":"{counter}","flags":[]}}"#),
+        format!(r#"{{"version":1,"op":"insert","path":"{counter}","params":null}}"#),
+        r#"{"version":1,"op":"remove","name":"khello","force":1}"#.to_string(),
+        r#"{"version":1.0,"op":"remove","name":"khello"}"#.to_string(),
+        // Trailing data, not an object.
+        r#"{"version":1,"op":"remove","name":"khello"} {}"#.to_string(),
+        r#"{"version":1,"op":"remove","name":"khello"}}"#.to_string(),
+        r#"[{"version":1,"op":"remove","name":"khello"}]"#.to_string(),
+        r#""remove khello""#.to_string(),
+    ];
+    for body in &cases {
+        assert_eq!(ask(&mut s, body.as_bytes()), EINVAL, "{body}");
+    }
+    assert_eq!(sim.proc_modules(), before);
+    assert_eq!(sim.names(), ["khello"]);
+    let log = sim.log();
+    assert!(
+        !log.contains("khello: unloaded") && !log.contains("counter"),
+        "{log}"
+    );
+    // The same connection still serves well-formed requests.
+    assert_eq!(
+        ask(&mut s, br#"{"version":1,"op":"remove","name":"khello"}"#),
+        0
+    );
+    assert!(sim.names().is_empty());
+}
+
 #[test]
 fn oversized_and_truncated_frames_close_the_connection_only() {
     let sim = Sim::start();
