@@ -62,6 +62,22 @@ enum Cmd {
         #[arg(short = 'f', long)]
         follow: bool,
     },
+    /// Print a module's file (/proc/..., /sys/kernel/..., /sys/module/M/parameters/P) as the module's own code serves it
+    Read {
+        #[command(flatten)]
+        at: At,
+        /// The file's path in a real kernel
+        path: String,
+    },
+    /// Write VALUE (exactly, no newline added) to a module's file in one write
+    Write {
+        #[command(flatten)]
+        at: At,
+        /// The file's path in a real kernel
+        path: String,
+        /// The bytes to write
+        value: OsString,
+    },
 }
 
 /// Which daemon: `--socket`, else `<--state>/rkmod-sim.sock`, else
@@ -107,6 +123,9 @@ struct Serve {
     /// Copy log lines to stderr as well
     #[arg(long)]
     echo_log: bool,
+    /// The release's kernel headers (kbuild directory) for .ko modules (default: /lib/modules/RELEASE/build)
+    #[arg(long, value_name = "DIR")]
+    headers: Option<PathBuf>,
 }
 
 fn absolute(p: &Path) -> PathBuf {
@@ -141,6 +160,7 @@ impl Serve {
             .filter(|d| !d.is_zero())
             .ok_or_else(|| format!("invalid --init-timeout {}", self.init_timeout))?;
         c.echo_log = self.echo_log;
+        c.headers = self.headers.as_deref().map(absolute);
         c.host = host_command();
         Ok(c)
     }
@@ -161,6 +181,10 @@ impl Serve {
         ];
         if c.allow_outside_tree {
             v.push("--allow-outside-tree".into());
+        }
+        if let Some(h) = &c.headers {
+            v.push("--headers".into());
+            v.push(h.clone().into());
         }
         v
     }
@@ -201,6 +225,8 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         Cmd::Stop { at, timeout } => stop(&mut out, &at, seconds(timeout)),
         Cmd::Status { at, json } => status(&mut out, &at, json),
         Cmd::Log { at, follow } => log(&mut out, &at, follow),
+        Cmd::Read { at, path } => read(&mut out, &at, &path),
+        Cmd::Write { at, path, value } => write(&at, &path, &value),
     };
     let code = match r {
         Ok(()) => 0,
@@ -328,4 +354,30 @@ fn log(out: &mut Output, at: &At, follow: bool) -> Result<(), String> {
         out.flush();
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// `cat` of a module's file: the raw bytes, nothing added.
+fn read(out: &mut Output, at: &At, path: &str) -> Result<(), String> {
+    use std::io::Write;
+    let data = connect(at)?.read(path).map_err(|e| file_error(path, &e))?;
+    out.flush();
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(&data)
+        .and_then(|()| stdout.flush())
+        .map_err(|e| format!("write error: {e}"))
+}
+
+fn write(at: &At, path: &str, value: &std::ffi::OsStr) -> Result<(), String> {
+    use std::os::unix::ffi::OsStrExt;
+    connect(at)?
+        .write(path, value.as_bytes())
+        .map_err(|e| file_error(path, &e))
+}
+
+/// `PATH: <errno's text>`, as cat and echo word it.
+fn file_error(path: &str, e: &sim::Error) -> String {
+    let text = std::io::Error::from_raw_os_error(e.errno).to_string();
+    let text = text.split(" (os error").next().unwrap_or(&text).to_string();
+    format!("{path}: {text}")
 }

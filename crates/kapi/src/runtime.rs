@@ -182,9 +182,12 @@ impl Runtime {
             thread_main: entries.kapi_thread_main as usize as u64,
         });
         let kernel: HashMap<String, u64> = served(&obj, symvers)
-            .into_iter()
-            .filter_map(|(name, _)| {
-                let a = aliases.get(&name).copied().or_else(|| image.symbol(&name))?;
+            .into_keys()
+            .filter_map(|name| {
+                let a = aliases
+                    .get(&name)
+                    .copied()
+                    .or_else(|| image.symbol(&name))?;
                 Some((name, a))
             })
             .collect();
@@ -391,6 +394,16 @@ impl Runtime {
             // SAFETY: as in params().
             if unsafe { CStr::from_ptr(name) }.to_bytes() != param.as_bytes() {
                 continue;
+            }
+            // as sysfs: no file without permissions, no write without write bits
+            if perm == 0 {
+                break;
+            }
+            if perm & 0o222 == 0 {
+                return Err(Error::Errno(
+                    format!("{param}: read-only parameter"),
+                    libc::EACCES,
+                ));
             }
             let mut v = value.to_vec();
             v.push(0);

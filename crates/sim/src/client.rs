@@ -201,6 +201,29 @@ impl Client {
         }
     }
 
+    /// A module's file (its path in a real kernel: `/proc/helloworld`,
+    /// `/sys/module/khello/parameters/io`), read to its end by the
+    /// module's own operations.
+    pub fn read(&self, path: &str) -> Result<Vec<u8>, Error> {
+        match self.request(Op::Read {
+            path: path.to_string(),
+        })? {
+            Reply::File { data } => crate::protocol::hex_decode(&data).ok_or_else(unexpected),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// One write of exactly `data` to a module's file.
+    pub fn write(&self, path: &str, data: &[u8]) -> Result<(), Error> {
+        match self.request(Op::Write {
+            path: path.to_string(),
+            data: crate::protocol::hex_encode(data),
+        })? {
+            Reply::Written => Ok(()),
+            _ => Err(unexpected()),
+        }
+    }
+
     /// Log entries from sequence number `since` (0: the oldest kept).
     pub fn log(&self, since: u64) -> Result<LogPage, Error> {
         match self.request(Op::Log { since, max: None })? {

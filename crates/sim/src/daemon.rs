@@ -54,6 +54,10 @@ pub struct Config {
     pub host: HostCommand,
     /// Copy log lines to stderr as well.
     pub echo_log: bool,
+    /// The kbuild directory of the release's headers, for `.ko` modules
+    /// (default `/lib/modules/<release>/build`): the kernel API is built
+    /// from it, so its structs are that release's.
+    pub headers: Option<PathBuf>,
     /// How many connections it serves, and how long it waits on each.
     pub limits: ConnectionLimits,
 }
@@ -115,6 +119,7 @@ impl Config {
             hello_interval: Duration::from_secs(1),
             host: HostCommand::locate(),
             echo_log: false,
+            headers: None,
             limits: ConnectionLimits::default(),
         }
     }
@@ -556,7 +561,7 @@ fn handle(shared: &Shared, frame: &[u8], privileged: bool) -> Outcome {
     };
     let mutating = matches!(
         req.op,
-        Op::Insert { .. } | Op::Remove { .. } | Op::SetParam { .. }
+        Op::Insert { .. } | Op::Remove { .. } | Op::SetParam { .. } | Op::Write { .. }
     );
     if mutating && !privileged {
         return Outcome::Error(Error::new(
@@ -590,6 +595,20 @@ fn handle(shared: &Shared, frame: &[u8], privileged: bool) -> Outcome {
             let max = max.map_or(MAX_LOG_PAGE, |m| (m as usize).min(MAX_LOG_PAGE));
             Ok(Reply::Log(shared.log.page(since, max)))
         }
+        Op::Read { path } => shared
+            .with_kernel(|k| k.read(&path))
+            .map(|data| Reply::File {
+                data: crate::protocol::hex_encode(&data),
+            }),
+        Op::Write { path, data } => match crate::protocol::hex_decode(&data) {
+            Some(bytes) => shared
+                .with_kernel(|k| k.write(&path, &bytes))
+                .map(|()| Reply::Written),
+            None => Err(Error::new(
+                libc::EINVAL,
+                "malformed request: \"data\" is not hexadecimal digit pairs",
+            )),
+        },
     };
     match result {
         Ok(r) => Outcome::Ok(r),

@@ -14,18 +14,28 @@ use nix::libc;
 use crate::daemon::Config;
 use crate::error::Error;
 use crate::group::{describe_status, signal_name, CallError, Event, Group, Spawner};
+use crate::ko::{check_kernel_symbol, check_modinfo, KernelApi, Taints};
 use crate::log::Log;
 use crate::params::split_args;
 use crate::protocol::host::{Call, Done, ParamValue};
 use crate::protocol::{InsertFlags, ModuleInfo};
 use crate::sofile::SoFile;
 use crate::state::{LoadState, ModuleView, StateFiles};
-use crate::symbols::{license_is_gpl_compatible, SymbolTable, Unresolved};
+use crate::symbols::{license_is_gpl_compatible, SymbolTable};
 
 /// How long a host gets to exit after its last module left.
 const EXIT_GRACE: Duration = Duration::from_secs(2);
 /// How long to wait for a dead host's last output (its crash report).
 const OUTPUT_GRACE: Duration = Duration::from_millis(500);
+/// The most a `read` answers (its hex must fit a protocol frame).
+const MAX_FILE_READ: usize = 256 << 10;
+
+/// `/sys/module/<m>/parameters/<p>` → (m, p).
+fn param_path(path: &str) -> Option<(&str, &str)> {
+    let rest = path.strip_prefix("/sys/module/")?;
+    let (module, param) = rest.split_once("/parameters/")?;
+    (!param.is_empty() && !param.contains('/')).then_some((module, param))
+}
 
 /// A loaded (or loading) module.
 #[derive(Debug)]
@@ -38,6 +48,10 @@ struct Module {
     host_pid: u32,
     /// Modules whose symbols it uses.
     uses: Vec<String>,
+    /// A `.ko` (in a kernel API host) rather than a shared object.
+    ko: bool,
+    /// References other code took with try_module_get (`.ko` only).
+    refs: i32,
     /// Modules using it, most recent first.
     holders: Vec<String>,
     state: LoadState,
@@ -48,11 +62,16 @@ struct Module {
 }
 
 impl Module {
+    /// What /proc/modules shows: the users' links and the references taken.
+    fn refcnt(&self) -> u32 {
+        (self.holders.len() as i64 + i64::from(self.refs.max(0))) as u32
+    }
+
     fn view(&self) -> ModuleView {
         ModuleView {
             name: self.name.clone(),
             size: self.size,
-            refcnt: self.holders.len() as u32,
+            refcnt: self.refcnt(),
             holders: self.holders.clone(),
             state: self.state,
             proprietary: self.proprietary,
@@ -69,7 +88,7 @@ impl Module {
         ModuleInfo {
             name: self.name.clone(),
             size: self.size,
-            refcnt: self.holders.len() as u32,
+            refcnt: self.refcnt(),
             holders: self.holders.clone(),
             uses: self.uses.clone(),
             state: self.state.proc_name().to_string(),
@@ -101,6 +120,20 @@ pub(crate) struct Kernel {
     events: Sender<Event>,
     crashes: u64,
     stopped: bool,
+    /// The kernel API for `.ko` modules, once the first one came.
+    api: Option<Arc<KernelApi>>,
+    taints: Taints,
+}
+
+/// What the checks before linking found, for either kind of module.
+struct Candidate {
+    name: String,
+    exports: Vec<(String, bool)>,
+    size: u64,
+    gpl_ok: bool,
+    /// Modules providing its imports.
+    uses: Vec<String>,
+    ko: bool,
 }
 
 fn err(errno: i32, msg: impl Into<String>) -> Error {
@@ -129,6 +162,8 @@ impl Kernel {
             events,
             crashes: 0,
             stopped: false,
+            api: None,
+            taints: Taints::default(),
         })
     }
 
@@ -180,22 +215,154 @@ impl Kernel {
             return Err(err(libc::ESHUTDOWN, "the sim kernel is stopping"));
         }
         let path = self.check_path(path)?;
+        if crate::ko::is_relocatable(&path) {
+            return self.insert_ko(&path, params, flags);
+        }
         let file = SoFile::read(&path)?;
         let name = file.name.clone();
         if self.index(&name).is_some() {
             return Err(err(libc::EEXIST, format!("Module {name} already loaded")));
         }
         self.check_vermagic(&file, flags)?;
-        let license = file.info("license").unwrap_or("unspecified");
+        let gpl_ok = self.check_license(&name, file.info("license"));
+        let uses = self.resolve(&file.name, &file.imports, gpl_ok, false, &mut |_, _| {
+            Ok(false)
+        })?;
+        let global = !file.exports.is_empty();
+        let call = |id| Call::Load {
+            id,
+            name: file.name.clone(),
+            path: path.display().to_string(),
+            global,
+            params: split_args(params),
+        };
+        self.admit(
+            Candidate {
+                name: file.name.clone(),
+                exports: file.exports.clone(),
+                size: file.size,
+                gpl_ok,
+                uses,
+                ko: false,
+            },
+            &path,
+            call,
+        )
+    }
+
+    /// The kernel API for `.ko` modules, built at the first one.
+    fn kernel_api(&mut self) -> Result<Arc<KernelApi>, Error> {
+        if let Some(api) = &self.api {
+            return Ok(Arc::clone(api));
+        }
+        let headers = self
+            .cfg
+            .headers
+            .clone()
+            .unwrap_or_else(|| kapi::kbuild::default_headers(&self.cfg.release));
+        let cache = self.cfg.state_dir.join("kapi");
+        self.log.info(&format!(
+            "sim: building the kernel API for {} from {}",
+            self.cfg.release,
+            headers.display()
+        ));
+        let api = KernelApi::prepare(&self.cfg.release, &headers, &cache).map_err(|e| {
+            let msg = format!("sim: {}", e.message);
+            self.log.push(3, &msg);
+            Error::new(e.errno, msg)
+        })?;
+        let api = Arc::new(api);
+        self.api = Some(Arc::clone(&api));
+        Ok(api)
+    }
+
+    /// A `.ko`: the kernel's checks in load_module's order, then the host.
+    fn insert_ko(
+        &mut self,
+        path: &Path,
+        params: &str,
+        flags: InsertFlags,
+    ) -> Result<String, Error> {
+        let api = self.kernel_api()?;
+        let file = kapi::KoFile::read(path).map_err(|e| {
+            let msg = e.to_string();
+            Error::new(e.errno(), msg)
+        })?;
+        let name = file.name.clone();
+        let log = Arc::clone(&self.log);
+        let mut say = |level: i32, text: String| log.push(level, &text);
+        check_modinfo(
+            &file,
+            &api,
+            flags.ignore_vermagic,
+            &mut self.taints,
+            &mut say,
+        )?;
+        if self.index(&name).is_some() {
+            return Err(err(libc::EEXIST, format!("Module {name} already loaded")));
+        }
+        let gpl_ok = self.check_license(&name, file.info("license"));
+        let mut kernel =
+            |sym: &str, gpl_ok: bool| check_kernel_symbol(&file, &api, sym, gpl_ok, &mut say);
+        let uses = self.resolve(&name, &file.imports, gpl_ok, true, &mut kernel)?;
+        let comm = "insmod".to_string();
+        let call = |id| Call::LoadKo {
+            id,
+            name: name.clone(),
+            path: path.display().to_string(),
+            args: params.to_string(),
+            kapi: api.kapi.display().to_string(),
+            headers: api.headers.display().to_string(),
+            comm: comm.clone(),
+        };
+        self.admit(
+            Candidate {
+                name: name.clone(),
+                exports: file.exports.clone(),
+                size: file.size,
+                gpl_ok,
+                uses,
+                ko: true,
+            },
+            path,
+            call,
+        )
+    }
+
+    /// The license taint, as set_license words it (once per boot); whether
+    /// the license is GPL-compatible.
+    fn check_license(&mut self, name: &str, license: Option<&str>) -> bool {
+        let license = license.unwrap_or("unspecified");
         let gpl_ok = license_is_gpl_compatible(license);
-        if !gpl_ok {
+        if !gpl_ok && !self.taints.proprietary {
+            self.taints.proprietary = true;
             self.log.push(
                 4,
                 &format!("{name}: module license '{license}' taints kernel."),
             );
+            self.log
+                .push(4, "Disabling lock debugging due to kernel taint");
         }
-        let uses = self.resolve(&file, gpl_ok)?;
-        for (sym, _) in &file.exports {
+        gpl_ok
+    }
+
+    /// Link a checked module: exports, host group, usage links, the call
+    /// that loads it in its host.
+    fn admit(
+        &mut self,
+        c: Candidate,
+        path: &Path,
+        call: impl FnOnce(u32) -> Call,
+    ) -> Result<String, Error> {
+        let Candidate {
+            name,
+            exports,
+            size,
+            gpl_ok,
+            uses,
+            ko,
+        } = c;
+        for (sym, _) in &exports {
             if let Some(e) = self.symbols.owner(sym) {
                 let msg = format!(
                     "{name}: exports duplicate symbol {sym} (owned by {})",
@@ -221,6 +388,19 @@ impl Kernel {
             self.log.push(3, &msg);
             return Err(err(libc::EXDEV, msg));
         }
+        if let Some(other) = self
+            .modules
+            .iter()
+            .find(|m| uses.contains(&m.name) && m.ko != ko)
+        {
+            let msg = format!(
+                "{name}: uses {}, a {} module: the sim kernel links .ko modules with .ko modules and shared objects with shared objects",
+                other.name,
+                if other.ko { ".ko" } else { "shared-object" }
+            );
+            self.log.push(3, &msg);
+            return Err(err(libc::EXDEV, msg));
+        }
         let (gid, fresh) = match gids.first() {
             Some(&g) => (g, false),
             None => (self.new_group()?, true),
@@ -240,11 +420,13 @@ impl Kernel {
         self.modules.push(Module {
             id,
             name: name.clone(),
-            path: path.clone(),
-            size: file.size,
+            path: path.to_path_buf(),
+            size,
             group: gid,
             host_pid: group.pid,
             uses: uses.clone(),
+            ko,
+            refs: 0,
             holders: Vec::new(),
             state: LoadState::Coming,
             proprietary: !gpl_ok,
@@ -256,14 +438,7 @@ impl Kernel {
         touched.push(name.clone());
         self.sync_files(&touched);
 
-        let call = Call::Load {
-            id,
-            name: name.clone(),
-            path: path.display().to_string(),
-            global: !file.exports.is_empty(),
-            params: split_args(params),
-        };
-        match group.call(call, self.cfg.init_timeout) {
+        match group.call(call(id), self.cfg.init_timeout) {
             Ok(Done::Loaded {
                 has_hello,
                 has_fini,
@@ -276,7 +451,7 @@ impl Kernel {
                     m.has_fini = has_fini;
                     m.params = params;
                 }
-                self.symbols.add(&name, &file.exports);
+                self.symbols.add(&name, &exports);
                 self.sync_files(std::slice::from_ref(&name));
                 Ok(name)
             }
@@ -340,33 +515,52 @@ impl Kernel {
         }
     }
 
-    /// The modules providing `file`'s imports; every unresolved one is
-    /// logged as the kernel does, then the load fails with `ENOENT`.
-    fn resolve(&self, file: &SoFile, gpl_ok: bool) -> Result<Vec<String>, Error> {
+    /// The modules providing `imports` (the kernel's own symbols first when
+    /// `kernel` knows them); every unresolved one is logged as the kernel
+    /// logs it, then the load fails with `ENOENT` (or the error a kernel
+    /// symbol check gave). Only modules of the same kind (`ko`) provide.
+    fn resolve(
+        &self,
+        name: &str,
+        imports: &[String],
+        gpl_ok: bool,
+        ko: bool,
+        kernel: &mut dyn FnMut(&str, bool) -> Result<bool, i32>,
+    ) -> Result<Vec<String>, Error> {
         let mut uses: Vec<String> = Vec::new();
         let mut missing = Vec::new();
-        for sym in &file.imports {
-            match self.symbols.resolve(sym, gpl_ok) {
+        let mut errno = libc::ENOENT;
+        for sym in imports {
+            let found = match kernel(sym, gpl_ok) {
+                Ok(true) => continue,
+                Ok(false) => match self.symbols.resolve(sym, gpl_ok) {
+                    Ok(owner) if self.index(owner).is_some_and(|i| self.modules[i].ko == ko) => {
+                        Ok(owner)
+                    }
+                    _ => Err(libc::ENOENT),
+                },
+                Err(e) => Err(e),
+            };
+            match found {
                 Ok(owner) => {
                     if !uses.iter().any(|u| u == owner) {
                         uses.push(owner.to_string());
                     }
                 }
-                Err(Unresolved::Missing) | Err(Unresolved::GplOnly { .. }) => {
+                Err(e) => {
                     self.log
-                        .push(4, &format!("{}: Unknown symbol {sym} (err -2)", file.name));
+                        .push(4, &format!("{name}: Unknown symbol {sym} (err -{e})"));
                     missing.push(sym.as_str());
+                    if e != libc::ENOENT {
+                        errno = e;
+                    }
                 }
             }
         }
         if !missing.is_empty() {
             return Err(err(
-                libc::ENOENT,
-                format!(
-                    "{}: Unknown symbol in module: {}",
-                    file.name,
-                    missing.join(", ")
-                ),
+                errno,
+                format!("{name}: Unknown symbol in module: {}", missing.join(", ")),
             ));
         }
         Ok(uses)
@@ -540,6 +734,83 @@ impl Kernel {
         }
     }
 
+    /// The group whose modules made `path`: a parameter's module's, or
+    /// the one that reported the file.
+    fn file_group(&self, path: &str) -> Result<Arc<Group>, Error> {
+        let missing = || err(libc::ENOENT, format!("{path}: No such file or directory"));
+        let gid = match param_path(path) {
+            Some((module, _)) => self.modules[self.index(module).ok_or_else(missing)?].group,
+            None => {
+                *self
+                    .groups
+                    .iter()
+                    .find(|(_, g)| g.has_file(path))
+                    .ok_or_else(missing)?
+                    .0
+            }
+        };
+        self.groups.get(&gid).cloned().ok_or_else(missing)
+    }
+
+    /// Read a module's file to its end, through the module's own code.
+    pub fn read(&mut self, path: &str) -> Result<Vec<u8>, Error> {
+        let group = self.file_group(path)?;
+        match group.call(
+            Call::Read {
+                path: path.to_string(),
+            },
+            self.call_timeout(),
+        ) {
+            Ok(Done::Data { data }) if data.len() > MAX_FILE_READ => Err(err(
+                libc::EFBIG,
+                format!("{path}: more than {MAX_FILE_READ} bytes"),
+            )),
+            Ok(Done::Data { data }) => Ok(data),
+            r => Err(self.call_failed(&group, r.map(|_| ()), &format!("reading {path}"))),
+        }
+    }
+
+    /// One write to a module's file; a parameter is set as sysfs sets it.
+    pub fn write(&mut self, path: &str, data: &[u8]) -> Result<(), Error> {
+        if let Some((module, param)) = param_path(path) {
+            let value = String::from_utf8_lossy(data).into_owned();
+            return self.set_param(module, param, &value);
+        }
+        let group = self.file_group(path)?;
+        match group.call(
+            Call::Write {
+                path: path.to_string(),
+                data: data.to_vec(),
+            },
+            self.call_timeout(),
+        ) {
+            Ok(Done::Written) => Ok(()),
+            r => Err(self.call_failed(&group, r.map(|_| ()), &format!("writing {path}"))),
+        }
+    }
+
+    /// The error for a call that did not answer as expected, the group
+    /// ended when it died or hung.
+    fn call_failed(&mut self, group: &Arc<Group>, r: Result<(), CallError>, what: &str) -> Error {
+        match r {
+            Ok(()) => err(libc::EPROTO, "unexpected answer from the module host"),
+            Err(CallError::Failed(f)) => Error::new(f.errno, f.message),
+            Err(CallError::Died) => {
+                self.group_died(group.id);
+                err(libc::EFAULT, format!("crashed while {what} (see the log)"))
+            }
+            Err(CallError::Timeout) => {
+                let msg = format!(
+                    "{what} did not return within {} s",
+                    self.call_timeout().as_secs_f64()
+                );
+                group.kill(Some(msg.clone()));
+                self.group_died(group.id);
+                err(libc::ETIMEDOUT, msg)
+            }
+        }
+    }
+
     /// Once a second: each live module's `mod_hello`, then fresh parameter
     /// values from every host.
     pub fn tick(&mut self) {
@@ -571,12 +842,20 @@ impl Kernel {
         let groups: Vec<Arc<Group>> = self.groups.values().cloned().collect();
         for group in groups {
             match group.call(Call::Params, self.call_timeout()) {
-                Ok(Done::Params { modules, .. }) => {
+                Ok(Done::Params { modules, refs }) => {
                     let mut touched = Vec::new();
                     for (id, params) in modules {
                         if let Some(m) = self.modules.iter_mut().find(|m| m.id == id) {
                             if m.params != params {
                                 m.params = params;
+                                touched.push(m.name.clone());
+                            }
+                        }
+                    }
+                    for (id, n) in refs {
+                        if let Some(m) = self.modules.iter_mut().find(|m| m.id == id) {
+                            if m.refs != n {
+                                m.refs = n;
                                 touched.push(m.name.clone());
                             }
                         }

@@ -144,10 +144,7 @@ pub(crate) fn check_kernel_symbol(
             Some(_) => {
                 log(
                     4,
-                    format!(
-                        "{}: disagrees about version of symbol {sym}",
-                        file.name
-                    ),
+                    format!("{}: disagrees about version of symbol {sym}", file.name),
                 );
                 return Err(libc::EINVAL);
             }

@@ -13,8 +13,12 @@
 //! ```
 //!
 //! Operations: `insert` (path: absolute; params: the kernel's parameter
-//! string), `remove`, `set_param`, which need the daemon's owner or root
-//! (`SO_PEERCRED`); and `list`, `status`, `log`, which anyone may send.
+//! string), `remove`, `set_param`, `write`, which need the daemon's owner
+//! or root (`SO_PEERCRED`); and `list`, `status`, `log`, `read`, which
+//! anyone may send. `read` answers a module file's bytes (`/proc/…`,
+//! `/sys/kernel/…`, `/sys/module/<m>/parameters/<p>`, served by the
+//! module's own operations) as hexadecimal digit pairs; `write` makes one
+//! write of the bytes `data` encodes.
 //!
 //! # Requests, exactly ([`parse_request`])
 //!
@@ -34,6 +38,8 @@
 //! | `set_param`      | `module`, `param`, `value`: string                            |
 //! | `list`, `status` | none                                                          |
 //! | `log`            | `since`?: integer 0..2⁶⁴−1 (0); `max`?: integer 0..2³²−1 or null (1000, also the cap) |
+//! | `read`           | `path`: string (a module's file, by its path in a real kernel) |
+//! | `write`          | `path`: string; `data`: string of hexadecimal digit pairs     |
 //!
 //! "Integer" means a JSON number without fraction or exponent (`1.0` is
 //! not one); a string is never a number nor a number a string (`"op":3`
@@ -126,6 +132,33 @@ pub enum Op {
         #[serde(default)]
         max: Option<u32>,
     },
+    /// A module file's contents, read to the end.
+    Read { path: String },
+    /// One write of `data` (hexadecimal) to a module file.
+    Write { path: String, data: String },
+}
+
+/// Bytes as lower-case hexadecimal digit pairs.
+pub fn hex_encode(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
+}
+
+/// The bytes of hexadecimal digit pairs; `None` if it is not that.
+pub fn hex_decode(s: &str) -> Option<Vec<u8>> {
+    let digit = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+    let b = s.as_bytes();
+    if !b.len().is_multiple_of(2) {
+        return None;
+    }
+    b.chunks(2)
+        .map(|p| Some(digit(p[0])? << 4 | digit(p[1])?))
+        .collect()
 }
 
 /// Decode a request frame, holding it to exactly the shape the
@@ -204,6 +237,8 @@ fn fields_of(op: &str) -> Option<&'static [Field]> {
         ],
         "list" | "status" => &[],
         "log" => &[("since", U64, OPTIONAL), ("max", U32OrNull, OPTIONAL)],
+        "read" => &[("path", Str, REQUIRED)],
+        "write" => &[("path", Str, REQUIRED), ("data", Str, REQUIRED)],
         _ => return None,
     })
 }
@@ -346,12 +381,23 @@ pub enum Outcome {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Reply {
-    Inserted { name: String },
-    Removed { name: String },
+    Inserted {
+        name: String,
+    },
+    Removed {
+        name: String,
+    },
     ParamSet,
-    Modules { modules: Vec<ModuleInfo> },
+    Modules {
+        modules: Vec<ModuleInfo>,
+    },
     Status(Status),
     Log(LogPage),
+    /// A file's bytes as hexadecimal digit pairs.
+    File {
+        data: String,
+    },
+    Written,
 }
 
 /// One loaded module.
@@ -581,7 +627,9 @@ pub mod host {
             refs: Vec<(u32, i32)>,
         },
         /// A file's bytes.
-        Data { data: Vec<u8> },
+        Data {
+            data: Vec<u8>,
+        },
         Written,
         ParamSet {
             value: ParamValue,
@@ -681,6 +729,13 @@ mod tests {
                 since: 0,
                 max: None,
             },
+            Op::Read {
+                path: "/proc/helloworld".into(),
+            },
+            Op::Write {
+                path: "/sys/module/khello/parameters/io".into(),
+                data: hex_encode(b"3\n"),
+            },
         ];
         for op in &ops {
             // A new operation must be added above (and to `fields_of`).
@@ -690,7 +745,9 @@ mod tests {
                 | Op::SetParam { .. }
                 | Op::List
                 | Op::Status
-                | Op::Log { .. } => {}
+                | Op::Log { .. }
+                | Op::Read { .. }
+                | Op::Write { .. } => {}
             }
         }
         ops

@@ -190,7 +190,10 @@ fn failed(errno: i32, message: impl Into<String>) -> Failed {
 fn init_result(name: &str, ret: i64) -> Result<(), Failed> {
     if ret < 0 {
         let errno = i32::try_from(-ret).unwrap_or(nix::libc::EINVAL);
-        return Err(failed(errno, format!("{name}: module_init failed with {ret}")));
+        return Err(failed(
+            errno,
+            format!("{name}: module_init failed with {ret}"),
+        ));
     }
     if ret > 0 {
         log(
@@ -315,9 +318,7 @@ impl Host {
                 false,
             ),
             Call::Read { path } => (self.read(&path).map(|data| Done::Data { data }), false),
-            Call::Write { path, data } => {
-                (self.write(&path, &data).map(|()| Done::Written), false)
-            }
+            Call::Write { path, data } => (self.write(&path, &data).map(|()| Done::Written), false),
             Call::Unload {
                 id,
                 run_fini,
