@@ -6,7 +6,7 @@ RELEASE_BIN = target/release
 TOOLS       = rkmod rinsmod rrmmod rlsmod rmodinfo rmodprobe rdepmod
 APT_STAMP   = /var/tmp/rkmod-apt-updated
 
-.PHONY: all build deps test test-unit test-diff vm-test lint fmt demo testdata golden bench clean man completions install test-install
+.PHONY: all build deps test test-unit test-diff vm-test sim-vs-kernel lint fmt demo testdata golden bench clean man completions install test-install
 
 all: build
 
@@ -51,7 +51,14 @@ vm-test: build
 	python3 tests/vm/run.py --kernel 6.12 --bin-dir $(RELEASE_BIN)
 	python3 tests/vm/run.py --kernel 6.12 --bin-dir $(RELEASE_BIN) --scenario tests/vm/scenario-6.1.sh
 
-test: lint test-unit test-install test-diff vm-test
+# The sim kernel against the real one: the same .ko files (built for the
+# kernel that boots) through one scenario in QEMU and in the sim kernel,
+# every step's status, bytes and log lines compared (6.1 and 6.12).
+sim-vs-kernel: build
+	python3 tests/simko/compare.py --kernel 6.1 --bin-dir $(RELEASE_BIN)
+	python3 tests/simko/compare.py --kernel 6.12 --bin-dir $(RELEASE_BIN)
+
+test: lint test-unit test-install test-diff vm-test sim-vs-kernel
 
 # Man pages (section 8) and completions, from the clap definitions and the
 # written parts in man/src and completions/src; a test fails when stale.

@@ -32,7 +32,7 @@ SENTINEL = "RKMOD-VM-DONE"
 TOOLS = ["rkmod", "rinsmod", "rrmmod", "rlsmod", "rmodinfo", "rmodprobe", "rdepmod"]
 APPLETS = """mount umount cat grep ls mkdir echo sleep poweroff head tail wc sed tr cut
 dmesg test [ printf true false rm cp ln find sort uniq diff env basename dirname xargs
-chmod awk sync uname stat readlink id timeout tee xz unxz xzcat""".split()
+chmod awk sync uname stat readlink id timeout tee xz unxz xzcat od""".split()
 # Never on PATH: busybox's module applets would shadow the tools under test
 # (a scenario may still call them explicitly as `busybox insmod ...`).
 # /bin/sh is the host's dash, not busybox ash: Debian's busybox is built with

@@ -31,6 +31,11 @@ import run  # noqa: E402  (the kernel cache and apt helpers)
 
 SRC = os.path.join(run.ROOT, "testdata/kmod-src")
 MODS = ["khello", "square", "test_square", "rust_cube", "test_cube"]
+# The kernel-API test modules (tests/simko): each directory is its own
+# kbuild run; `nongpl` with KBUILD_MODPOST_WARN=1, since modpost refuses a
+# non-GPL user of a GPL-only export (the kernel is to refuse it at load).
+KAPI_SRC = os.path.join(run.ROOT, "testdata/kapi-src")
+KAPI_DIRS = [("", False), ("nongpl", True)]
 
 
 def headers_612(release, version):
@@ -65,16 +70,33 @@ def headers_612(release, version):
     return os.path.join(dest, "usr/src", f"linux-headers-{release}")
 
 
-def sources_hash():
+def sources_hash(dirs):
     h = hashlib.sha256()
-    for name in sorted(os.listdir(SRC)):
-        if name == "Kbuild" or name.endswith((".c", ".rs")):
-            h.update(name.encode() + b"\0" + open(os.path.join(SRC, name), "rb").read())
+    for d in dirs:
+        for name in sorted(os.listdir(d)):
+            if name == "Kbuild" or name.endswith((".c", ".rs")):
+                h.update(name.encode() + b"\0" + open(os.path.join(d, name), "rb").read())
     return h.hexdigest()[:12]
 
 
-def build_samples(kernel):
-    run.ensure_packages(["make", "gcc-12", "binutils", "libelf1", "libssl3"])
+def kbuild(build, src, work, warn=False):
+    """Copy the sources of `src` into `work` and build them with kbuild."""
+    os.makedirs(work)
+    for name in os.listdir(src):
+        if name == "Kbuild" or name.endswith((".c", ".rs")):
+            shutil.copy2(os.path.join(src, name), work)
+    cmd = ["make", "-s", "-C", build, f"M={work}", f"KCFLAGS=-ffile-prefix-map={work}/=", "modules"]
+    if warn:
+        cmd.append("KBUILD_MODPOST_WARN=1")
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.stderr.write(r.stdout + r.stderr)
+        sys.exit(f"samples: the module build in {src} failed")
+
+
+def kernel_headers(kernel):
+    """(release, headers' package version, kbuild directory) of the kernel
+    a suite boots."""
     if kernel == "6.12":
         # the image's package version is that of its headers
         _, release, _ = run.kernel_612()
@@ -87,22 +109,23 @@ def build_samples(kernel):
         run.ensure_packages([f"linux-headers-{release}"])
         version = subprocess.run(["dpkg-query", "-W", "-f=${Version}", f"linux-headers-{release}"],
                                  capture_output=True, text=True, check=True).stdout.strip()
-    out = os.path.join(run.CACHE, f"samples-{release}-{version}-{sources_hash()}")
+    return release, version, build
+
+
+def build_samples(kernel, with_kapi=False):
+    """The sample modules for `kernel` (and the kernel-API test modules
+    with `with_kapi`), built now or found in the cache; their directory."""
+    run.ensure_packages(["make", "gcc-12", "binutils", "libelf1", "libssl3"])
+    release, version, build = kernel_headers(kernel)
+    dirs = [SRC] + ([os.path.join(KAPI_SRC, d) for d, _ in KAPI_DIRS] if with_kapi else [])
+    kind = "samples+kapi" if with_kapi else "samples"
+    out = os.path.join(run.CACHE, f"{kind}-{release}-{version}-{sources_hash(dirs)}")
     if os.path.exists(os.path.join(out, ".complete")):
         return out
     shutil.rmtree(out, ignore_errors=True)
     with tempfile.TemporaryDirectory() as work:
         tmp = os.path.join(work, "src")
-        os.mkdir(tmp)
-        for name in os.listdir(SRC):
-            if name == "Kbuild" or name.endswith((".c", ".rs")):
-                shutil.copy2(os.path.join(SRC, name), tmp)
-        r = subprocess.run(["make", "-s", "-C", build, f"M={tmp}",
-                            f"KCFLAGS=-ffile-prefix-map={tmp}/=", "modules"],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            sys.stderr.write(r.stdout + r.stderr)
-            sys.exit(f"samples: the module build for {release} failed")
+        kbuild(build, SRC, tmp)
         # the Rust object must hold only what the module loader accepts
         run.sh([sys.executable, os.path.join(run.ROOT, "scripts/check-kernel-object.py"),
                 os.path.join(tmp, "rust_cube.ko")])
@@ -114,6 +137,13 @@ def build_samples(kernel):
             symvers = f.read().replace(tmp + "/", "")
         with open(os.path.join(out, "Module.symvers"), "w") as f:
             f.write(symvers)
+        if with_kapi:
+            for i, (sub, warn) in enumerate(KAPI_DIRS):
+                kwork = os.path.join(work, f"kapi{i}")
+                kbuild(build, os.path.join(KAPI_SRC, sub), kwork, warn)
+                for ko in sorted(glob.glob(os.path.join(kwork, "*.ko"))):
+                    run.sh(["strip", "--strip-debug", "-o",
+                            os.path.join(out, os.path.basename(ko)), ko])
     # as in testdata/kernel/: a khello claiming another kernel
     run.sh([sys.executable, os.path.join(run.ROOT, "scripts/patch-vermagic.py"),
             os.path.join(out, "khello.ko"), os.path.join(out, "khello-badmagic.ko")])

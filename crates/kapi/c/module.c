@@ -26,7 +26,8 @@ long kapi_module_setup(struct module *mod, struct kernel_param *params, unsigned
 	mod->args = args;
 	INIT_LIST_HEAD(&mod->source_list);
 	INIT_LIST_HEAD(&mod->target_list);
-	atomic_set(&mod->refcnt, MODULE_REF_BASE);
+	/* the base, plus the reference held while init runs */
+	atomic_set(&mod->refcnt, MODULE_REF_BASE + 1);
 	return 0;
 }
 
@@ -53,6 +54,8 @@ long kapi_call_init(struct module *mod)
 	long ret = mod->init ? mod->init() : 0;
 
 	kapi_enter_module(old);
+	/* drop the reference init ran under */
+	atomic_dec(&mod->refcnt);
 	kapi_log_flush();
 	return ret;
 }

@@ -222,46 +222,40 @@ const struct kernel_param_ops param_ops_bint = {
 };
 EXPORT_SYMBOL(param_ops_bint);
 
-/* A comma-separated list into the array's elements. */
+/* A comma-separated list into the array's elements. Like the kernel's,
+ * it cuts the caller's string at each comma (so an error names only the
+ * element that failed). */
 static int param_array_set(const char *val, const struct kernel_param *kp)
 {
 	const struct kparam_array *arr = kp->arr;
 	unsigned int temp_num, *num = arr->num ?: &temp_num;
 	struct kernel_param elem = { .name = kp->name, .arg = arr->elem, .level = kp->level,
 				     .mod = kp->mod };
-	char *copy, *cur;
+	char *cur = (char *)val;
 	char save;
 	int ret;
 
 	if (!val)
 		return -EINVAL;
-	copy = kstrdup(val, GFP_KERNEL);
-	if (!copy)
-		return -ENOMEM;
-	cur = copy;
 	*num = 0;
 	do {
 		size_t len;
 
 		if (*num == arr->max) {
 			pr_err("%s: can only take %i arguments\n", kp->name, arr->max);
-			ret = -EINVAL;
-			goto out;
+			return -EINVAL;
 		}
 		len = strcspn(cur, ",");
 		save = cur[len];
 		cur[len] = '\0';
 		ret = arr->ops->set(cur, &elem);
 		if (ret)
-			goto out;
+			return ret;
 		elem.arg += arr->elemsize;
 		cur += len + 1;
 		(*num)++;
 	} while (save == ',');
-	ret = 0;
-out:
-	kfree(copy);
-	return ret;
+	return 0;
 }
 
 static int param_array_get(char *buffer, const struct kernel_param *kp)

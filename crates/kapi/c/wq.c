@@ -45,8 +45,12 @@ EXPORT_SYMBOL_GPL(system_freezable_power_efficient_wq);
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
 struct workqueue_struct *system_bh_wq;
 struct workqueue_struct *system_bh_highpri_wq;
+struct workqueue_struct *system_percpu_wq;
+struct workqueue_struct *system_dfl_wq;
 EXPORT_SYMBOL_GPL(system_bh_wq);
 EXPORT_SYMBOL_GPL(system_bh_highpri_wq);
+EXPORT_SYMBOL(system_percpu_wq);
+EXPORT_SYMBOL_GPL(system_dfl_wq);
 #endif
 
 static struct workqueue_struct *wq_of(struct work_struct *work)
@@ -355,6 +359,9 @@ long kapi_wq_init(void)
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
 	system_bh_wq = alloc_workqueue("events_bh", 0, 0);
 	system_bh_highpri_wq = alloc_workqueue("events_bh_highpri", 0, 0);
+	/* the newer names of the per-CPU and the default (unbound) queues */
+	system_percpu_wq = system_wq;
+	system_dfl_wq = system_unbound_wq;
 #endif
 	return system_wq ? 0 : -ENOMEM;
 }

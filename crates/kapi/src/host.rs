@@ -56,8 +56,11 @@ pub(crate) struct ModMap {
     pub module: Option<String>,
     pub start: u64,
     pub end: u64,
-    /// (address, size, name), by address.
-    pub symbols: Vec<(u64, u64, String)>,
+    /// Where its text ends: the size of its last function runs to here.
+    pub text_end: u64,
+    /// (address, name) of every symbol, by address; for one address, the
+    /// first in the symbol table first (the one kallsyms names).
+    pub symbols: Vec<(u64, String)>,
 }
 
 /// The two entry points a new thread needs.
@@ -185,16 +188,17 @@ pub(crate) fn symbolize(addr: u64, mode: i64) -> Option<String> {
         addr
     };
     let m = maps.iter().find(|m| look >= m.start && look < m.end)?;
-    let i = m
+    // kallsyms' answer: the closest symbol at or below, its size the
+    // distance to the next symbol above (else to the end of the text)
+    let after = m.symbols.partition_point(|(a, _)| *a <= look);
+    let best = m.symbols[..after].last()?.0;
+    let first = m.symbols.partition_point(|(a, _)| *a < best);
+    let (start, name) = &m.symbols[first];
+    let next = m
         .symbols
-        .partition_point(|(a, _, _)| *a <= look)
-        .checked_sub(1)?;
-    let (start, size, name) = &m.symbols[i];
-    let size = if *size > 0 {
-        *size
-    } else {
-        m.symbols.get(i + 1).map(|n| n.0).unwrap_or(m.end) - start
-    };
+        .get(after)
+        .map_or(m.text_end.max(look + 1), |n| n.0);
+    let size = next - start;
     let offset = addr - start;
     let mut out = if mode == NO_OFFSET {
         name.clone()

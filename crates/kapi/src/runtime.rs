@@ -582,21 +582,29 @@ fn alias_table(obj: &modload::Object<'_>) -> Vec<(String, String)> {
 }
 
 fn register_map(image: &LoadedModule, module: Option<&str>) {
-    let mut symbols: Vec<(u64, u64, String)> = image
+    // stable: equal addresses keep symbol-table order
+    let mut symbols: Vec<(u64, String)> = image
         .image()
         .symbols()
         .iter()
-        .filter(
-            |s| s.kind == 2 /* STT_FUNC */ || s.kind == 1, /* STT_OBJECT */
-        )
-        .filter(|s| s.section.is_some() && !s.name.is_empty())
-        .map(|s| (s.address, s.size, s.name.clone()))
+        .filter(|s| s.section.is_some() && !s.name.is_empty() && !s.name.starts_with('$'))
+        .map(|s| (s.address, s.name.clone()))
         .collect();
-    symbols.sort();
+    symbols.sort_by_key(|s| s.0);
+    let base = image.base();
+    let text_end = image
+        .image()
+        .segments()
+        .iter()
+        .filter(|s| s.kind == modload::SectionKind::Text)
+        .map(|s| base + s.offset + s.size)
+        .max()
+        .unwrap_or(base);
     let map = ModMap {
         module: module.map(str::to_string),
-        start: image.base(),
-        end: image.base() + image.image().size(),
+        start: base,
+        end: base + image.image().size(),
+        text_end,
         symbols,
     };
     shared()

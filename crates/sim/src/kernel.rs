@@ -14,7 +14,9 @@ use nix::libc;
 use crate::daemon::Config;
 use crate::error::Error;
 use crate::group::{describe_status, signal_name, CallError, Event, Group, Spawner};
-use crate::ko::{check_kernel_symbol, check_modinfo, KernelApi, Taints};
+use crate::ko::{
+    check_kernel_symbol, check_license_taint, check_modinfo, check_signature, KernelApi, Taints,
+};
 use crate::log::Log;
 use crate::params::split_args;
 use crate::protocol::host::{Call, Done, ParamValue};
@@ -302,6 +304,8 @@ impl Kernel {
             return Err(err(libc::EEXIST, format!("Module {name} already loaded")));
         }
         let gpl_ok = self.check_license(&name, file.info("license"));
+        check_signature(&file, &mut self.taints, &mut say);
+        check_license_taint(&file, &api, gpl_ok, &mut self.taints, &mut say);
         let mut kernel =
             |sym: &str, gpl_ok: bool| check_kernel_symbol(&file, &api, sym, gpl_ok, &mut say);
         let uses = self.resolve(&name, &file.imports, gpl_ok, true, &mut kernel)?;

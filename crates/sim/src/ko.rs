@@ -19,6 +19,8 @@ pub(crate) struct KernelApi {
     pub headers: PathBuf,
     /// The release's vermagic (kapi.ko's own, built from the same headers).
     pub vermagic: String,
+    /// (major, minor) of the release, for what differs between kernels.
+    pub version: (u32, u32),
     exports: HashMap<String, Export>,
 }
 
@@ -34,10 +36,15 @@ impl KernelApi {
         let exports = kapi::served(&obj, &symvers);
         let file = KoFile::read(&kapi).map_err(fail)?;
         let vermagic = file.info("vermagic").unwrap_or_default().to_string();
+        let mut numbers = vermagic
+            .split(|c: char| !c.is_ascii_digit())
+            .map(|n| n.parse::<u32>().unwrap_or(0));
+        let version = (numbers.next().unwrap_or(0), numbers.next().unwrap_or(0));
         Ok(KernelApi {
             kapi,
             headers: headers.to_path_buf(),
             vermagic,
+            version,
             exports,
         })
     }
@@ -77,10 +84,27 @@ pub(crate) struct Taints {
     pub out_of_tree: bool,
     pub forced: bool,
     pub proprietary: bool,
+    /// The second proprietary line of newer kernels.
+    pub proprietary_module: bool,
 }
 
-/// A `.ko`'s checks before symbol resolution: signature, vermagic,
-/// in-tree, as load_module words them. Log lines go through `log`.
+/// The line newer kernels (6.12; not 6.1) add once when a module's
+/// license taints, after set_license's own two.
+pub(crate) fn check_license_taint(
+    file: &KoFile,
+    api: &KernelApi,
+    gpl_ok: bool,
+    taints: &mut Taints,
+    log: &mut dyn FnMut(i32, String),
+) {
+    if !gpl_ok && api.version >= (6, 12) && !taints.proprietary_module {
+        taints.proprietary_module = true;
+        log(4, format!("{}: module license taints kernel.", file.name));
+    }
+}
+
+/// A `.ko`'s modinfo checks, as load_module words them: vermagic, then
+/// in-tree. Log lines go through `log`.
 pub(crate) fn check_modinfo(
     file: &KoFile,
     api: &KernelApi,
@@ -89,13 +113,6 @@ pub(crate) fn check_modinfo(
     log: &mut dyn FnMut(i32, String),
 ) -> Result<(), Error> {
     let name = &file.name;
-    if !file.signed && !taints.unsigned {
-        taints.unsigned = true;
-        log(
-            4,
-            format!("{name}: module verification failed: signature and/or required key missing - tainting kernel"),
-        );
-    }
     let has_crcs = !file.versions.is_empty();
     match file.info("vermagic") {
         Some(v) if !ignore_vermagic => {
@@ -121,6 +138,25 @@ pub(crate) fn check_modinfo(
         );
     }
     Ok(())
+}
+
+/// The signature taint, which load_module reports after the modinfo
+/// checks and the license (once per boot).
+pub(crate) fn check_signature(
+    file: &KoFile,
+    taints: &mut Taints,
+    log: &mut dyn FnMut(i32, String),
+) {
+    if !file.signed && !taints.unsigned {
+        taints.unsigned = true;
+        log(
+            5,
+            format!(
+                "{}: module verification failed: signature and/or required key missing - tainting kernel",
+                file.name
+            ),
+        );
+    }
 }
 
 /// A kernel symbol for a `.ko`: the export's GPL rule and its CRC against
