@@ -57,6 +57,7 @@ vm-test: build
 sim-vs-kernel: build
 	python3 tests/simko/compare.py --kernel 6.1 --bin-dir $(RELEASE_BIN)
 	python3 tests/simko/compare.py --kernel 6.12 --bin-dir $(RELEASE_BIN)
+	python3 tests/simko/isolation.py --kernel 6.1 --bin-dir $(RELEASE_BIN)
 
 test: lint test-unit test-install test-diff vm-test sim-vs-kernel
 

@@ -35,7 +35,7 @@ MODS = ["khello", "square", "test_square", "rust_cube", "test_cube"]
 # kbuild run; `nongpl` with KBUILD_MODPOST_WARN=1, since modpost refuses a
 # non-GPL user of a GPL-only export (the kernel is to refuse it at load).
 KAPI_SRC = os.path.join(run.ROOT, "testdata/kapi-src")
-KAPI_DIRS = [("", False), ("nongpl", True)]
+KAPI_DIRS = [("", False), ("nongpl", True), ("simonly", False)]
 
 
 def headers_612(release, version):

@@ -32,6 +32,16 @@ const OUTPUT_GRACE: Duration = Duration::from_millis(500);
 /// The most a `read` answers (its hex must fit a protocol frame).
 const MAX_FILE_READ: usize = 256 << 10;
 
+/// Where built kernel APIs are kept across sim kernels:
+/// `$RKMOD_KAPI_CACHE`, else `$XDG_CACHE_HOME/rkmod`, else
+/// `~/.cache/rkmod` (a build is keyed by its sources and headers).
+fn kapi_cache() -> Option<PathBuf> {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    var("RKMOD_KAPI_CACHE")
+        .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("rkmod")))
+        .or_else(|| var("HOME").map(|d| d.join(".cache").join("rkmod")))
+}
+
 /// `/sys/module/<m>/parameters/<p>` → (m, p).
 fn param_path(path: &str) -> Option<(&str, &str)> {
     let rest = path.strip_prefix("/sys/module/")?;
@@ -262,7 +272,7 @@ impl Kernel {
             .headers
             .clone()
             .unwrap_or_else(|| kapi::kbuild::default_headers(&self.cfg.release));
-        let cache = self.cfg.state_dir.join("kapi");
+        let cache = kapi_cache().unwrap_or_else(|| self.cfg.state_dir.join("kapi"));
         self.log.info(&format!(
             "sim: building the kernel API for {} from {}",
             self.cfg.release,
