@@ -18,6 +18,7 @@
 mod elf;
 mod error;
 mod file;
+mod limits;
 mod modinfo;
 mod signature;
 mod strip;
@@ -26,6 +27,7 @@ mod symbols;
 pub use elf::{Class, Elf};
 pub use error::{Error, Result};
 pub use file::{decompress, Compression, ModuleFile};
+pub use limits::{Limits, MemoryBudget, LIMIT_ENV, MAX_DECOMPRESSED};
 pub use modinfo::{section_strings, ModinfoEntry};
 pub use signature::{hex_colon, Bytes, Signature};
 pub use symbols::{Bind, Symbol};
