@@ -20,6 +20,7 @@ mod error;
 mod file;
 mod limits;
 mod modinfo;
+mod pkcs7;
 mod signature;
 mod strip;
 mod symbols;
