@@ -411,8 +411,19 @@ impl Modprobe<'_> {
         }
     }
 
+    /// What libkmod would have logged while resolving (its errors show
+    /// unless -q), in the order it happened.
+    fn library_messages(&mut self) {
+        for msg in self.ctx.take_messages() {
+            if LOG_ERR <= self.verbose {
+                self.out.error(&msg);
+            }
+        }
+    }
+
     fn insert(&mut self, alias: &str, options: &str) -> bool {
         let found = self.ctx.lookup(alias).unwrap_or_default();
+        self.library_messages();
         if found.is_empty() {
             let msg = format!(
                 "Module {alias} not found in directory {}",
@@ -457,6 +468,7 @@ impl Modprobe<'_> {
                 steps.push(rkmod::json::StepRecord::new(step, command));
             };
             let result = ctx.probe(kernel, module, flags, options, &mut observer);
+            self.library_messages();
             self.out.bytes(&lines);
             if self.args.json {
                 self.plans.push(rkmod::json::PlanRecord {
@@ -506,7 +518,9 @@ impl Modprobe<'_> {
     }
 
     fn remove(&mut self, alias: &str, wait: Option<Duration>) -> bool {
-        let found = match self.ctx.lookup(alias) {
+        let found = self.ctx.lookup(alias);
+        self.library_messages();
+        let found = match found {
             Ok(f) => f,
             Err(_) => return false,
         };

@@ -162,11 +162,19 @@ impl Context {
         let Some(dep) = self.config().and_then(|c| c.softdep(module.name())) else {
             return (Vec::new(), Vec::new());
         };
+        // As libkmod: a name that cannot be looked up is skipped, with a message.
         let resolve = |names: Vec<&[u8]>| -> Vec<Module> {
-            names
-                .into_iter()
-                .flat_map(|n| self.lookup(&String::from_utf8_lossy(n)).unwrap_or_default())
-                .collect()
+            let mut found = Vec::new();
+            for name in names {
+                match self.lookup_bytes(name) {
+                    Ok(modules) => found.extend(modules),
+                    Err(_) => self.memo().note_all(&[format!(
+                        "failed to lookup soft dependency '{}', continuing anyway.",
+                        String::from_utf8_lossy(name)
+                    )]),
+                }
+            }
+            found
         };
         (resolve(dep.pre().collect()), resolve(dep.post().collect()))
     }
