@@ -240,12 +240,16 @@ impl Modinfo<'_> {
         self.out.bytes(&s);
     }
 
-    /// `key:` padded to 16 columns, then the value.
+    /// `key:`, blanks, then the value. kmod 30 prints
+    /// `printf("%s:%-*s%s", key, 15 - keylen, "", value)` with an `int`
+    /// width: a key longer than 15 gives a negative width, which printf
+    /// takes as left-justification of its magnitude, so a 20-byte key is
+    /// followed by five blanks, a 40-byte key by 25.
     fn keyed(&mut self, key: &[u8], value: &[u8]) {
         self.out.bytes(key);
         self.out.bytes(b":");
-        let pad = 15usize.saturating_sub(key.len());
-        self.out.bytes(&b"               "[..pad]);
+        let pad = key.len().abs_diff(15);
+        self.out.bytes(&b" ".repeat(pad));
         self.out.bytes(value);
         self.sep();
     }
