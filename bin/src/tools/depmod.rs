@@ -305,6 +305,7 @@ fn getopt_message(invoked: &str, e: &clap::Error, argv: &[OsString]) -> Option<S
 }
 
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
+    return_large_buffers_to_the_system();
     let m = match command(prog).try_get_matches_from(&argv) {
         Ok(m) => m,
         Err(e) => {
@@ -564,4 +565,22 @@ fn progress_bar(verbose: bool, total: usize) -> Option<indicatif::ProgressBar> {
 fn fatal(p: &mut Printer, e: &Error) -> i32 {
     p.say(Level::Fatal, &format!("{e}\n"));
     1
+}
+
+/// Serve allocations of 1 MiB and more with their own mappings, given back
+/// to the system when freed. depmod's threads expand compressed modules
+/// within a shared budget (see `depmod::Depmod::resolve`), but glibc raises
+/// its mmap threshold as large blocks are freed and then keeps such blocks
+/// in per-thread arenas: memory no longer used would still count, once
+/// per thread. A fixed threshold also turns off that adjustment.
+fn return_large_buffers_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        const ONE_MIB: nix::libc::c_int = 1 << 20;
+        // SAFETY: mallopt only changes malloc's tuning; called before
+        // the threads start.
+        unsafe {
+            nix::libc::mallopt(nix::libc::M_MMAP_THRESHOLD, ONE_MIB);
+        }
+    }
 }

@@ -195,33 +195,37 @@ impl Modinfo<'_> {
         match Module::from_path(path) {
             Ok(m) => self.show(&m),
             Err(_) => {
+                let path = path.as_os_str().as_bytes();
                 self.out
-                    .error(&format!("Module file {} not found.", path.display()));
+                    .error_bytes(&[b"Module file ", path, b" not found."].concat());
                 false
             }
         }
     }
 
     fn by_name(&mut self, name: &OsString) -> bool {
-        let name = name.to_string_lossy();
-        match self.ctx.lookup_name(&name) {
+        let name = name.as_bytes();
+        match self.ctx.lookup_name_bytes(name) {
             Ok(Some(m)) => self.show(&m),
             _ => {
-                self.out.error(&format!("Module name {name} not found."));
+                self.out
+                    .error_bytes(&[b"Module name ", name, b" not found."].concat());
                 false
             }
         }
     }
 
     fn by_alias(&mut self, alias: &OsString) -> bool {
-        let alias = alias.to_string_lossy();
-        match self.ctx.lookup(&alias) {
+        let alias = alias.as_bytes();
+        match self.ctx.lookup_bytes(alias) {
             Err(_) => {
-                self.out.error(&format!("Module alias {alias} not found."));
+                self.out
+                    .error_bytes(&[b"Module alias ", alias, b" not found."].concat());
                 false
             }
             Ok(found) if found.is_empty() => {
-                self.out.error(&format!("Module {alias} not found."));
+                self.out
+                    .error_bytes(&[b"Module ", alias, b" not found."].concat());
                 false
             }
             Ok(found) => {
@@ -292,11 +296,7 @@ impl Modinfo<'_> {
                     // No builtin information on this kernel: nothing more to say.
                     return true;
                 }
-                self.out.error(&format!(
-                    "could not get modinfo from '{}': {}",
-                    module.name_lossy(),
-                    e.strerror()
-                ));
+                self.could_not_get_modinfo(module, &e);
                 return false;
             }
         };
@@ -323,17 +323,24 @@ impl Modinfo<'_> {
         true
     }
 
+    fn could_not_get_modinfo(&mut self, module: &Module, e: &rkmod::Error) {
+        let msg = [
+            &b"could not get modinfo from '"[..],
+            module.name(),
+            b"': ",
+            e.strerror().as_bytes(),
+        ]
+        .concat();
+        self.out.error_bytes(&msg);
+    }
+
     /// --json: keep the module's record (errors as in text mode).
     fn record(&mut self, module: &Module) -> bool {
         let info = match self.ctx.module_info(module) {
             Ok(info) => info,
             Err(e) if module.path().is_none() && e.is_not_found() => Vec::new(),
             Err(e) => {
-                self.out.error(&format!(
-                    "could not get modinfo from '{}': {}",
-                    module.name_lossy(),
-                    e.strerror()
-                ));
+                self.could_not_get_modinfo(module, &e);
                 return false;
             }
         };
@@ -348,12 +355,15 @@ impl Modinfo<'_> {
         let mut params: Vec<Param> = Vec::new();
         for e in info.iter().filter(|e| is_parm_key(&e.key)) {
             let Some(colon) = e.value.iter().position(|&b| b == b':') else {
-                let msg = format!(
-                    "Found invalid \"{}={}\": missing ':'",
-                    String::from_utf8_lossy(&e.key),
-                    String::from_utf8_lossy(&e.value)
-                );
-                self.out.error(&msg);
+                let msg = [
+                    &b"Found invalid \""[..],
+                    &e.key,
+                    b"=",
+                    &e.value,
+                    b"\": missing ':'",
+                ]
+                .concat();
+                self.out.error_bytes(&msg);
                 continue;
             };
             let (name, rest) = (&e.value[..colon], &e.value[colon + 1..]);

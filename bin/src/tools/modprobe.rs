@@ -392,12 +392,18 @@ impl Modprobe<'_> {
             };
             Ok(syms
                 .iter()
-                .map(|s| format!("0x{:08x}\t{}\n", s.crc, String::from_utf8_lossy(s.name)))
-                .collect::<String>())
+                .flat_map(|s| {
+                    // names as the module has them: kmod prints raw bytes
+                    let mut line = format!("0x{:08x}\t", s.crc).into_bytes();
+                    line.extend_from_slice(s.name);
+                    line.push(b'\n');
+                    line
+                })
+                .collect::<Vec<u8>>())
         });
         match loaded {
             Ok(text) => {
-                self.out.text(&text);
+                self.out.bytes(&text);
                 true
             }
             Err(e) => {
@@ -509,6 +515,7 @@ impl Modprobe<'_> {
                 .map(|s| s.options)
                 .unwrap_or_default();
             let hint = self.kernel.last_error_detail().or_else(|| {
+                let options = String::from_utf8_lossy(&options);
                 rkmod::diagnose::insert_failure(self.kernel.state(), path, &options, e.errno)
             });
             if let Some(hint) = hint.filter(|_| self.verbose >= LOG_ERR) {
@@ -602,7 +609,7 @@ fn print_action(
         out.extend_from_slice(b"install ");
         out.extend_from_slice(cmd);
         out.push(b' ');
-        out.extend_from_slice(step.options.as_bytes());
+        out.extend_from_slice(&step.options);
         out.push(b'\n');
         return;
     }
@@ -611,7 +618,7 @@ fn print_action(
             out.extend_from_slice(b"insmod ");
             out.extend_from_slice(path.as_os_str().as_encoded_bytes());
             out.push(b' ');
-            out.extend_from_slice(step.options.as_bytes());
+            out.extend_from_slice(&step.options);
             out.push(b'\n');
         }
         _ => {

@@ -101,7 +101,12 @@ impl Context {
     /// Lookup by module name only (modules.dep, then the builtin indexes):
     /// kmod's `kmod_module_new_from_name_lookup`.
     pub fn lookup_name(&self, name: &str) -> Result<Option<Module>> {
-        let mut name = modfile::normalize_name(name.as_bytes());
+        self.lookup_name_bytes(name.as_bytes())
+    }
+
+    /// [`lookup_name`](Self::lookup_name) of a name that need not be UTF-8.
+    pub fn lookup_name_bytes(&self, name: &[u8]) -> Result<Option<Module>> {
+        let mut name = modfile::normalize_name(name);
         name.truncate(PATH_MAX - 1);
         let found = match self.via_moddep(&name) {
             Some(m) => Some(m),

@@ -48,8 +48,9 @@ pub enum StepAction {
 pub struct PlanStep {
     pub module: Module,
     /// Options from the configuration, with the command line's for the
-    /// requested module.
-    pub options: String,
+    /// requested module: bytes as written (kmod prints and passes them on
+    /// unchanged, whatever their encoding).
+    pub options: Vec<u8>,
     pub action: StepAction,
     /// A hard dependency (or the module itself): its failure fails the load.
     pub required: bool,
@@ -225,8 +226,12 @@ impl Context {
                 // a blank even when the command line adds nothing.
                 let extra = if key(m) == target { extra_options } else { "" };
                 let options = match self.module_options(m) {
-                    Some(o) => format!("{} {extra}", String::from_utf8_lossy(&o)),
-                    None => extra.to_string(),
+                    Some(mut o) => {
+                        o.push(b' ');
+                        o.extend_from_slice(extra.as_bytes());
+                        o
+                    }
+                    None => extra.as_bytes().to_vec(),
                 };
                 let command = self.config().and_then(|c| c.install_command(m.name()));
                 let action = match (command, marks.ignore_command) {
@@ -316,7 +321,7 @@ impl Context {
                 if flags.dry_run {
                     return Ok(());
                 }
-                let command = substitute_options(cmd, step.options.as_bytes());
+                let command = substitute_options(cmd, &step.options);
                 run_command(m, &command).map_err(|status| ProbeError {
                     errno: nix::libc::EINVAL,
                     module: Some(m.clone()),
