@@ -91,6 +91,8 @@ fn measure_wrapper() {
     };
     let args = std::env::var(MEASURE_ARGS).unwrap();
     let dir = PathBuf::from(std::env::var_os(MEASURE_DIR).unwrap());
+    // reaped by wait4 below, which also gives its resource usage
+    #[allow(clippy::zombie_processes)]
     let child = Command::new(program)
         .args(args.split('\x1f').filter(|a| !a.is_empty()))
         .env_remove(MEASURE_PROGRAM)
