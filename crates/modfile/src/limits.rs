@@ -12,9 +12,9 @@
 //! `amdgpu.ko`, is 19 MB expanded in 6.1 and 29 MB in 6.12; kernels built
 //! with debug info and compressed modules stay in the hundreds of
 //! megabytes. 1 GiB is 35 times the first and keeps a margin over the
-//! second, while an expansion bomb
-//! costs a bounded 1 GiB (kmod takes all it can get: 4.2 GB for 4 GiB of
-//! zeros). Plain files are mapped, not read, and have no such limit.
+//! second, while an expansion bomb costs a bounded 1 GiB (kmod takes all
+//! it can get: 4.2 GB for 4 GiB of zeros). Plain files are mapped, not
+//! read, and have no such limit.
 //!
 //! Programs that decompress several modules at once (depmod reads a tree in
 //! parallel) share one [`MemoryBudget`]: every expanded image in flight is
