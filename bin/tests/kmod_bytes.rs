@@ -380,3 +380,73 @@ fn default_signature_signers_print_as_c_strings() {
     let o = run(rmodinfo().arg(&module));
     assert_same("PGP-style signature with a NUL in the signer", &k, &o);
 }
+
+/// libkmod looks a name up by its first 4095 bytes, and cannot make a
+/// module whose name and alias together do not fit PATH_MAX: the lookup
+/// then fails, with a message.
+#[test]
+fn lookups_keep_kmods_path_max_buffers() {
+    let dir = Scratch::new("pathmax");
+    let info = b"license=GPL\0alias=pci:v00008086d*sv*sd*bc0Csc03i30*\0alias=lng*\0";
+    dir.write(
+        "lib/modules/9.9.9/kernel/xmod.ko",
+        &with_modinfo(&sample("square.ko"), info),
+    );
+    let d = run(Command::new(kmod("depmod"))
+        .arg("-b")
+        .arg(&dir.0)
+        .arg("9.9.9"));
+    assert!(d.status.success(), "{}", String::from_utf8_lossy(&d.stderr));
+    let pci = |zeros: usize| {
+        format!(
+            "pci:v00008086d{}sv00000000sd00000000bc0Csc03i30",
+            "0".repeat(zeros)
+        )
+    };
+    let cases = [
+        ("fits", pci(4000)),
+        ("name and alias too long together", pci(4045)),
+        (
+            "longer than PATH_MAX, prefix matches",
+            format!("lng{}", "x".repeat(5000)),
+        ),
+        ("longer than PATH_MAX, no match", "y".repeat(5000)),
+    ];
+    for (what, alias) in cases {
+        let k = run(Command::new(kmod("modprobe")).arg("-d").arg(&dir.0).args([
+            "-S",
+            "9.9.9",
+            "-C",
+            "/dev/null",
+            "-D",
+            &alias,
+        ]));
+        let o = run(rmodprobe().arg("-d").arg(&dir.0).args([
+            "-S",
+            "9.9.9",
+            "-C",
+            "/dev/null",
+            "-D",
+            &alias,
+        ]));
+        assert_same(&format!("modprobe -D: {what}"), &k, &o);
+        let k_err = String::from_utf8_lossy(&k.stderr);
+        let o_err = String::from_utf8_lossy(&o.stderr);
+        for needle in ["Could not create module", "not found in directory"] {
+            assert_eq!(
+                k_err.contains(needle),
+                o_err.contains(needle),
+                "{what}: {needle}\n{k_err}\n{o_err}"
+            );
+        }
+        let k = run(Command::new(kmod("modinfo"))
+            .arg("-b")
+            .arg(&dir.0)
+            .args(["-k", "9.9.9", "-F", "name", &alias]));
+        let o = run(rmodinfo()
+            .arg("-b")
+            .arg(&dir.0)
+            .args(["-k", "9.9.9", "-F", "name", &alias]));
+        assert_same(&format!("modinfo: {what}"), &k, &o);
+    }
+}

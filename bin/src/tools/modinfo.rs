@@ -217,7 +217,12 @@ impl Modinfo<'_> {
 
     fn by_alias(&mut self, alias: &OsString) -> bool {
         let alias = alias.as_bytes();
-        match self.ctx.lookup_bytes(alias) {
+        let found = self.ctx.lookup_bytes(alias);
+        // what libkmod logs on the way (modules it cannot make)
+        for msg in self.ctx.take_messages() {
+            self.out.error(&msg);
+        }
+        match found {
             Err(_) => {
                 self.out
                     .error_bytes(&[b"Module alias ", alias, b" not found."].concat());
