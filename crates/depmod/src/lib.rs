@@ -169,7 +169,9 @@ impl Depmod {
     /// the image they fill, so decompression holds at most twice that);
     /// plain modules are read as compact images of at most 16 MiB each,
     /// one per thread, or mapped. A module over the limit is reported like
-    /// any unreadable one (`File too large`) and the run goes on.
+    /// any unreadable one (`File too large`) and the run goes on. (That
+    /// bounds what is live; for freed images not to stay resident in
+    /// malloc's per-thread arenas, `rdepmod` fixes glibc's thresholds.)
     pub fn resolve(self, log: &mut dyn Reporter) -> Result<Resolved> {
         self.resolve_with_progress(log, &|_, _| {})
     }
