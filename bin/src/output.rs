@@ -43,40 +43,50 @@ impl Output {
 
     /// `prog: ERROR: msg` on standard error, after what stdout has so far.
     pub fn error(&mut self, msg: &str) {
-        self.message(nix_level::ERR, &format!("ERROR: {msg}"));
+        self.error_bytes(msg.as_bytes());
+    }
+
+    /// [`error`](Self::error) for a message quoting bytes that need not be
+    /// UTF-8 (names, paths, configuration): printed as they are, as kmod
+    /// prints them.
+    pub fn error_bytes(&mut self, msg: &[u8]) {
+        self.message(nix_level::ERR, &[b"ERROR: ", msg].concat());
     }
 
     /// `prog: FATAL: msg`.
     pub fn fatal(&mut self, msg: &str) {
-        self.message(nix_level::CRIT, &format!("FATAL: {msg}"));
+        self.message(nix_level::CRIT, format!("FATAL: {msg}").as_bytes());
     }
 
     /// `prog: WARNING: msg`.
     pub fn warning(&mut self, msg: &str) {
-        self.message(nix_level::WARNING, &format!("WARNING: {msg}"));
+        self.message(nix_level::WARNING, format!("WARNING: {msg}").as_bytes());
     }
 
     /// `prog: INFO: msg` (verbose output).
     pub fn info(&mut self, msg: &str) {
-        self.message(nix_level::INFO, &format!("INFO: {msg}"));
+        self.message(nix_level::INFO, format!("INFO: {msg}").as_bytes());
     }
 
     /// `hint: msg`: rkmod's explanation after a kmod error line.
     pub fn hint(&mut self, msg: &str) {
         let _ = self.out.flush();
         if self.syslog {
-            syslog(nix_level::ERR, &format!("hint: {msg}"));
+            syslog(nix_level::ERR, format!("hint: {msg}").as_bytes());
         } else {
             eprintln!("hint: {msg}");
         }
     }
 
-    fn message(&mut self, level: i32, text: &str) {
+    fn message(&mut self, level: i32, text: &[u8]) {
         let _ = self.out.flush();
+        let line = [self.prog.as_bytes(), b": ", text].concat();
         if self.syslog {
-            syslog(level, &format!("{}: {}", self.prog, text));
+            syslog(level, &line);
         } else {
-            eprintln!("{}: {}", self.prog, text);
+            let mut err = io::stderr().lock();
+            let _ = err.write_all(&line);
+            let _ = err.write_all(b"\n");
         }
     }
 
@@ -101,14 +111,16 @@ mod nix_level {
 
 /// One message to the system log through `/dev/log`, as `syslog(3)` sends
 /// it; when there is no log socket the message goes to standard error.
-fn syslog(priority: i32, msg: &str) {
+fn syslog(priority: i32, msg: &[u8]) {
     use std::os::unix::net::UnixDatagram;
     const LOG_DAEMON: i32 = 3 << 3;
-    let line = format!("<{}>{}", LOG_DAEMON | priority, msg);
+    let line = [format!("<{}>", LOG_DAEMON | priority).as_bytes(), msg].concat();
     let sent = UnixDatagram::unbound()
-        .and_then(|s| s.send_to(line.as_bytes(), "/dev/log"))
+        .and_then(|s| s.send_to(&line, "/dev/log"))
         .is_ok();
     if !sent {
-        eprintln!("{msg}");
+        let mut err = io::stderr().lock();
+        let _ = err.write_all(msg);
+        let _ = err.write_all(b"\n");
     }
 }

@@ -305,6 +305,7 @@ fn getopt_message(invoked: &str, e: &clap::Error, argv: &[OsString]) -> Option<S
 }
 
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
+    return_large_buffers_to_the_system();
     let m = match command(prog).try_get_matches_from(&argv) {
         Ok(m) => m,
         Err(e) => {
@@ -564,4 +565,27 @@ fn progress_bar(verbose: bool, total: usize) -> Option<indicatif::ProgressBar> {
 fn fatal(p: &mut Printer, e: &Error) -> i32 {
     p.say(Level::Fatal, &format!("{e}\n"));
     1
+}
+
+/// Serve allocations of 4 MiB and more with their own mappings, given back
+/// to the system when freed, and give the top of the heap back beyond
+/// 8 MiB. depmod's threads expand compressed modules within a shared
+/// budget (see `depmod::Depmod::resolve`), but glibc raises its mmap
+/// threshold as large blocks are freed and then keeps such blocks in
+/// per-thread arenas: memory no longer used would still count, once per
+/// thread. Fixed thresholds turn that adjustment off; the trim threshold
+/// is set too, since glibc would otherwise trim at 128 KiB and fault the
+/// same pages in again for every module (most expand to less than 4 MiB).
+fn return_large_buffers_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        const MMAP_THRESHOLD: nix::libc::c_int = 4 << 20;
+        const TRIM_THRESHOLD: nix::libc::c_int = 8 << 20;
+        // SAFETY: mallopt only changes malloc's tuning; called before
+        // the threads start.
+        unsafe {
+            nix::libc::mallopt(nix::libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+            nix::libc::mallopt(nix::libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD);
+        }
+    }
 }

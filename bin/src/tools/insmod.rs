@@ -93,11 +93,8 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     let module = match Module::from_path(&filename) {
         Ok(m) => m,
         Err(e) => {
-            out.error(&format!(
-                "could not load module {}: {}",
-                filename.display(),
-                rkmod::strerror(e.raw_os_error().unwrap_or(2))
-            ));
+            let reason = rkmod::strerror(e.raw_os_error().unwrap_or(2));
+            out.error_bytes(&message(b"could not load module ", &filename, &reason));
             return 1;
         }
     };
@@ -114,17 +111,14 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     if args.verbose > 0 {
         out.info(&format!("insmod {} {}", path.display(), params));
     }
-    match kernel.insert(path, &params, flags) {
+    match kernel.insert(path, params.as_bytes(), flags) {
         Ok(()) => {
             out.finish();
             0
         }
         Err(e) => {
-            out.error(&format!(
-                "could not insert module {}: {}",
-                filename.display(),
-                mod_strerror(e.errno())
-            ));
+            let reason = mod_strerror(e.errno());
+            out.error_bytes(&message(b"could not insert module ", &filename, &reason));
             // The kernel's own words when it gives them (the sim kernel),
             // else what can be found out here.
             if let Some(hint) = kernel.last_error_detail().or_else(|| {
@@ -135,4 +129,10 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
             1
         }
     }
+}
+
+/// `what PATH: reason`, the path as its bytes (kmod prints it so).
+fn message(what: &[u8], path: &std::path::Path, reason: &str) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    [what, path.as_os_str().as_bytes(), b": ", reason.as_bytes()].concat()
 }

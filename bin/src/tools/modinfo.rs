@@ -195,33 +195,42 @@ impl Modinfo<'_> {
         match Module::from_path(path) {
             Ok(m) => self.show(&m),
             Err(_) => {
+                let path = path.as_os_str().as_bytes();
                 self.out
-                    .error(&format!("Module file {} not found.", path.display()));
+                    .error_bytes(&[b"Module file ", path, b" not found."].concat());
                 false
             }
         }
     }
 
     fn by_name(&mut self, name: &OsString) -> bool {
-        let name = name.to_string_lossy();
-        match self.ctx.lookup_name(&name) {
+        let name = name.as_bytes();
+        match self.ctx.lookup_name_bytes(name) {
             Ok(Some(m)) => self.show(&m),
             _ => {
-                self.out.error(&format!("Module name {name} not found."));
+                self.out
+                    .error_bytes(&[b"Module name ", name, b" not found."].concat());
                 false
             }
         }
     }
 
     fn by_alias(&mut self, alias: &OsString) -> bool {
-        let alias = alias.to_string_lossy();
-        match self.ctx.lookup(&alias) {
+        let alias = alias.as_bytes();
+        let found = self.ctx.lookup_bytes(alias);
+        // what libkmod logs on the way (modules it cannot make)
+        for msg in self.ctx.take_messages() {
+            self.out.error(&msg);
+        }
+        match found {
             Err(_) => {
-                self.out.error(&format!("Module alias {alias} not found."));
+                self.out
+                    .error_bytes(&[b"Module alias ", alias, b" not found."].concat());
                 false
             }
             Ok(found) if found.is_empty() => {
-                self.out.error(&format!("Module {alias} not found."));
+                self.out
+                    .error_bytes(&[b"Module ", alias, b" not found."].concat());
                 false
             }
             Ok(found) => {
@@ -240,12 +249,16 @@ impl Modinfo<'_> {
         self.out.bytes(&s);
     }
 
-    /// `key:` padded to 16 columns, then the value.
+    /// `key:`, blanks, then the value. kmod 30 prints
+    /// `printf("%s:%-*s%s", key, 15 - keylen, "", value)` with an `int`
+    /// width: a key longer than 15 gives a negative width, which printf
+    /// takes as left-justification of its magnitude, so a 20-byte key is
+    /// followed by five blanks, a 40-byte key by 25.
     fn keyed(&mut self, key: &[u8], value: &[u8]) {
         self.out.bytes(key);
         self.out.bytes(b":");
-        let pad = 15usize.saturating_sub(key.len());
-        self.out.bytes(&b"               "[..pad]);
+        let pad = key.len().abs_diff(15);
+        self.out.bytes(&b" ".repeat(pad));
         self.out.bytes(value);
         self.sep();
     }
@@ -288,11 +301,7 @@ impl Modinfo<'_> {
                     // No builtin information on this kernel: nothing more to say.
                     return true;
                 }
-                self.out.error(&format!(
-                    "could not get modinfo from '{}': {}",
-                    module.name_lossy(),
-                    e.strerror()
-                ));
+                self.could_not_get_modinfo(module, &e);
                 return false;
             }
         };
@@ -319,17 +328,24 @@ impl Modinfo<'_> {
         true
     }
 
+    fn could_not_get_modinfo(&mut self, module: &Module, e: &rkmod::Error) {
+        let msg = [
+            &b"could not get modinfo from '"[..],
+            module.name(),
+            b"': ",
+            e.strerror().as_bytes(),
+        ]
+        .concat();
+        self.out.error_bytes(&msg);
+    }
+
     /// --json: keep the module's record (errors as in text mode).
     fn record(&mut self, module: &Module) -> bool {
         let info = match self.ctx.module_info(module) {
             Ok(info) => info,
             Err(e) if module.path().is_none() && e.is_not_found() => Vec::new(),
             Err(e) => {
-                self.out.error(&format!(
-                    "could not get modinfo from '{}': {}",
-                    module.name_lossy(),
-                    e.strerror()
-                ));
+                self.could_not_get_modinfo(module, &e);
                 return false;
             }
         };
@@ -344,12 +360,15 @@ impl Modinfo<'_> {
         let mut params: Vec<Param> = Vec::new();
         for e in info.iter().filter(|e| is_parm_key(&e.key)) {
             let Some(colon) = e.value.iter().position(|&b| b == b':') else {
-                let msg = format!(
-                    "Found invalid \"{}={}\": missing ':'",
-                    String::from_utf8_lossy(&e.key),
-                    String::from_utf8_lossy(&e.value)
-                );
-                self.out.error(&msg);
+                let msg = [
+                    &b"Found invalid \""[..],
+                    &e.key,
+                    b"=",
+                    &e.value,
+                    b"\": missing ':'",
+                ]
+                .concat();
+                self.out.error_bytes(&msg);
                 continue;
             };
             let (name, rest) = (&e.value[..colon], &e.value[colon + 1..]);

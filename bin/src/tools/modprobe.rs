@@ -404,12 +404,18 @@ impl Modprobe<'_> {
             };
             Ok(syms
                 .iter()
-                .map(|s| format!("0x{:08x}\t{}\n", s.crc, String::from_utf8_lossy(s.name)))
-                .collect::<String>())
+                .flat_map(|s| {
+                    // names as the module has them: kmod prints raw bytes
+                    let mut line = format!("0x{:08x}\t", s.crc).into_bytes();
+                    line.extend_from_slice(s.name);
+                    line.push(b'\n');
+                    line
+                })
+                .collect::<Vec<u8>>())
         });
         match loaded {
             Ok(text) => {
-                self.out.text(&text);
+                self.out.bytes(&text);
                 true
             }
             Err(e) => {
@@ -423,8 +429,19 @@ impl Modprobe<'_> {
         }
     }
 
+    /// What libkmod would have logged while resolving (its errors show
+    /// unless -q), in the order it happened.
+    fn library_messages(&mut self) {
+        for msg in self.ctx.take_messages() {
+            if LOG_ERR <= self.verbose {
+                self.out.error(&msg);
+            }
+        }
+    }
+
     fn insert(&mut self, alias: &str, options: &str) -> bool {
         let found = self.ctx.lookup(alias).unwrap_or_default();
+        self.library_messages();
         if found.is_empty() {
             let msg = format!(
                 "Module {alias} not found in directory {}",
@@ -469,6 +486,7 @@ impl Modprobe<'_> {
                 steps.push(rkmod::json::StepRecord::new(step, command));
             };
             let result = ctx.probe(kernel, module, flags, options, &mut observer);
+            self.library_messages();
             self.out.bytes(&lines);
             if self.args.json {
                 self.plans.push(rkmod::json::PlanRecord {
@@ -509,6 +527,7 @@ impl Modprobe<'_> {
                 .map(|s| s.options)
                 .unwrap_or_default();
             let hint = self.kernel.last_error_detail().or_else(|| {
+                let options = String::from_utf8_lossy(&options);
                 rkmod::diagnose::insert_failure(self.kernel.state(), path, &options, e.errno)
             });
             if let Some(hint) = hint.filter(|_| self.verbose >= LOG_ERR) {
@@ -518,7 +537,9 @@ impl Modprobe<'_> {
     }
 
     fn remove(&mut self, alias: &str, wait: Option<Duration>) -> bool {
-        let found = match self.ctx.lookup(alias) {
+        let found = self.ctx.lookup(alias);
+        self.library_messages();
+        let found = match found {
             Ok(f) => f,
             Err(_) => return false,
         };
@@ -600,7 +621,7 @@ fn print_action(
         out.extend_from_slice(b"install ");
         out.extend_from_slice(cmd);
         out.push(b' ');
-        out.extend_from_slice(step.options.as_bytes());
+        out.extend_from_slice(&step.options);
         out.push(b'\n');
         return;
     }
@@ -609,7 +630,7 @@ fn print_action(
             out.extend_from_slice(b"insmod ");
             out.extend_from_slice(path.as_os_str().as_encoded_bytes());
             out.push(b' ');
-            out.extend_from_slice(step.options.as_bytes());
+            out.extend_from_slice(&step.options);
             out.push(b'\n');
         }
         _ => {

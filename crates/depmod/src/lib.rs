@@ -74,6 +74,10 @@ pub struct Options {
     /// Also scan `.so` files: a sim-kernel module tree (not kmod's
     /// behaviour, so off by default).
     pub shared_objects: bool,
+    /// How compressed modules are expanded. The default shares one
+    /// [`modfile::MemoryBudget`] of [`modfile::Limits::max_decompressed`]
+    /// (1 GiB) between all reading threads: see [`Depmod::resolve`].
+    pub decompress: modfile::Limits,
 }
 
 impl Options {
@@ -86,7 +90,19 @@ impl Options {
             print_unknown: false,
             warn_dups: false,
             shared_objects: false,
+            decompress: default_decompress_limits(),
         }
+    }
+}
+
+/// One budget as large as the largest image allowed: any single module
+/// that may be expanded at all can be, and all of them together never hold
+/// more than that.
+fn default_decompress_limits() -> modfile::Limits {
+    let max = modfile::Limits::default().max_decompressed;
+    modfile::Limits {
+        max_decompressed: max,
+        budget: Some(modfile::MemoryBudget::new(max)),
     }
 }
 
@@ -144,6 +160,18 @@ impl Depmod {
     /// Sort the modules, read them, resolve their symbols and rank the
     /// dependencies. Fails with [`Error::Cycles`] (after reporting them)
     /// when modules need each other in a circle.
+    ///
+    /// Modules are read in parallel (rayon), and memory stays bounded
+    /// whatever the number of threads: expanded images of compressed
+    /// modules are accounted against [`Options::decompress`]'s budget, so
+    /// together they never exceed it (1 GiB by default, the largest single
+    /// image allowed; their decoders' windows never touch more memory than
+    /// the image they fill, so decompression holds at most twice that);
+    /// plain modules are read as compact images of at most 16 MiB each,
+    /// one per thread, or mapped. A module over the limit is reported like
+    /// any unreadable one (`File too large`) and the run goes on. (That
+    /// bounds what is live; for freed images not to stay resident in
+    /// malloc's per-thread arenas, `rdepmod` fixes glibc's thresholds.)
     pub fn resolve(self, log: &mut dyn Reporter) -> Result<Resolved> {
         self.resolve_with_progress(log, &|_, _| {})
     }
@@ -166,7 +194,7 @@ impl Depmod {
         let infos: Vec<ModuleInfo> = modules
             .par_iter()
             .map(|m| {
-                let info = ModuleInfo::read(&m.path);
+                let info = ModuleInfo::read_with(&m.path, &opts.decompress);
                 let n = read.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 progress(n, total);
                 info

@@ -41,8 +41,13 @@ impl ModuleInfo {
     /// Read the module file at `path`. Never fails: what cannot be read is
     /// left empty, as kmod leaves it.
     pub fn read(path: &[u8]) -> ModuleInfo {
+        ModuleInfo::read_with(path, &modfile::Limits::default())
+    }
+
+    /// [`read`](Self::read), decompressing within `limits`.
+    pub fn read_with(path: &[u8], limits: &modfile::Limits) -> ModuleInfo {
         let mut info = ModuleInfo::default();
-        let image = match crate::read::load(path) {
+        let image = match crate::read::load(path, limits) {
             Ok(f) => f,
             Err(e) => {
                 info.note_symbols_error(e);

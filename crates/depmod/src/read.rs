@@ -14,15 +14,19 @@
 //! compact image keeps memory use low even for 20 MB modules).
 //!
 //! Compressed files, and anything unusual about a plain one, go through
-//! [`ModuleFile`] whole, so every error is the one modfile reports.
+//! [`ModuleFile`] whole, so every error is the one modfile reports: plain
+//! files are then mapped, compressed ones expanded within the run's
+//! [`Limits`] (its memory budget). A compact image is never larger than
+//! [`COMPACT_MAX`]; a plain file that would need more is mapped instead,
+//! so a crafted file with a huge symbol table costs no heap either.
 
 use std::ffi::OsStr;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::FileExt;
 
-use modfile::ModuleFile;
+use modfile::{Limits, ModuleFile};
 
 /// Sections depmod reads by name.
 const WANTED: [&[u8]; 5] = [
@@ -36,6 +40,9 @@ const SHN_UNDEF: u16 = 0;
 const SHN_LORESERVE: u16 = 0xff00;
 /// Read neighbouring sections with one call when the gap is this small.
 const MERGE_GAP: u64 = 16 * 1024;
+/// The largest compact image: the sections depmod reads of the largest
+/// real module (amdgpu) take 1.2 MB.
+pub(crate) const COMPACT_MAX: u64 = 16 << 20;
 
 /// A module's bytes: a compact image or the whole (decompressed) file.
 pub(crate) enum Image {
@@ -53,15 +60,14 @@ impl Image {
 }
 
 /// Load what depmod needs of the module at `path`.
-pub(crate) fn load(path: &[u8]) -> modfile::Result<Image> {
-    let mut file = File::open(OsStr::from_bytes(path))?;
+pub(crate) fn load(path: &[u8], limits: &Limits) -> modfile::Result<Image> {
+    let path = OsStr::from_bytes(path);
+    let file = File::open(path)?;
     let size = file.metadata()?.len();
     if let Some(image) = compact(&file, size)? {
         return Ok(Image::Compact(image));
     }
-    let mut data = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    file.read_to_end(&mut data)?;
-    Ok(Image::Whole(ModuleFile::from_bytes(data)?))
+    Ok(Image::Whole(ModuleFile::open_with(path, limits)?))
 }
 
 /// The field layout of one ELF class.
@@ -188,6 +194,9 @@ fn compact(file: &File, size: u64) -> io::Result<Option<Vec<u8>>> {
     else {
         return Ok(None);
     };
+    if table_len.saturating_add(strsec.size) > COMPACT_MAX {
+        return Ok(None);
+    }
     let mut names = vec![0u8; strsec.size as usize];
     file.read_exact_at(&mut names, strsec.offset)?;
     let name_of = |s: &Sec| -> &[u8] {
@@ -212,7 +221,9 @@ fn compact(file: &File, size: u64) -> io::Result<Option<Vec<u8>>> {
     let table_at = image.len();
     image.extend_from_slice(&table);
     let mut placed: Vec<Option<usize>> = vec![None; n];
-    append_runs(file, &secs, &keep, &mut image, &mut placed)?;
+    if !append_runs(file, &secs, &keep, &mut image, &mut placed)? {
+        return Ok(None);
+    }
 
     // The sections `__crc_` symbols point into hold their CRCs.
     let first = |want: &[u8], placed: &[Option<usize>]| {
@@ -229,8 +240,8 @@ fn compact(file: &File, size: u64) -> io::Result<Option<Vec<u8>>> {
         for i in extra {
             more[i] = placed[i].is_none() && in_file(&secs[i]);
         }
-        if more.contains(&true) {
-            append_runs(file, &secs, &more, &mut image, &mut placed)?;
+        if more.contains(&true) && !append_runs(file, &secs, &more, &mut image, &mut placed)? {
+            return Ok(None);
         }
     }
 
@@ -252,15 +263,18 @@ fn compact(file: &File, size: u64) -> io::Result<Option<Vec<u8>>> {
 
 /// Append the marked sections to `image`, reading sections close together
 /// with one call (the gap comes along), and note where each landed.
+/// `false` (nothing read) when the image would pass [`COMPACT_MAX`].
 fn append_runs(
     file: &File,
     secs: &[Sec],
     marked: &[bool],
     image: &mut Vec<u8>,
     placed: &mut [Option<usize>],
-) -> io::Result<()> {
+) -> io::Result<bool> {
     let mut order: Vec<usize> = (0..secs.len()).filter(|&i| marked[i]).collect();
     order.sort_by_key(|&i| secs[i].offset);
+    let mut runs = Vec::new();
+    let mut total = image.len() as u64;
     let mut start = 0;
     while start < order.len() {
         let begin = secs[order[start]].offset;
@@ -270,15 +284,22 @@ fn append_runs(
             end = end.max(secs[order[stop]].offset + secs[order[stop]].size);
             stop += 1;
         }
+        total = total.saturating_add(end - begin);
+        runs.push((start, stop, begin, end));
+        start = stop;
+    }
+    if total > COMPACT_MAX {
+        return Ok(false);
+    }
+    for (start, stop, begin, end) in runs {
         let pos = image.len();
         image.resize(pos + (end - begin) as usize, 0);
         file.read_exact_at(&mut image[pos..], begin)?;
         for &i in &order[start..stop] {
             placed[i] = Some(pos + (secs[i].offset - begin) as usize);
         }
-        start = stop;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Indexes of the sections `__crc_` symbols live in.

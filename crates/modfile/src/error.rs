@@ -18,6 +18,12 @@ pub enum Error {
         format: &'static str,
         reason: String,
     },
+    /// A compressed module that expands beyond the limit (see [`crate::Limits`]).
+    #[error("expands to more than {limit} bytes")]
+    TooLarge { limit: u64 },
+    /// The memory for the expanded contents could not be allocated.
+    #[error("out of memory")]
+    OutOfMemory,
     /// No ELF magic at the start of the (decompressed) contents.
     #[error("not an ELF file")]
     NotElf,
@@ -36,6 +42,10 @@ impl Error {
             Error::Io(e) => e.raw_os_error().unwrap_or(libc_eio()),
             Error::NotElf => 8,       // ENOEXEC
             Error::NoSection(_) => 2, // ENOENT
+            // "File too large": kmod has no limit of its own (it stops when
+            // realloc fails, with ENOMEM); EFBIG names the reason.
+            Error::TooLarge { .. } => 27, // EFBIG
+            Error::OutOfMemory => 12,     // ENOMEM
             Error::TooShort | Error::Decompress { .. } | Error::Malformed(_) => 22, // EINVAL
         }
     }

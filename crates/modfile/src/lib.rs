@@ -18,7 +18,9 @@
 mod elf;
 mod error;
 mod file;
+mod limits;
 mod modinfo;
+mod pkcs7;
 mod signature;
 mod strip;
 mod symbols;
@@ -26,6 +28,7 @@ mod symbols;
 pub use elf::{Class, Elf};
 pub use error::{Error, Result};
 pub use file::{decompress, Compression, ModuleFile};
+pub use limits::{Limits, MemoryBudget, LIMIT_ENV, MAX_DECOMPRESSED};
 pub use modinfo::{section_strings, ModinfoEntry};
 pub use signature::{hex_colon, Bytes, Signature};
 pub use symbols::{Bind, Symbol};

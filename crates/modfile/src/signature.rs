@@ -1,10 +1,7 @@
 //! The appended module signature (`~Module signature appended~`): the
 //! trailer kmod reads, and for PKCS#7 the fields kmod built with OpenSSL
-//! reports (issuer CN, serial, digest algorithm, signature bytes).
-
-use cms::content_info::ContentInfo;
-use cms::signed_data::{SignedData, SignerIdentifier};
-use der::{Reader, SliceReader};
+//! reports (issuer CN, serial, digest algorithm, signature bytes) — or
+//! nothing, where OpenSSL refuses the blob (see [`crate::pkcs7`]).
 
 const MAGIC: &[u8] = b"~Module signature appended~\n";
 /// `struct module_signature`: algo, hash, id_type, signer_len, key_id_len,
@@ -62,7 +59,8 @@ impl<'a> Signature<'a> {
         let signer_at = key_at - usize::from(signer_len);
         Some(Signature {
             id_type: ID_TYPES[usize::from(id_type)],
-            signer: Bytes::Borrowed(&body[signer_at..key_at]),
+            // kmod prints the signer as a C string
+            signer: Bytes::Borrowed(cstr(&body[signer_at..key_at])),
             key_id: Bytes::Borrowed(&body[key_at..sig_at]),
             hash_algo: HASH_NAMES[usize::from(hash)],
             signature: Bytes::Borrowed(blob),
@@ -71,38 +69,21 @@ impl<'a> Signature<'a> {
 }
 
 fn pkcs7(blob: &[u8]) -> Option<Signature<'static>> {
-    // Like OpenSSL's d2i, bytes after the structure are ignored.
-    let mut reader = SliceReader::new(blob).ok()?;
-    let info: ContentInfo = reader.decode().ok()?;
-    let signed: SignedData = info.content.decode_as().ok()?;
-    let si = signed.signer_infos.0.iter().next()?;
-    // A PKCS#7 parser knows only issuer-and-serial signer identifiers.
-    let SignerIdentifier::IssuerAndSerialNumber(ias) = &si.sid else {
-        return None;
-    };
+    let first = crate::pkcs7::first_signer(blob)?;
     Some(Signature {
         id_type: ID_TYPES[usize::from(ID_PKCS7)],
-        signer: Bytes::Owned(common_name(&ias.issuer).unwrap_or_default()),
-        key_id: Bytes::Owned(magnitude(ias.serial_number.as_bytes())),
-        hash_algo: hash_name(&si.digest_alg.oid.to_string()),
-        signature: Bytes::Owned(si.signature.as_bytes().to_vec()),
+        // kmod reads OpenSSL's string as a C string
+        signer: Bytes::Owned(cstr(&first.signer.unwrap_or_default()).to_vec()),
+        key_id: Bytes::Owned(magnitude(first.serial)),
+        // kmod (Debian's 30) shows no signature at all for a digest it
+        // cannot name
+        hash_algo: hash_name(first.digest_oid)?,
+        signature: Bytes::Owned(first.signature),
     })
 }
 
-/// The issuer's common name; like kmod, when there is none the last
-/// attribute of the name stands in.
-fn common_name(name: &x509_cert::name::Name) -> Option<Vec<u8>> {
-    const CN: &str = "2.5.4.3";
-    let mut last = None;
-    for atv in name.0.iter().flat_map(|rdn| rdn.0.iter()) {
-        let value = atv.value.value();
-        let text = value.split(|&b| b == 0).next().unwrap_or(&[]).to_vec();
-        if atv.oid.to_string() == CN {
-            return Some(text);
-        }
-        last = Some(text);
-    }
-    last
+fn cstr(bytes: &[u8]) -> &[u8] {
+    bytes.split(|&b| b == 0).next().unwrap_or_default()
 }
 
 /// The magnitude of a DER INTEGER's two's-complement content, big endian,
@@ -126,18 +107,31 @@ fn magnitude(twos: &[u8]) -> Vec<u8> {
     bytes.split_off(lead)
 }
 
-fn hash_name(oid: &str) -> &'static str {
+/// kmod's names for the digests OpenSSL knows, by OID (DER contents).
+fn hash_name(oid: &[u8]) -> Option<&'static str> {
+    const PKCS_DIGEST: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x02];
+    const NIST_HASH: &[u8] = &[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02];
+    if let Some(last) = oid.strip_prefix(PKCS_DIGEST) {
+        return match last {
+            [4] => Some("md4"),
+            [5] => Some("md5"),
+            _ => None,
+        };
+    }
+    if let Some(last) = oid.strip_prefix(NIST_HASH) {
+        return match last {
+            [1] => Some("sha256"),
+            [2] => Some("sha384"),
+            [3] => Some("sha512"),
+            [4] => Some("sha224"),
+            _ => None,
+        };
+    }
     match oid {
-        "1.2.840.113549.2.4" => "md4",
-        "1.2.840.113549.2.5" => "md5",
-        "1.3.14.3.2.26" => "sha1",
-        "1.3.36.3.2.1" => "rmd160",
-        "2.16.840.1.101.3.4.2.1" => "sha256",
-        "2.16.840.1.101.3.4.2.2" => "sha384",
-        "2.16.840.1.101.3.4.2.3" => "sha512",
-        "2.16.840.1.101.3.4.2.4" => "sha224",
-        "1.2.156.10197.1.401" => "sm3",
-        _ => "unknown",
+        [0x2b, 0x0e, 0x03, 0x02, 0x1a] => Some("sha1"),
+        [0x2b, 0x24, 0x03, 0x02, 0x01] => Some("rmd160"),
+        [0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x83, 0x11] => Some("sm3"),
+        _ => None,
     }
 }
 

@@ -23,8 +23,6 @@
 //! `globset`, none of which promises glibc's behaviour on malformed brackets,
 //! escapes inside brackets or the `^` negation.
 
-use crate::until_nul;
-
 /// Longest class name glibc accepts in `[:name:]` (its `CHARCLASS_NAME_MAX`).
 const CLASS_NAME_MAX: usize = 2048;
 
@@ -38,17 +36,34 @@ const CLASS_NAME_MAX: usize = 2048;
 /// assert!(!fnmatch(b"usb:v[!0-9]*", b"usb:v1"));
 /// ```
 pub fn fnmatch(pattern: &[u8], s: &[u8]) -> bool {
-    let pat = Pattern(until_nul(pattern));
-    matches!(match_from(pat, until_nul(s), 0, 0, false), Outcome::Match)
+    matches!(
+        match_from(Pattern(pattern), Subject(s), 0, 0, false),
+        Outcome::Match
+    )
 }
 
-/// The pattern, read like a C string: 0 past its end.
+// Both strings are read lazily, like C strings: a NUL ends them where the
+// matcher gets to it. Measuring them first would cost their whole length
+// on every call, even when the first byte already decides (a long alias
+// pattern against a long name, thousands of times per modprobe run).
+
+/// The pattern: 0 at its first NUL and past its end.
 #[derive(Clone, Copy)]
 struct Pattern<'a>(&'a [u8]);
 
 impl Pattern<'_> {
     fn at(self, i: usize) -> u8 {
         self.0.get(i).copied().unwrap_or(0)
+    }
+}
+
+/// The string: `None` at its first NUL and past its end.
+#[derive(Clone, Copy)]
+struct Subject<'a>(&'a [u8]);
+
+impl Subject<'_> {
+    fn at(self, n: usize) -> Option<u8> {
+        self.0.get(n).copied().filter(|&c| c != 0)
     }
 }
 
@@ -70,18 +85,18 @@ enum Outcome {
 /// it fits and never reconsiders that choice; doing the same keeps identical
 /// results on the odd patterns where that matters (and keeps matching linear
 /// in the number of stars).
-fn match_from(pat: Pattern, s: &[u8], mut p: usize, mut n: usize, segment: bool) -> Outcome {
+fn match_from(pat: Pattern, s: Subject, mut p: usize, mut n: usize, segment: bool) -> Outcome {
     loop {
         let c = pat.at(p);
         if c == 0 {
-            return if n == s.len() {
+            return if s.at(n).is_none() {
                 Outcome::Match
             } else {
                 Outcome::NoMatch
             };
         }
         p += 1;
-        let here = s.get(n).copied();
+        let here = s.at(n);
         match c {
             b'?' => {
                 if here.is_none() {
@@ -103,7 +118,7 @@ fn match_from(pat: Pattern, s: &[u8], mut p: usize, mut n: usize, segment: bool)
                 let mut next = pat.at(p);
                 while next == b'*' || next == b'?' {
                     if next == b'?' {
-                        if n == s.len() {
+                        if s.at(n).is_none() {
                             return Outcome::NoMatch;
                         }
                         n += 1;
@@ -121,11 +136,13 @@ fn match_from(pat: Pattern, s: &[u8], mut p: usize, mut n: usize, segment: bool)
                     other => Some(other),
                 };
                 let mut resume = None;
-                for k in n..s.len() {
-                    if needle.is_some_and(|c| s[k] != c) {
+                let mut k = n;
+                while let Some(here) = s.at(k) {
+                    k += 1;
+                    if needle.is_some_and(|c| here != c) {
                         continue;
                     }
-                    match match_from(pat, s, p, k, true) {
+                    match match_from(pat, s, p, k - 1, true) {
                         Outcome::Match => return Outcome::Match,
                         Outcome::Star { p, n } => {
                             resume = Some((p, n));

@@ -1,12 +1,14 @@
 //! The context every operation starts from: which modules directory, which
 //! kernel release.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use modconf::ModprobeConfig;
 
 use crate::error::Result;
+use crate::lookup::{Answer, IndexFileSlots};
 use crate::module::absolute;
 
 /// Where modules live and which kernel they are for.
@@ -16,6 +18,37 @@ pub struct Context {
     release: String,
     reader: modindex::LibkmodReader,
     config: Option<Arc<ModprobeConfig>>,
+    /// What this context has worked out already; a new configuration or
+    /// reader starts a new one.
+    memo: Arc<Memo>,
+}
+
+/// Answers a context keeps: indexes once opened, lookups once made, and
+/// the messages kmod would have logged on the way, until taken.
+#[derive(Default)]
+pub(crate) struct Memo {
+    pub(crate) indexes: IndexFileSlots,
+    lookups: Mutex<HashMap<Vec<u8>, Arc<Answer>>>,
+    messages: Mutex<Vec<String>>,
+}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Memo").finish_non_exhaustive()
+    }
+}
+
+impl Memo {
+    pub(crate) fn lookups(&self) -> MutexGuard<'_, HashMap<Vec<u8>, Arc<Answer>>> {
+        self.lookups.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn note_all(&self, messages: &[String]) {
+        if !messages.is_empty() {
+            let mut all = self.messages.lock().unwrap_or_else(|p| p.into_inner());
+            all.extend(messages.iter().cloned());
+        }
+    }
 }
 
 impl Context {
@@ -36,6 +69,7 @@ impl Context {
             release,
             reader: modindex::LibkmodReader::File,
             config: None,
+            memo: Arc::default(),
         })
     }
 
@@ -46,6 +80,7 @@ impl Context {
             release: release.to_string(),
             reader: modindex::LibkmodReader::File,
             config: None,
+            memo: Arc::default(),
         })
     }
 
@@ -55,6 +90,7 @@ impl Context {
     /// priority differently.
     pub fn with_mapped_indexes(mut self) -> Context {
         self.reader = modindex::LibkmodReader::Mmap;
+        self.memo = Arc::default();
         self
     }
 
@@ -62,7 +98,20 @@ impl Context {
     /// blacklists and softdeps. Without one the context knows only indexes.
     pub fn with_config(mut self, config: ModprobeConfig) -> Context {
         self.config = Some(Arc::new(config));
+        self.memo = Arc::default();
         self
+    }
+
+    /// The messages kmod's libkmod would have logged (as errors) since the
+    /// last call, oldest first: lookups that failed while resolving
+    /// softdeps, modules whose name and alias are too long to be made.
+    pub fn take_messages(&self) -> Vec<String> {
+        let mut all = self.memo.messages.lock().unwrap_or_else(|p| p.into_inner());
+        std::mem::take(&mut *all)
+    }
+
+    pub(crate) fn memo(&self) -> &Memo {
+        &self.memo
     }
 
     /// The modprobe configuration, when one was given.

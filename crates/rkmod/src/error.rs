@@ -13,6 +13,10 @@ pub enum Error {
     /// A name or alias that cannot be looked up (unbalanced brackets).
     #[error("invalid alias")]
     InvalidAlias,
+    /// A module's name and the alias it was found through do not fit
+    /// libkmod's `PATH_MAX` buffer together.
+    #[error("name too long")]
+    NameTooLong,
     /// Nothing is known of the module (no file, no builtin information).
     #[error("not found")]
     NotFound,
@@ -28,6 +32,7 @@ impl Error {
             Error::Module(e) => e.errno(),
             Error::Io(e) => e.raw_os_error().unwrap_or(5),
             Error::InvalidAlias => nix::libc::EINVAL,
+            Error::NameTooLong => nix::libc::ENAMETOOLONG,
             Error::NotFound => nix::libc::ENOENT,
             Error::NoBuiltinInfo => nix::libc::ENOSYS,
         }

@@ -169,7 +169,9 @@ impl StepRecord {
                 StepAction::Command(c) => Some(text(c)),
                 _ => None,
             }),
-            options: step.options.trim_end().to_string(),
+            options: String::from_utf8_lossy(&step.options)
+                .trim_end()
+                .to_string(),
             required: step.required,
         }
     }

@@ -48,8 +48,9 @@ pub enum StepAction {
 pub struct PlanStep {
     pub module: Module,
     /// Options from the configuration, with the command line's for the
-    /// requested module.
-    pub options: String,
+    /// requested module: bytes as written (kmod prints and passes them on
+    /// unchanged, whatever their encoding).
+    pub options: Vec<u8>,
     pub action: StepAction,
     /// A hard dependency (or the module itself): its failure fails the load.
     pub required: bool,
@@ -162,11 +163,19 @@ impl Context {
         let Some(dep) = self.config().and_then(|c| c.softdep(module.name())) else {
             return (Vec::new(), Vec::new());
         };
+        // As libkmod: a name that cannot be looked up is skipped, with a message.
         let resolve = |names: Vec<&[u8]>| -> Vec<Module> {
-            names
-                .into_iter()
-                .flat_map(|n| self.lookup(&String::from_utf8_lossy(n)).unwrap_or_default())
-                .collect()
+            let mut found = Vec::new();
+            for name in names {
+                match self.lookup_bytes(name) {
+                    Ok(modules) => found.extend(modules),
+                    Err(_) => self.memo().note_all(&[format!(
+                        "failed to lookup soft dependency '{}', continuing anyway.",
+                        String::from_utf8_lossy(name)
+                    )]),
+                }
+            }
+            found
         };
         (resolve(dep.pre().collect()), resolve(dep.post().collect()))
     }
@@ -217,8 +226,12 @@ impl Context {
                 // a blank even when the command line adds nothing.
                 let extra = if key(m) == target { extra_options } else { "" };
                 let options = match self.module_options(m) {
-                    Some(o) => format!("{} {extra}", String::from_utf8_lossy(&o)),
-                    None => extra.to_string(),
+                    Some(mut o) => {
+                        o.push(b' ');
+                        o.extend_from_slice(extra.as_bytes());
+                        o
+                    }
+                    None => extra.as_bytes().to_vec(),
                 };
                 let command = self.config().and_then(|c| c.install_command(m.name()));
                 let action = match (command, marks.ignore_command) {
@@ -308,7 +321,7 @@ impl Context {
                 if flags.dry_run {
                     return Ok(());
                 }
-                let command = substitute_options(cmd, step.options.as_bytes());
+                let command = substitute_options(cmd, &step.options);
                 run_command(m, &command).map_err(|status| ProbeError {
                     errno: nix::libc::EINVAL,
                     module: Some(m.clone()),

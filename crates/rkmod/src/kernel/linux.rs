@@ -98,7 +98,7 @@ fn sniff(file: &File) -> Result<Compression, KernelError> {
 }
 
 impl Kernel for Linux {
-    fn insert(&self, path: &Path, params: &str, flags: InsertFlags) -> Result<(), KernelError> {
+    fn insert(&self, path: &Path, params: &[u8], flags: InsertFlags) -> Result<(), KernelError> {
         let params = CString::new(params).map_err(|_| KernelError(nix::libc::EINVAL))?;
         match self.finit(path, &params, flags) {
             Err(KernelError(e)) if e == Errno::ENOSYS as i32 => self.init(path, &params, flags),

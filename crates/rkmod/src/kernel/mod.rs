@@ -55,7 +55,9 @@ impl From<nix::Error> for KernelError {
 /// modules from several threads through one backend.
 pub trait Kernel: Send + Sync {
     /// Insert the module file at `path` with the parameter string `params`.
-    fn insert(&self, path: &Path, params: &str, flags: InsertFlags) -> Result<(), KernelError>;
+    /// Insert the module at `path` with `params` (bytes, as the kernel
+    /// takes them: configuration may hold any).
+    fn insert(&self, path: &Path, params: &[u8], flags: InsertFlags) -> Result<(), KernelError>;
     /// Remove the loaded module `name`.
     fn remove(&self, name: &str, flags: RemoveFlags) -> Result<(), KernelError>;
     /// Where this kernel shows its loaded modules.

@@ -85,12 +85,14 @@ fn to_kernel_error(e: &sim::Error) -> KernelError {
 }
 
 impl Kernel for Sim {
-    fn insert(&self, path: &Path, params: &str, flags: InsertFlags) -> Result<(), KernelError> {
+    fn insert(&self, path: &Path, params: &[u8], flags: InsertFlags) -> Result<(), KernelError> {
         let flags = sim::InsertFlags {
             ignore_vermagic: flags.ignore_vermagic,
             ignore_modversions: flags.ignore_modversions,
         };
-        let r = self.client.insert(path, params, flags).map(|_| ());
+        // The sim protocol carries text; its modules take text parameters.
+        let params = String::from_utf8_lossy(params);
+        let r = self.client.insert(path, &params, flags).map(|_| ());
         self.answer(r)
     }
 
