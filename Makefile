@@ -6,7 +6,7 @@ RELEASE_BIN = target/release
 TOOLS       = rkmod rinsmod rrmmod rlsmod rmodinfo rmodprobe rdepmod
 APT_STAMP   = /var/tmp/rkmod-apt-updated
 
-.PHONY: all build deps test test-unit test-diff vm-test sim-vs-kernel lint fmt demo testdata golden bench clean man completions install test-install
+.PHONY: all build deps deps-headers test test-unit test-diff vm-test sim-vs-kernel lint fmt demo testdata golden bench clean man completions install test-install
 
 all: build
 
@@ -109,7 +109,14 @@ bench: deps build
 golden: deps
 	scripts/make-golden.sh
 
-demo: deps build
+# The kernel headers the .ko part of the demo builds against.
+deps-headers:
+	@dpkg-query -W -f='$${Status}' linux-headers-amd64 2>/dev/null | grep -q 'install ok installed' || { \
+		echo "installing: linux-headers-amd64 make"; \
+		[ -f $(APT_STAMP) ] || { apt-get update -qq && touch $(APT_STAMP); }; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-headers-amd64 make >/dev/null; }
+
+demo: deps deps-headers build
 	@scripts/demo.sh
 
 testdata:

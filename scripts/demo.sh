@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `make demo`: the rkmod tools on the bundled sample modules. First the
-# whole workflow on the sim kernel, in userspace, no root needed
-# (scripts/demo-sim.sh); then what the read-only tools say about the real
-# kernel samples (next to kmod's answer where kmod is here).
+# whole workflow on the sim kernel, in userspace, no root needed: shared-
+# object modules (scripts/demo-sim.sh), then real .ko files built by kbuild
+# for the installed headers (scripts/demo-ko.sh); then what the read-only
+# tools say about the real kernel samples (next to kmod's answer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=target/release
@@ -11,6 +12,7 @@ kdir=${kdir%/}
 rel=$(basename "$kdir")
 
 scripts/demo-sim.sh
+scripts/demo-ko.sh
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 

@@ -128,7 +128,9 @@ fn usage(prog: &str) -> String {
             t.kmod_name()
         ));
     }
-    s.push_str("  sim        the sim kernel (test mode): serve, start, stop, status, log\n");
+    s.push_str(
+        "  sim        the sim kernel (test mode): serve, start, stop, status, log, read, write\n",
+    );
     s.push_str("\nEach command is also installed as r<command> (rmodinfo, rdepmod, ...).\n");
     s
 }

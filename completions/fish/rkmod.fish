@@ -32,7 +32,7 @@ complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "lsmod" -d 'Show the sta
 complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "modinfo" -d 'Show information about Linux kernel modules'
 complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "modprobe" -d 'Add and remove modules from the Linux kernel'
 complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "depmod"
-complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "sim" -d 'The sim kernel (test mode): serve, start, stop, status, log'
+complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "sim" -d 'The sim kernel (test mode): serve, start, stop, status, log, read, write'
 complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rkmod -n "__fish_rkmod_using_subcommand insmod" -l sim -d 'Use the sim kernel (test mode) at SOCKET; without a value $RKMOD_SIM, else the default socket' -r
 complete -c rkmod -n "__fish_rkmod_using_subcommand insmod" -s f -l force -d 'DANGEROUS: forces a module load, may cause data corruption and crash your machine'
@@ -118,18 +118,21 @@ complete -c rkmod -n "__fish_rkmod_using_subcommand depmod" -s n -l show -l dry-
 complete -c rkmod -n "__fish_rkmod_using_subcommand depmod" -s w -l warn -d 'Warn on duplicates'
 complete -c rkmod -n "__fish_rkmod_using_subcommand depmod" -s V -l version -d 'Show version'
 complete -c rkmod -n "__fish_rkmod_using_subcommand depmod" -s h -l help -d 'Show this help'
-complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and not __fish_seen_subcommand_from serve start stop status log help" -s h -l help -d 'Print help'
-complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and not __fish_seen_subcommand_from serve start stop status log help" -f -a "serve" -d 'Run a sim kernel in the foreground until SIGTERM, SIGINT or SIGHUP'
-complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and not __fish_seen_subcommand_from serve start stop status log help" -f -a "start" -d 'Start a sim kernel in the background; return once it serves'
-complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and not __fish_seen_subcommand_from serve start stop status log help" -f -a "stop" -d 'Stop a sim kernel (SIGTERM) and wait until it is gone'
-complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and not __fish_seen_subcommand_from serve start stop status log help" -f -a "status" -d 'Show a sim kernel\'s state'
-complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and not __fish_seen_subcommand_from serve start stop status log help" -f -a "log" -d 'Print a sim kernel\'s log (its dmesg)'
-complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and not __fish_seen_subcommand_from serve start stop status log help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and not __fish_seen_subcommand_from serve start stop status log read write help" -s h -l help -d 'Print help'
+complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and not __fish_seen_subcommand_from serve start stop status log read write help" -f -a "serve" -d 'Run a sim kernel in the foreground until SIGTERM, SIGINT or SIGHUP'
+complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and not __fish_seen_subcommand_from serve start stop status log read write help" -f -a "start" -d 'Start a sim kernel in the background; return once it serves'
+complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and not __fish_seen_subcommand_from serve start stop status log read write help" -f -a "stop" -d 'Stop a sim kernel (SIGTERM) and wait until it is gone'
+complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and not __fish_seen_subcommand_from serve start stop status log read write help" -f -a "status" -d 'Show a sim kernel\'s state'
+complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and not __fish_seen_subcommand_from serve start stop status log read write help" -f -a "log" -d 'Print a sim kernel\'s log (its dmesg)'
+complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and not __fish_seen_subcommand_from serve start stop status log read write help" -f -a "read" -d 'Print a module\'s file (/proc/..., /sys/kernel/..., /sys/module/M/parameters/P) as the module\'s own code serves it'
+complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and not __fish_seen_subcommand_from serve start stop status log read write help" -f -a "write" -d 'Write VALUE (exactly, no newline added) to a module\'s file in one write'
+complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and not __fish_seen_subcommand_from serve start stop status log read write help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from serve" -l state -d 'The daemon\'s state directory (default: $XDG_RUNTIME_DIR/rkmod-sim)' -r -F
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from serve" -l socket -d 'The daemon\'s socket (default: DIR/rkmod-sim.sock with --state, else $RKMOD_SIM, else $XDG_RUNTIME_DIR/rkmod-sim.sock)' -r -F
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from serve" -l modules -d 'The module tree (default: DIR/lib/modules/RELEASE)' -r -F
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from serve" -l release -d 'The kernel release the sim kernel reports and checks vermagic against' -r
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from serve" -l init-timeout -d 'Seconds a call into a module (module_init first) may take before its host is killed' -r
+complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from serve" -l headers -d 'The release\'s kernel headers (kbuild directory) for .ko modules (default: /lib/modules/RELEASE/build)' -r -F
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from serve" -l allow-outside-tree -d 'Load module files from anywhere, not only from the module tree'
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from serve" -l echo-log -d 'Copy log lines to stderr as well'
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from serve" -s h -l help -d 'Print help'
@@ -138,6 +141,7 @@ complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcomm
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from start" -l modules -d 'The module tree (default: DIR/lib/modules/RELEASE)' -r -F
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from start" -l release -d 'The kernel release the sim kernel reports and checks vermagic against' -r
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from start" -l init-timeout -d 'Seconds a call into a module (module_init first) may take before its host is killed' -r
+complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from start" -l headers -d 'The release\'s kernel headers (kbuild directory) for .ko modules (default: /lib/modules/RELEASE/build)' -r -F
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from start" -l wait -d 'Seconds to wait for it to serve' -r
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from start" -l allow-outside-tree -d 'Load module files from anywhere, not only from the module tree'
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from start" -l echo-log -d 'Copy log lines to stderr as well'
@@ -154,11 +158,19 @@ complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcomm
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from log" -l socket -d 'The daemon\'s socket (default: DIR/rkmod-sim.sock with --state, else $RKMOD_SIM, else $XDG_RUNTIME_DIR/rkmod-sim.sock)' -r -F
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from log" -s f -l follow -d 'Keep printing new lines as they come'
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from log" -s h -l help -d 'Print help'
+complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from read" -l state -d 'The daemon\'s state directory (default: $XDG_RUNTIME_DIR/rkmod-sim)' -r -F
+complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from read" -l socket -d 'The daemon\'s socket (default: DIR/rkmod-sim.sock with --state, else $RKMOD_SIM, else $XDG_RUNTIME_DIR/rkmod-sim.sock)' -r -F
+complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from read" -s h -l help -d 'Print help'
+complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from write" -l state -d 'The daemon\'s state directory (default: $XDG_RUNTIME_DIR/rkmod-sim)' -r -F
+complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from write" -l socket -d 'The daemon\'s socket (default: DIR/rkmod-sim.sock with --state, else $RKMOD_SIM, else $XDG_RUNTIME_DIR/rkmod-sim.sock)' -r -F
+complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from write" -s h -l help -d 'Print help'
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from help" -f -a "serve" -d 'Run a sim kernel in the foreground until SIGTERM, SIGINT or SIGHUP'
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from help" -f -a "start" -d 'Start a sim kernel in the background; return once it serves'
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from help" -f -a "stop" -d 'Stop a sim kernel (SIGTERM) and wait until it is gone'
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from help" -f -a "status" -d 'Show a sim kernel\'s state'
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from help" -f -a "log" -d 'Print a sim kernel\'s log (its dmesg)'
+complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from help" -f -a "read" -d 'Print a module\'s file (/proc/..., /sys/kernel/..., /sys/module/M/parameters/P) as the module\'s own code serves it'
+complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from help" -f -a "write" -d 'Write VALUE (exactly, no newline added) to a module\'s file in one write'
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "insmod" -d 'Insert a module into the Linux kernel'
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "rmmod" -d 'Remove a module from the Linux kernel'
@@ -166,10 +178,12 @@ complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_su
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "modinfo" -d 'Show information about Linux kernel modules'
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "modprobe" -d 'Add and remove modules from the Linux kernel'
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "depmod"
-complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "sim" -d 'The sim kernel (test mode): serve, start, stop, status, log'
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "sim" -d 'The sim kernel (test mode): serve, start, stop, status, log, read, write'
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and __fish_seen_subcommand_from sim" -f -a "serve" -d 'Run a sim kernel in the foreground until SIGTERM, SIGINT or SIGHUP'
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and __fish_seen_subcommand_from sim" -f -a "start" -d 'Start a sim kernel in the background; return once it serves'
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and __fish_seen_subcommand_from sim" -f -a "stop" -d 'Stop a sim kernel (SIGTERM) and wait until it is gone'
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and __fish_seen_subcommand_from sim" -f -a "status" -d 'Show a sim kernel\'s state'
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and __fish_seen_subcommand_from sim" -f -a "log" -d 'Print a sim kernel\'s log (its dmesg)'
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and __fish_seen_subcommand_from sim" -f -a "read" -d 'Print a module\'s file (/proc/..., /sys/kernel/..., /sys/module/M/parameters/P) as the module\'s own code serves it'
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and __fish_seen_subcommand_from sim" -f -a "write" -d 'Write VALUE (exactly, no newline added) to a module\'s file in one write'

@@ -33,9 +33,9 @@ pub fn command(tool: Option<Tool>) -> Command {
                 rkmod = rkmod.subcommand(tool_command(t).name(t.kmod_name()));
             }
             rkmod.subcommand(
-                crate::tools::sim::Args::command()
-                    .name("sim")
-                    .about("The sim kernel (test mode): serve, start, stop, status, log"),
+                crate::tools::sim::Args::command().name("sim").about(
+                    "The sim kernel (test mode): serve, start, stop, status, log, read, write",
+                ),
             )
         }
     }

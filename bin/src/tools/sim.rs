@@ -18,7 +18,7 @@ pub const HOST_COMMAND: &str = "sim-host";
 
 #[derive(Parser, Debug)]
 #[command(
-    about = "The sim kernel: a userspace kernel for modules built as shared objects (test mode)",
+    about = "The sim kernel: a userspace kernel for real .ko modules and shared-object sim modules (test mode)",
     disable_version_flag = true
 )]
 pub struct Args {

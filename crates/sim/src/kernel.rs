@@ -36,7 +36,11 @@ const MAX_FILE_READ: usize = 256 << 10;
 /// `$RKMOD_KAPI_CACHE`, else `$XDG_CACHE_HOME/rkmod`, else
 /// `~/.cache/rkmod` (a build is keyed by its sources and headers).
 fn kapi_cache() -> Option<PathBuf> {
-    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     var("RKMOD_KAPI_CACHE")
         .or_else(|| var("XDG_CACHE_HOME").map(|d| d.join("rkmod")))
         .or_else(|| var("HOME").map(|d| d.join(".cache").join("rkmod")))
