@@ -307,21 +307,17 @@ impl Kernel {
         let name = file.name.clone();
         let log = Arc::clone(&self.log);
         let mut say = |level: i32, text: String| log.push(level, &text);
-        check_modinfo(
-            &file,
-            &api,
-            flags.ignore_vermagic,
-            &mut self.taints,
-            &mut say,
-        )?;
+        check_modinfo(&file, &api, flags, &mut self.taints, &mut say)?;
         if self.index(&name).is_some() {
             return Err(err(libc::EEXIST, format!("Module {name} already loaded")));
         }
         let gpl_ok = self.check_license(&name, file.info("license"));
         check_signature(&file, &mut self.taints, &mut say);
         check_license_taint(&file, &api, gpl_ok, &mut self.taints, &mut say);
-        let mut kernel =
-            |sym: &str, gpl_ok: bool| check_kernel_symbol(&file, &api, sym, gpl_ok, &mut say);
+        let ignore_crcs = flags.ignore_modversions;
+        let mut kernel = |sym: &str, gpl_ok: bool| {
+            check_kernel_symbol(&file, &api, sym, (gpl_ok, ignore_crcs), &mut say)
+        };
         let uses = self.resolve(&name, &file.imports, gpl_ok, true, &mut kernel)?;
         let comm = "insmod".to_string();
         let call = |id| Call::LoadKo {
@@ -352,14 +348,10 @@ impl Kernel {
     fn check_license(&mut self, name: &str, license: Option<&str>) -> bool {
         let license = license.unwrap_or("unspecified");
         let gpl_ok = license_is_gpl_compatible(license);
-        if !gpl_ok && !self.taints.proprietary {
-            self.taints.proprietary = true;
-            self.log.push(
-                4,
-                &format!("{name}: module license '{license}' taints kernel."),
-            );
-            self.log
-                .push(4, "Disabling lock debugging due to kernel taint");
+        if !gpl_ok {
+            let log = Arc::clone(&self.log);
+            self.taints
+                .proprietary(name, license, &mut |l, t| log.push(l, &t));
         }
         gpl_ok
     }
@@ -508,14 +500,15 @@ impl Kernel {
     }
 
     /// The kernel's vermagic check.
-    fn check_vermagic(&self, file: &SoFile, flags: InsertFlags) -> Result<(), Error> {
+    fn check_vermagic(&mut self, file: &SoFile, flags: InsertFlags) -> Result<(), Error> {
         let want = sim_module::vermagic_for(&self.cfg.release);
         let name = &file.name;
         match file.info("vermagic") {
             _ if flags.ignore_vermagic => {
                 if file.info("vermagic") != Some(want.as_str()) {
-                    self.log
-                        .push(4, &format!("{name}: bad vermagic: kernel tainted."));
+                    let log = Arc::clone(&self.log);
+                    self.taints
+                        .forced(name, "bad vermagic", &mut |l, t| log.push(l, &t));
                 }
                 Ok(())
             }

@@ -11,6 +11,8 @@ use kapi::{Export, KoFile, Symvers};
 use nix::libc;
 
 use crate::error::Error;
+use crate::protocol::InsertFlags;
+pub(crate) use crate::taint::Taints;
 
 /// kapi.ko for the sim kernel's release and what it serves.
 #[derive(Debug)]
@@ -21,6 +23,8 @@ pub(crate) struct KernelApi {
     pub vermagic: String,
     /// (major, minor) of the release, for what differs between kernels.
     pub version: (u32, u32),
+    /// The kernel checks symbol versions (its exports carry CRCs).
+    pub modversions: bool,
     exports: HashMap<String, Export>,
 }
 
@@ -34,6 +38,7 @@ impl KernelApi {
         let bytes = std::fs::read(&kapi)?;
         let obj = modload::parse(&bytes).map_err(|e| Error::new(e.errno(), e.to_string()))?;
         let exports = kapi::served(&obj, &symvers);
+        let modversions = exports.values().any(|e| e.crc != 0);
         let file = KoFile::read(&kapi).map_err(fail)?;
         let vermagic = file.info("vermagic").unwrap_or_default().to_string();
         let mut numbers = vermagic
@@ -45,6 +50,7 @@ impl KernelApi {
             headers: headers.to_path_buf(),
             vermagic,
             version,
+            modversions,
             exports,
         })
     }
@@ -77,19 +83,8 @@ pub(crate) fn same_magic(module: &str, kernel: &str, has_crcs: bool) -> bool {
     }
 }
 
-/// Taints already reported: the kernel prints each kind once per boot.
-#[derive(Debug, Default)]
-pub(crate) struct Taints {
-    pub unsigned: bool,
-    pub out_of_tree: bool,
-    pub forced: bool,
-    pub proprietary: bool,
-    /// The second proprietary line of newer kernels.
-    pub proprietary_module: bool,
-}
-
 /// The line newer kernels (6.12; not 6.1) add once when a module's
-/// license taints, after set_license's own two.
+/// license taints, after set_license's own.
 pub(crate) fn check_license_taint(
     file: &KoFile,
     api: &KernelApi,
@@ -97,9 +92,8 @@ pub(crate) fn check_license_taint(
     taints: &mut Taints,
     log: &mut dyn FnMut(i32, String),
 ) {
-    if !gpl_ok && api.version >= (6, 12) && !taints.proprietary_module {
-        taints.proprietary_module = true;
-        log(4, format!("{}: module license taints kernel.", file.name));
+    if !gpl_ok && api.version >= (6, 12) {
+        taints.proprietary_module(&file.name, log);
     }
 }
 
@@ -108,14 +102,19 @@ pub(crate) fn check_license_taint(
 pub(crate) fn check_modinfo(
     file: &KoFile,
     api: &KernelApi,
-    ignore_vermagic: bool,
+    flags: InsertFlags,
     taints: &mut Taints,
     log: &mut dyn FnMut(i32, String),
 ) -> Result<(), Error> {
     let name = &file.name;
-    let has_crcs = !file.versions.is_empty();
+    // Modversions: without __versions (or told to ignore them) the kernel
+    // cannot check the module's struct layout and forces past it.
+    if api.modversions && (flags.ignore_modversions || file.versions.is_empty()) {
+        taints.forced(name, "module_layout", log);
+    }
+    let has_crcs = !file.versions.is_empty() && !flags.ignore_modversions;
     match file.info("vermagic") {
-        Some(v) if !ignore_vermagic => {
+        Some(v) if !flags.ignore_vermagic => {
             if !same_magic(v, &api.vermagic, has_crcs) {
                 let msg = format!("{name}: version magic '{v}' should be '{}'", api.vermagic);
                 log(3, msg.clone());
@@ -123,19 +122,10 @@ pub(crate) fn check_modinfo(
             }
         }
         // none, or ignored (MODULE_INIT_IGNORE_VERMAGIC): a forced load
-        _ => {
-            if !taints.forced {
-                taints.forced = true;
-                log(4, format!("{name}: bad vermagic: kernel tainted."));
-            }
-        }
+        _ => taints.forced(name, "bad vermagic", log),
     }
-    if file.info("intree").is_none() && !taints.out_of_tree {
-        taints.out_of_tree = true;
-        log(
-            4,
-            format!("{name}: loading out-of-tree module taints kernel."),
-        );
+    if file.info("intree").is_none() {
+        taints.out_of_tree(name, log);
     }
     Ok(())
 }
@@ -147,15 +137,8 @@ pub(crate) fn check_signature(
     taints: &mut Taints,
     log: &mut dyn FnMut(i32, String),
 ) {
-    if !file.signed && !taints.unsigned {
-        taints.unsigned = true;
-        log(
-            5,
-            format!(
-                "{}: module verification failed: signature and/or required key missing - tainting kernel",
-                file.name
-            ),
-        );
+    if !file.signed {
+        taints.unsigned(&file.name, log);
     }
 }
 
@@ -165,7 +148,7 @@ pub(crate) fn check_kernel_symbol(
     file: &KoFile,
     api: &KernelApi,
     sym: &str,
-    gpl_ok: bool,
+    (gpl_ok, ignore_crcs): (bool, bool),
     log: &mut dyn FnMut(i32, String),
 ) -> Result<bool, i32> {
     let Some(e) = api.export(sym) else {
@@ -174,7 +157,7 @@ pub(crate) fn check_kernel_symbol(
     if e.gpl_only && !gpl_ok {
         return Err(libc::ENOENT);
     }
-    if e.crc != 0 && !file.versions.is_empty() {
+    if e.crc != 0 && !file.versions.is_empty() && !ignore_crcs {
         match file.versions.iter().find(|(n, _)| n == sym) {
             Some((_, crc)) if *crc == e.crc => {}
             Some(_) => {

@@ -46,6 +46,7 @@ pub mod protocol;
 pub mod sofile;
 mod state;
 pub mod symbols;
+mod taint;
 mod util;
 
 pub use client::Client;
