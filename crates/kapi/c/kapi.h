@@ -91,7 +91,6 @@ struct kapi_task {
 	u32 should_stop;
 	u32 exited;		/* futex: 1 once threadfn returned */
 	struct module *owner;	/* the module whose code this thread runs */
-	struct completion *unused;
 };
 struct kapi_task *kapi_task_of(struct task_struct *t);
 struct task_struct *kapi_new_task(const char *name, int kthread);

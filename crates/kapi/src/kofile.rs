@@ -121,7 +121,7 @@ fn modfile_name(shown: &str) -> String {
 
 /// The names a module exports: each `__ksymtab[_gpl]` entry's name field
 /// is a relocation against `__ksymtab_strings`.
-fn exports(obj: &modload::Object<'_>, name: &str) -> Result<Vec<(String, bool)>, Error> {
+pub(crate) fn exports(obj: &modload::Object<'_>, name: &str) -> Result<Vec<(String, bool)>, Error> {
     let Some(strings) = obj.section_by_name("__ksymtab_strings") else {
         return Ok(Vec::new());
     };

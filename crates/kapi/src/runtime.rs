@@ -269,17 +269,10 @@ impl Runtime {
         let (params, params_size) = image
             .section("__param")
             .map_or((0, 0), |x| (x.address, x.size));
-        let exports = crate::kofile::KoFile::parse(
-            &modfile::ModuleFile::from_bytes(bytes.to_vec()).map_err(|source| Error::Module {
-                path: name.to_string(),
-                source,
-            })?,
-            name,
-        )?
-        .exports
-        .into_iter()
-        .filter_map(|(n, _)| image.symbol(&n).map(|a| (n, a)))
-        .collect();
+        let exports = crate::kofile::exports(&obj, name)?
+            .into_iter()
+            .filter_map(|(n, _)| image.symbol(&n).map(|a| (n, a)))
+            .collect();
         register_map(&image, Some(name));
         let args = CString::new(args.replace('\0', " ")).unwrap_or_default();
         let r = (self.entries.kapi_module_setup)(this, params, params_size, args.as_ptr());

@@ -18,12 +18,17 @@
 //! The run-time interface is in [`abi`]. In Rust, one [`module!`]
 //! invocation at the crate root declares everything:
 //!
-//! ```ignore
+//! ```no_run
+//! use std::ffi::{c_char, c_int, c_void};
 //! use std::sync::atomic::AtomicI32;
 //! use sim_module::param::CharP;
 //!
 //! static MSG: CharP = CharP::new(c"hello");
 //! static IO: AtomicI32 = AtomicI32::new(1);
+//! # unsafe extern "C" fn io_check(_: *const c_char, _: *const c_void, _: *mut c_void) -> c_int { 0 }
+//! # fn init() -> Result<(), i32> { Ok(()) }
+//! # fn exit() {}
+//! # fn hello() {}
 //!
 //! sim_module::module! {
 //!     name: "khello",
@@ -38,6 +43,7 @@
 //!     exit: exit,
 //!     hello: hello,
 //! }
+//! # fn main() {}
 //! ```
 //!
 //! The fields come in that order: `name`, `license`, any `author`,
