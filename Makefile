@@ -10,10 +10,12 @@ APT_STAMP   = /var/tmp/rkmod-apt-updated
 
 all: build
 
-# Debian packages the tests compare against or need; installed once.
+# Debian packages the tests compare against or need; installed once. The
+# kernel image's modules are test inputs (the loader relocates them); its
+# headers build the sample modules and the sim kernel's kernel API.
 deps:
 	@missing=""; \
-	for p in kmod xz-utils zstd gzip gcc python3 util-linux groff-base zsh fish; do \
+	for p in kmod xz-utils zstd gzip gcc make python3 util-linux groff-base zsh fish linux-image-amd64 linux-headers-amd64; do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \

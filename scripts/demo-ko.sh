@@ -6,17 +6,7 @@
 # vermagic against them, and prints the log lines the kernel prints.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$(pwd)
-export PATH="$repo/target/release:$PATH"
-unset RKMOD_SIM RKMOD_SIM_HOST MODPROBE_OPTIONS
-
-heading() { printf '\n\033[1;34m== %s ==\033[0m\n' "$*"; }
-say() { printf '%s\n' "$*"; }
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
-refused() {
-    printf '\n\033[1m$ %s\033[0m   \033[2m(refused on purpose)\033[0m\n' "$*"
-    if "$@"; then echo "demo: expected a refusal" >&2; exit 1; fi
-}
+. scripts/demo-lib.sh
 
 # The release whose headers linux-headers-amd64 installed (make demo
 # installs them when missing).

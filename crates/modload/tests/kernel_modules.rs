@@ -4,6 +4,8 @@
 //! addresses in the kernel's text range; the per-CPU section goes through
 //! the hook as the kernel does. Prints the relocation types met.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -58,19 +60,6 @@ fn relocate_module(path: &Path, types: &mut BTreeMap<&'static str, u64>) -> Resu
     Ok(())
 }
 
-fn ko_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            ko_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "ko") {
-            out.push(p);
-        }
-    }
-}
 
 fn report(what: &str, n: usize, types: &BTreeMap<&'static str, u64>) {
     println!("{what}: {n} modules relocated; relocation types met:");
@@ -82,8 +71,12 @@ fn report(what: &str, n: usize, types: &BTreeMap<&'static str, u64>) {
 #[test]
 fn project_samples_relocate() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/kernel/6.1.0-56-amd64");
-    let mut files = Vec::new();
-    ko_files(&dir, &mut files);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("testdata/kernel")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ko"))
+        .collect();
     files.sort();
     // khello-badmagic.ko has a wrong vermagic, not a wrong ELF: it relocates.
     assert!(files.len() >= 5, "samples missing in {}", dir.display());
@@ -105,25 +98,10 @@ fn project_samples_relocate() {
 /// Debian's modules of the installed kernel.
 #[test]
 fn debian_modules_relocate() {
-    let mut files = Vec::new();
-    if let Ok(entries) = std::fs::read_dir("/lib/modules") {
-        for e in entries.flatten() {
-            ko_files(&e.path().join("kernel"), &mut files);
-        }
-    }
-    if files.is_empty() {
-        println!("no uncompressed .ko under /lib/modules/*/kernel: Debian sample not run");
-        return;
-    }
-    files.sort();
     // All of them (about 4000, a few seconds); MODLOAD_MODULE_STEP=N takes
     // every Nth only.
-    let step = std::env::var("MODLOAD_MODULE_STEP")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(1)
-        .max(1);
-    let sample: Vec<_> = files.iter().step_by(step).collect();
+    let files = common::debian_modules("MODLOAD_MODULE_STEP", 1);
+    let sample: Vec<_> = files.iter().collect();
     let mut types = BTreeMap::new();
     let mut failures = Vec::new();
     for f in &sample {
@@ -148,19 +126,10 @@ fn debian_modules_relocate() {
 /// need that.
 #[test]
 fn far_imports_fail_only_on_data_references() {
-    let mut files = Vec::new();
-    let samples =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/kernel/6.1.0-56-amd64");
-    ko_files(&samples, &mut files);
-    if let Ok(entries) = std::fs::read_dir("/lib/modules") {
-        for e in entries.flatten() {
-            ko_files(&e.path().join("kernel"), &mut files);
-        }
-    }
-    files.sort();
+    let files = common::debian_modules("MODLOAD_FAR_STEP", 4);
     let mut ok = 0;
     let mut refused: BTreeMap<&'static str, usize> = BTreeMap::new();
-    for f in files.iter().step_by(4) {
+    for f in &files {
         let bytes = std::fs::read(f).unwrap();
         let obj = parse(&bytes).unwrap();
         let mut opts = LayoutOptions::new().percpu(|_| Some(0x1000));

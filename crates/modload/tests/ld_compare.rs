@@ -328,44 +328,16 @@ fn same_bytes_as_ld() {
     assert!(total.got_fields > 0, "no GOT relocation was compared");
 }
 
-fn ko_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            ko_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "ko") {
-            out.push(p);
-        }
-    }
-}
 
 /// Debian's own modules of the installed kernel, every 10th in path order
 /// (MODLOAD_LD_STEP=1: all of them, about 25 s): the same comparison with ld.
 #[test]
 fn debian_modules_same_bytes_as_ld() {
-    let mut files = Vec::new();
-    if let Ok(entries) = std::fs::read_dir("/lib/modules") {
-        for e in entries.flatten() {
-            ko_files(&e.path().join("kernel"), &mut files);
-        }
-    }
-    if files.is_empty() {
-        println!("no uncompressed .ko under /lib/modules/*/kernel: Debian sample not compared");
-        return;
-    }
-    files.sort();
-    let step = std::env::var("MODLOAD_LD_STEP")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(10)
-        .max(1);
+    let files = common::debian_modules("MODLOAD_LD_STEP", 10);
     let work = tmpdir("ld-compare-debian");
     let mut total = Stats::default();
     let mut n = 0;
-    for f in files.iter().step_by(step) {
+    for f in &files {
         let s = compare(f, Model::Kernel, &work);
         total.sections += s.sections;
         total.bytes += s.bytes;

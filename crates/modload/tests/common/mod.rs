@@ -57,3 +57,40 @@ pub fn cc(src: &Path, flags: &[&str], out: &Path) {
         .arg("-o")
         .arg(out));
 }
+
+/// The uncompressed `.ko` files of Debian's installed kernels
+/// (`/lib/modules/*/kernel`), sorted, every `step`th (the environment
+/// variable `step_var` overrides `default_step`). None installed is a
+/// failure: `make deps` installs linux-image-amd64.
+pub fn debian_modules(step_var: &str, default_step: usize) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "ko") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    if let Ok(entries) = std::fs::read_dir("/lib/modules") {
+        for e in entries.flatten() {
+            walk(&e.path().join("kernel"), &mut files);
+        }
+    }
+    assert!(
+        !files.is_empty(),
+        "no uncompressed .ko under /lib/modules/*/kernel: install linux-image-amd64 (make deps)"
+    );
+    files.sort();
+    let step = std::env::var(step_var)
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(default_step)
+        .max(1);
+    files.into_iter().step_by(step).collect()
+}
