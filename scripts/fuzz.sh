@@ -123,7 +123,7 @@ selftest() {
 			case "$kind" in
 			panic) grep -q "deliberate panic" "$log" && grep -q "deadly signal" "$log" ;;
 			hang) grep -q "ERROR: libFuzzer: timeout" "$log" ;;
-			oom) grep -q "memory allocation of .* failed" "$log" ;;
+			oom) grep -q "memory allocation of .* refused" "$log" ;;
 			esac || die "self-test: $t did not report the deliberate $kind as expected (log: $log)"
 		done
 	done

@@ -4,10 +4,12 @@
 //! Memory: libFuzzer's `-malloc_limit_mb` needs a sanitizer's malloc hooks,
 //! which a stable toolchain does not have. So the targets allocate through
 //! [`CappedAlloc`]: one allocation above [`MAX_ALLOCATION`] or a live Rust
-//! heap above [`MAX_LIVE`] is refused, std's allocation-error handler
-//! aborts ("memory allocation of N bytes failed") and libFuzzer records the
-//! input as a crash. Memory the C libraries allocate (liblzma, libzstd) is
-//! bounded by `-rss_limit_mb` (scripts/fuzz.sh passes it).
+//! heap above [`MAX_LIVE`] aborts the process with "rkmod-fuzz: memory
+//! allocation of N bytes refused" and libFuzzer records the input as a
+//! crash — even where the caller would have handled the failure
+//! (`try_reserve`, `read_to_end`): for inputs of a few KB, wanting that
+//! much memory is the finding. Memory the C libraries allocate (liblzma,
+//! libzstd) is bounded by `-rss_limit_mb` (scripts/fuzz.sh passes it).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,16 +26,15 @@ pub struct CappedAlloc;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 
 impl CappedAlloc {
-    fn admit(size: usize) -> bool {
+    /// Count `size` more bytes, or abort when that passes a limit.
+    fn admit(size: usize) {
         if size > MAX_ALLOCATION {
-            return false;
+            refuse(size);
         }
         let before = LIVE.fetch_add(size, Ordering::Relaxed);
         if before + size > MAX_LIVE {
-            LIVE.fetch_sub(size, Ordering::Relaxed);
-            return false;
+            refuse(size);
         }
-        true
     }
 
     fn release(size: usize) {
@@ -41,13 +42,40 @@ impl CappedAlloc {
     }
 }
 
+extern "C" {
+    fn write(fd: i32, buf: *const u8, count: usize) -> isize;
+}
+
+/// Say why and abort, without allocating.
+fn refuse(size: usize) -> ! {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = size;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let parts: [&[u8]; 3] = [
+        b"rkmod-fuzz: memory allocation of ",
+        &digits[at..],
+        b" bytes refused (over the fuzz heap limit)\n",
+    ];
+    for part in parts {
+        // SAFETY: a valid buffer and its length; a failed write changes nothing.
+        unsafe { write(2, part.as_ptr(), part.len()) };
+    }
+    std::process::abort()
+}
+
 // SAFETY: every call is forwarded to `System` unchanged; refusing an
 // allocation by returning null is what the `GlobalAlloc` contract allows.
 unsafe impl GlobalAlloc for CappedAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if !Self::admit(layout.size()) {
-            return std::ptr::null_mut();
-        }
+        Self::admit(layout.size());
         let p = System.alloc(layout);
         if p.is_null() {
             Self::release(layout.size());
@@ -56,9 +84,7 @@ unsafe impl GlobalAlloc for CappedAlloc {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if !Self::admit(layout.size()) {
-            return std::ptr::null_mut();
-        }
+        Self::admit(layout.size());
         let p = System.alloc_zeroed(layout);
         if p.is_null() {
             Self::release(layout.size());
@@ -74,9 +100,10 @@ unsafe impl GlobalAlloc for CappedAlloc {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let old = layout.size();
         let grows = new_size.saturating_sub(old);
-        if new_size > MAX_ALLOCATION || !Self::admit(grows) {
-            return std::ptr::null_mut();
+        if new_size > MAX_ALLOCATION {
+            refuse(new_size);
         }
+        Self::admit(grows);
         let p = System.realloc(ptr, layout, new_size);
         if p.is_null() {
             Self::release(grows);
