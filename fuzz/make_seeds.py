@@ -268,7 +268,7 @@ def modconf_seeds():
     out("modconf", "diff-main.conf", ns["MAIN_CONF"])
     out("modconf", "diff-weakdep.conf", ns["WEAKDEP_CONF"])
     for i, d in enumerate(DEPMOD_D):
-        out("modconf", f"depmod-{i}.conf", d)
+        out("modconf", f"depmod-{i}.conf", SECTION + d)
     for i, c in enumerate(CMDLINES):
         out("modconf", f"cmdline-{i}", c)
     out("modconf", "sections-all", SECTION.join([
