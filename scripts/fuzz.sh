@@ -36,6 +36,7 @@ die() {
 max_len() {
 	case "$1" in
 	modfile) echo 16384 ;;
+	modconf) echo 2048 ;;
 	fnmatch) echo 1024 ;;
 	*) echo 4096 ;;
 	esac
