@@ -6,7 +6,7 @@ RELEASE_BIN = target/release
 TOOLS       = rkmod rinsmod rrmmod rlsmod rmodinfo rmodprobe rdepmod
 APT_STAMP   = /var/tmp/rkmod-apt-updated
 
-.PHONY: all build deps deps-headers test test-unit test-diff vm-test sim-vs-kernel lint fmt demo testdata golden bench clean man completions install test-install
+.PHONY: all build deps deps-headers test test-unit test-diff vm-test sim-vs-kernel lint fmt demo testdata golden bench clean man completions install test-install fuzz-smoke fuzz
 
 all: build
 
@@ -61,7 +61,19 @@ sim-vs-kernel: build
 	python3 tests/simko/compare.py --kernel 6.12 --bin-dir $(RELEASE_BIN)
 	python3 tests/simko/isolation.py --kernel 6.1 --bin-dir $(RELEASE_BIN)
 
-test: lint test-unit test-install test-diff vm-test sim-vs-kernel
+test: lint test-unit test-install test-diff vm-test sim-vs-kernel fuzz-smoke
+
+# Fuzzing on the stable toolchain (libFuzzer; fuzz/README.md): fuzz-smoke
+# builds every target, checks that a panic, a hang and an over-limit
+# allocation each fail a run, then runs each target on its seeds and
+# regressions and mutates for FUZZ_SMOKE_SECONDS (10) seconds: about a
+# minute once built. `make fuzz FUZZ_RUNS=N` runs each target to N executions.
+fuzz-smoke:
+	scripts/fuzz.sh smoke
+
+FUZZ_RUNS ?= 10000000
+fuzz:
+	scripts/fuzz.sh all $(FUZZ_RUNS)
 
 # Man pages (section 8) and completions, from the clap definitions and the
 # written parts in man/src and completions/src; a test fails when stale.

@@ -146,8 +146,12 @@ impl SoFile {
                 hi = hi.max(start.saturating_add(ph.p_memsz(endian)));
             }
         }
+        // Saturating: segment addresses and sizes are the file's word, and
+        // a span within a page of 2^64 must not overflow the rounding.
         let size = if hi > lo {
-            (hi - (lo & !(PAGE - 1))).div_ceil(PAGE) * PAGE
+            (hi - (lo & !(PAGE - 1)))
+                .div_ceil(PAGE)
+                .saturating_mul(PAGE)
         } else {
             0
         };
@@ -233,6 +237,45 @@ mod tests {
         assert!(check_name("../etc").is_err());
         assert!(check_name("").is_err());
         assert!(check_name(&"a".repeat(56)).is_err());
+    }
+
+    /// A 64-bit little-endian ET_DYN with one PT_LOAD segment and no
+    /// sections.
+    fn one_segment(vaddr: u64, memsz: u64) -> Vec<u8> {
+        let mut d = Vec::new();
+        d.extend_from_slice(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0");
+        d.extend_from_slice(&elf::ET_DYN.to_le_bytes());
+        d.extend_from_slice(&elf::EM_X86_64.to_le_bytes());
+        d.extend_from_slice(&1u32.to_le_bytes()); // e_version
+        d.extend_from_slice(&0u64.to_le_bytes()); // e_entry
+        d.extend_from_slice(&64u64.to_le_bytes()); // e_phoff
+        d.extend_from_slice(&0u64.to_le_bytes()); // e_shoff
+        d.extend_from_slice(&0u32.to_le_bytes()); // e_flags
+        for half in [64u16, 56, 1, 64, 0, 0] {
+            // ehsize, phentsize, phnum, shentsize, shnum, shstrndx
+            d.extend_from_slice(&half.to_le_bytes());
+        }
+        d.extend_from_slice(&elf::PT_LOAD.to_le_bytes());
+        d.extend_from_slice(&5u32.to_le_bytes()); // p_flags
+        for word in [0u64, vaddr, vaddr, 0, memsz, 0x1000] {
+            // offset, vaddr, paddr, filesz, memsz, align
+            d.extend_from_slice(&word.to_le_bytes());
+        }
+        d
+    }
+
+    #[test]
+    fn segment_size_is_page_rounded() {
+        let so = SoFile::parse(&one_segment(0x1000, 0x1801), Path::new("x.so")).unwrap();
+        assert_eq!(so.size, 0x2000);
+    }
+
+    #[test]
+    fn segment_spanning_the_address_space_saturates() {
+        // Found by fuzzing (fuzz/regressions/modfile/sofile-size-overflow):
+        // rounding the span up to a page overflowed.
+        let so = SoFile::parse(&one_segment(0, u64::MAX), Path::new("x.so")).unwrap();
+        assert_eq!(so.size, u64::MAX);
     }
 
     #[test]
