@@ -14,7 +14,7 @@ use std::io::{self, Read};
 
 use libfuzzer_sys::fuzz_target;
 use sim::protocol::{host, read_frame, write_frame, FrameError, Op, Request, Response};
-use sim::protocol::{MAX_FRAME, PROTOCOL_VERSION};
+use sim::protocol::MAX_FRAME;
 use sim_module::abi::ParamType;
 
 rkmod_fuzz::capped_heap!();
@@ -43,14 +43,9 @@ impl Read for Trickle<'_> {
     }
 }
 
-/// What the daemon's `handle` does before acting on a request.
+/// The daemon's decoder: the strict request parser.
 fn decode_request(frame: &[u8]) -> Option<Request> {
-    let value: serde_json::Value = serde_json::from_slice(frame).ok()?;
-    match value.get("version").and_then(serde_json::Value::as_u64) {
-        Some(v) if v == u64::from(PROTOCOL_VERSION) => {}
-        _ => return None,
-    }
-    serde_json::from_value(value).ok()
+    sim::protocol::parse_request(frame).ok()
 }
 
 fn params(text: &str) {
@@ -86,7 +81,12 @@ fn request(req: &Request) {
             let _ = sim::sofile::check_name(module);
             params(&format!("{param}={value}"));
         }
-        Op::List | Op::Status | Op::Log { .. } => {}
+        Op::Write { data, .. } => {
+            if let Some(bytes) = sim::protocol::hex_decode(data) {
+                assert_eq!(&sim::protocol::hex_encode(&bytes), &data.to_ascii_lowercase());
+            }
+        }
+        Op::List | Op::Status | Op::Log { .. } | Op::Read { .. } => {}
     }
     // A request encodes and decodes to itself.
     let json = serde_json::to_vec(req).expect("a request encodes");
