@@ -7,6 +7,7 @@
 #include <linux/printk.h>
 #include <linux/kstrtox.h>
 #include <linux/string.h>
+#include <linux/sched.h>
 
 static noinline int kapi_printk_marker(int x)
 {
@@ -75,6 +76,7 @@ static int __init kapi_printk_init(void)
 	err = kstrtobool("on", &flag);
 	pr_info("kstrtobool: %d %d\n", err, flag);
 	pr_info("marker: %d\n", kapi_printk_marker(14));
+	pr_info("loaded by %s\n", current->comm);
 	return 0;
 }
 

@@ -43,7 +43,14 @@ impl Error {
             Error::NoHeaders { .. } => libc::ENOEXEC,
             Error::Build { .. } | Error::Kapi(_) => libc::ENOEXEC,
             Error::Io { source, .. } => source.raw_os_error().unwrap_or(libc::EIO),
-            Error::Module { source, .. } => source.errno(),
+            // What the kernel's loader says of a file it cannot use as a
+            // module (elf_validity_check): ENOEXEC; I/O and limits keep theirs.
+            Error::Module { source, .. } => match source {
+                modfile::Error::Io(_)
+                | modfile::Error::TooLarge { .. }
+                | modfile::Error::OutOfMemory => source.errno(),
+                _ => libc::ENOEXEC,
+            },
             Error::Load(e) => e.errno(),
             Error::Format { .. } => libc::ENOEXEC,
             Error::Errno(_, e) => *e,

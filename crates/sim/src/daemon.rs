@@ -545,7 +545,7 @@ fn serve(shared: &Shared, mut stream: UnixStream, slot: &Slot) {
             // Idle too long, cut short, or gone.
             Err(_) => break,
         };
-        let outcome = handle(shared, &frame, slot.privileged);
+        let outcome = handle(shared, &frame, slot.privileged, &|| peer_comm(&stream));
         if send(&mut stream, outcome).is_err() {
             break;
         }
@@ -553,8 +553,21 @@ fn serve(shared: &Shared, mut stream: UnixStream, slot: &Slot) {
     lock(&shared.connections).remove(&id);
 }
 
+/// The command name of the process at the other end (what a kernel sees
+/// as `current->comm` when that process loads a module); `insmod` when
+/// it cannot be told.
+fn peer_comm(stream: &UnixStream) -> String {
+    getsockopt(stream, PeerCredentials)
+        .ok()
+        .and_then(|c| std::fs::read_to_string(format!("/proc/{}/comm", c.pid())).ok())
+        .map(|c| c.trim_end_matches('\n').to_string())
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "insmod".to_string())
+}
+
 /// Decode and run one request. Nothing is changed unless it decodes fully.
-fn handle(shared: &Shared, frame: &[u8], privileged: bool) -> Outcome {
+/// `comm` names the client's command (asked only when a load needs it).
+fn handle(shared: &Shared, frame: &[u8], privileged: bool, comm: &dyn Fn() -> String) -> Outcome {
     let req = match parse_request(frame) {
         Ok(r) => r,
         Err(e) => return Outcome::Error(e),
@@ -575,7 +588,7 @@ fn handle(shared: &Shared, frame: &[u8], privileged: bool) -> Outcome {
             params,
             flags,
         } => shared
-            .with_kernel(|k| k.insert(&path, &params, flags))
+            .with_kernel(|k| k.insert(&path, &params, flags, &comm()))
             .map(|name| Reply::Inserted { name }),
         Op::Remove { name, force } => shared
             .with_kernel(|k| k.remove(&name, force))

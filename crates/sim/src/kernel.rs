@@ -226,15 +226,25 @@ impl Kernel {
         path: &str,
         params: &str,
         flags: InsertFlags,
+        comm: &str,
     ) -> Result<String, Error> {
         if self.stopped {
             return Err(err(libc::ESHUTDOWN, "the sim kernel is stopping"));
         }
         let path = self.check_path(path)?;
         if crate::ko::is_relocatable(&path) {
-            return self.insert_ko(&path, params, flags);
+            return self.insert_ko(&path, params, flags, comm);
         }
-        let file = SoFile::read(&path)?;
+        let file = SoFile::read(&path).map_err(|e| match e.errno {
+            libc::ENOEXEC => err(
+                libc::ENOEXEC,
+                format!(
+                    "{}: neither a kernel module (ELF relocatable) nor a sim module (ELF shared object)",
+                    path.display()
+                ),
+            ),
+            _ => e,
+        })?;
         let name = file.name.clone();
         if self.index(&name).is_some() {
             return Err(err(libc::EEXIST, format!("Module {name} already loaded")));
@@ -298,10 +308,17 @@ impl Kernel {
         path: &Path,
         params: &str,
         flags: InsertFlags,
+        comm: &str,
     ) -> Result<String, Error> {
         let api = self.kernel_api()?;
         let file = kapi::KoFile::read(path).map_err(|e| {
+            let shown = path.display().to_string();
             let msg = e.to_string();
+            let msg = if msg.starts_with(&shown) {
+                msg
+            } else {
+                format!("{shown}: {msg}")
+            };
             Error::new(e.errno(), msg)
         })?;
         let name = file.name.clone();
@@ -319,7 +336,7 @@ impl Kernel {
             check_kernel_symbol(&file, &api, sym, (gpl_ok, ignore_crcs), &mut say)
         };
         let uses = self.resolve(&name, &file.imports, gpl_ok, true, &mut kernel)?;
-        let comm = "insmod".to_string();
+        let comm = comm.to_string();
         let call = |id| Call::LoadKo {
             id,
             name: name.clone(),

@@ -85,7 +85,7 @@ impl KoHost {
         set_thread_module(id);
         let r = self.rt.load(id, name, file.bytes(), args);
         set_thread_module(0);
-        let ret = r.map_err(from_kapi)?;
+        let ret = r.map_err(|e| failed(e.errno(), format!("{name}: {e}")))?;
         if ret >= 0 {
             if let Some((start, end)) = self.rt.module_range(id) {
                 register_code(id, start, end);
