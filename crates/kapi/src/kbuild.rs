@@ -18,6 +18,7 @@ const SOURCES: &[(&str, &[u8])] = &[
     ("core.c", include_bytes!("../c/core.c")),
     ("printk.c", include_bytes!("../c/printk.c")),
     ("vsprintf.c", include_bytes!("../c/vsprintf.c")),
+    ("kstrtox.c", include_bytes!("../c/kstrtox.c")),
     ("string.c", include_bytes!("../c/string.c")),
     ("mem.c", include_bytes!("../c/mem.c")),
     ("params.c", include_bytes!("../c/params.c")),
@@ -26,6 +27,8 @@ const SOURCES: &[(&str, &[u8])] = &[
     ("timer.c", include_bytes!("../c/timer.c")),
     ("wq.c", include_bytes!("../c/wq.c")),
     ("proc.c", include_bytes!("../c/proc.c")),
+    ("seq_file.c", include_bytes!("../c/seq_file.c")),
+    ("libfs.c", include_bytes!("../c/libfs.c")),
     ("sysfs.c", include_bytes!("../c/sysfs.c")),
     ("misc.c", include_bytes!("../c/misc.c")),
     ("thunks.S", include_bytes!("../c/thunks.S")),
@@ -140,5 +143,24 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SOURCES;
+
+    #[test]
+    fn every_source_in_c_is_embedded() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("c");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        on_disk.sort();
+        let mut embedded: Vec<String> = SOURCES.iter().map(|(n, _)| n.to_string()).collect();
+        embedded.sort();
+        assert_eq!(embedded, on_disk);
     }
 }
