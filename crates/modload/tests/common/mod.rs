@@ -3,7 +3,10 @@
 
 #![allow(dead_code)]
 
+pub mod cross;
 pub mod elf;
+pub mod gen;
+pub mod ld;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
