@@ -21,11 +21,20 @@ pub struct RelocSite {
 
 impl fmt::Display for RelocSite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} against `{}` at {}+{:#x}",
-            self.type_name, self.symbol, self.section, self.offset
-        )
+        // Marker relocations (riscv's ALIGN, RELAX) name no symbol.
+        if self.symbol.is_empty() {
+            write!(
+                f,
+                "{} at {}+{:#x}",
+                self.type_name, self.section, self.offset
+            )
+        } else {
+            write!(
+                f,
+                "{} against `{}` at {}+{:#x}",
+                self.type_name, self.symbol, self.section, self.offset
+            )
+        }
     }
 }
 

@@ -6,7 +6,9 @@
 mod common;
 
 use common::elf::*;
-use modload::{aarch64_reloc as r, layout, parse, relocate, Error, Image, LayoutOptions};
+use modload::{
+    aarch64_reloc as r, layout, load_executable, parse, relocate, Error, Image, LayoutOptions,
+};
 
 const EM_AARCH64: u16 = 183;
 const BASE: u64 = 0xffff_8000_0800_0000;
@@ -416,6 +418,26 @@ fn fields_outside_their_section() {
         Err(Error::RelocationOutOfSection { site, size: 4 }) => {
             assert_eq!(site.type_name, "R_AARCH64_CALL26")
         }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn relocated_into_a_buffer_but_not_executed_on_another_host() {
+    let mut b = builder();
+    let text = b.section(".text", TEXT, &0x9400_0000u32.to_le_bytes(), 4);
+    let x = b.undefined("x");
+    b.reloc(text, 0, x, r::CALL26, 0);
+    assert!(run(&b, &[("x", NEAR)]).is_ok());
+    let bytes = b.build();
+    let obj = parse(&bytes).unwrap();
+    if cfg!(target_arch = "aarch64") {
+        return;
+    }
+    match load_executable(&obj, &mut LayoutOptions::new(), &mut |_: &str| Some(NEAR)) {
+        Err(Error::HostMismatch {
+            machine: EM_AARCH64,
+        }) => {}
         other => panic!("{other:?}"),
     }
 }

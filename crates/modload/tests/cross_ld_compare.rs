@@ -621,25 +621,39 @@ fn riscv64_corpus_same_bytes_as_ld() {
 }
 
 /// Debian's modules of each architecture, every 40th in path order
-/// (MODLOAD_FOREIGN_LD_STEP=1: all of them): the same comparison with ld.
+/// (MODLOAD_FOREIGN_LD_STEP=1: all of them): the same comparison with ld,
+/// arm64 ones also with their imports far (veneers against ld's stubs).
 #[test]
 fn debian_foreign_modules_same_bytes_as_ld() {
     for arch in ARCHES {
         cross::require(&arch.tool("ld"));
         let files = cross::sample(&cross::foreign_modules(arch), "MODLOAD_FOREIGN_LD_STEP", 40);
         let work = tmpdir(&format!("cross-ld-debian-{}", arch.name()));
-        let results = parallel(files, |f| compare(arch, &f, Model::Near, &work, false));
+        // arm64 also with the kernel 1 GiB away: our veneers against ld's
+        // stubs.
+        let models: &[Model] = match arch {
+            Arch::Aarch64 => &[Model::Near, Model::Far],
+            Arch::Riscv64 => &[Model::Near],
+        };
+        let jobs: Vec<(PathBuf, Model)> = files
+            .iter()
+            .flat_map(|f| models.iter().map(move |m| (f.clone(), *m)))
+            .collect();
+        let results = parallel(jobs, |(f, m)| compare(arch, &f, m, &work, false));
         let mut total = Stats::default();
         for s in &results {
             total.add(s);
         }
         println!(
-            "{}: {} Debian modules compared with ld: {} sections, {} bytes equal, {} GOT loads; {} skipped",
+            "{}: {} Debian modules compared with ld ({} links): {} sections, {} bytes equal, {} GOT \
+             loads, {} far calls followed; {} skipped",
             arch.debian(),
+            files.len(),
             total.objects,
             total.sections,
             total.bytes,
             total.got_fields,
+            total.far_branches,
             total.skipped.len()
         );
         for s in &total.skipped {
