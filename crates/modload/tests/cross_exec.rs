@@ -211,7 +211,7 @@ fn plan(
             missing.is_empty(),
             "{name}: no host function for {missing:?}"
         );
-        plt_calls += calls_through_plt(&obj, &image);
+        plt_calls += cross::calls_through_plt(&obj, &image);
         loaded.push((name.clone(), image));
     }
     for (name, image) in &loaded {
@@ -229,48 +229,6 @@ fn plan(
     let path = dir.join(format!("plan-{placement:?}.txt"));
     std::fs::write(&path, text).unwrap();
     (path, plt_calls)
-}
-
-/// How many call sites of `image` branch into its veneers/PLT (decoded
-/// from the relocated instructions).
-fn calls_through_plt(obj: &modload::Object<'_>, image: &Image) -> usize {
-    let Some(plt) = image.section(".modload.plt") else {
-        return 0;
-    };
-    let word = |a: u64| {
-        let at = (a - image.base()) as usize;
-        u32::from_le_bytes(image.bytes()[at..at + 4].try_into().unwrap())
-    };
-    let mut n = 0;
-    for rs in obj.reloc_sections() {
-        let Some(sec) = image.section_by_index(rs.target) else {
-            continue;
-        };
-        for rel in obj.relocations(rs) {
-            let rel = rel.unwrap();
-            let p = sec.address + rel.offset;
-            let target = match (obj.machine(), rel.r_type) {
-                (
-                    object::elf::EM_AARCH64,
-                    modload::aarch64_reloc::CALL26 | modload::aarch64_reloc::JUMP26,
-                ) => {
-                    let imm = ((word(p) & 0x03ff_ffff) << 6) as i32 >> 6;
-                    p.wrapping_add((i64::from(imm) * 4) as u64)
-                }
-                (
-                    object::elf::EM_RISCV,
-                    modload::riscv64_reloc::CALL | modload::riscv64_reloc::CALL_PLT,
-                ) => {
-                    let hi = i64::from((word(p) & 0xffff_f000) as i32);
-                    let lo = i64::from(word(p + 4) as i32 >> 20);
-                    p.wrapping_add((hi + lo) as u64)
-                }
-                _ => continue,
-            };
-            n += usize::from(target >= plt.address && target < plt.address + plt.size);
-        }
-    }
-    n
 }
 
 /// The same sources as one ordinary program: output to compare with.
