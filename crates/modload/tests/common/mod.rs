@@ -1,5 +1,7 @@
 //! Helpers of the integration tests: compiling the C corpus with the host's
-//! gcc into the test's temporary directory.
+//! gcc into the test's temporary directory (`cross`: with Debian's cross
+//! compilers for aarch64 and riscv64; `gen`: generated C modules; `ld`:
+//! linking with GNU ld at modload's addresses; `elf`: crafted objects).
 
 #![allow(dead_code)]
 
