@@ -55,7 +55,11 @@ pub fn reloc_name(machine: u16, r_type: u32) -> &'static str {
 
 /// Whether `value` fits a two's-complement field of `bits` bits.
 pub(crate) fn fits_signed(value: i64, bits: u32) -> bool {
-    bits >= 64 || (-(1i64 << (bits - 1))..(1i64 << (bits - 1))).contains(&value)
+    match bits {
+        0 => value == 0,
+        1..=63 => (-(1i64 << (bits - 1))..(1i64 << (bits - 1))).contains(&value),
+        _ => true,
+    }
 }
 
 /// Whether `value` fits an unsigned field of `bits` bits.
@@ -196,7 +200,7 @@ impl Cx<'_, '_> {
 
     /// The field as a little-endian integer of `width` bytes (1, 2, 4, 8).
     pub fn read_uint(&self, site: &Site, width: u64) -> Result<u64> {
-        let bytes = self.read(site, width)?;
+        let bytes = self.read(site, width.min(8))?;
         let mut buf = [0u8; 8];
         buf[..bytes.len()].copy_from_slice(bytes);
         Ok(u64::from_le_bytes(buf))
