@@ -12,10 +12,14 @@ all: build
 
 # Debian packages the tests compare against or need; installed once. The
 # kernel image's modules are test inputs (the loader relocates them); its
-# headers build the sample modules and the sim kernel's kernel API.
+# headers build the sample modules and the sim kernel's kernel API. The
+# cross compilers (and their binutils) and qemu-user check the loader's
+# aarch64 and riscv64 engines; Debian's arm64 and riscv64 kernel packages
+# are fetched (not installed) under /var/tmp for the same tests.
 deps:
 	@missing=""; \
-	for p in kmod xz-utils zstd gzip gcc make python3 util-linux groff-base zsh fish linux-image-amd64 linux-headers-amd64; do \
+	for p in kmod xz-utils zstd gzip gcc make python3 util-linux groff-base zsh fish linux-image-amd64 linux-headers-amd64 \
+		gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu qemu-user; do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -23,6 +27,7 @@ deps:
 		[ -f $(APT_STAMP) ] || { apt-get update -qq && touch $(APT_STAMP); }; \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	@scripts/fetch-foreign-kernels.sh
 
 build:
 	$(CARGO) build --release --workspace

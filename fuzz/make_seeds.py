@@ -7,8 +7,10 @@ signed with a throwaway key (PKCS#7, as sign-file does), hand-made
 signature trailers, a sim `.so`, larger indexes written in kmod's format,
 and protocol streams.
 
-Needs: python3, xz, zstd, gzip, openssl, gcc. The output is committed; run
-this only to change the seeds (`python3 fuzz/make_seeds.py`).
+Needs: python3, xz, zstd, gzip, openssl, gcc, and the cross compilers
+aarch64-linux-gnu-gcc and riscv64-linux-gnu-gcc (modload's seeds for its
+other engines). The output is committed; run this only to change the seeds
+(`python3 fuzz/make_seeds.py`).
 """
 
 import glob
@@ -112,6 +114,49 @@ def modfile_seeds(tmp):
         out("modfile", f"square-signed-{name}.ko",
             square + signer + key_id + sig + trailer(1, 4, id_type, len(signer), len(key_id), len(sig)))
     out("modfile", "fuzz_so.so", sim_so(tmp))
+
+
+def modload_seeds(tmp):
+    """The loader's seeds: the uncompressed module seeds (x86-64), and
+    objects for its aarch64 and riscv64 engines compiled from the loader's
+    test corpus: every relocation type written out in assembler, the
+    sample modules with the tests' stand-in kernel headers, the GOT forms
+    (-fpic), aarch64's large model, riscv64 with relaxation (RELAX, ALIGN
+    and the ADD/SUB/SET families in .eh_frame)."""
+    for name in sorted(os.listdir(os.path.join(SEEDS, "modfile"))):
+        if name.endswith(".ko"):
+            out("modload", name, read(os.path.join(SEEDS, "modfile", name)))
+    modload_cross_seeds(tmp)
+
+
+def modload_cross_seeds(tmp):
+    tests = os.path.join(REPO, "crates/modload/tests")
+    shim = os.path.join(tests, "cross/shim")
+    src = os.path.join(REPO, "testdata/kmod-src")
+    base = ["-ffreestanding", "-fno-common", "-fno-stack-protector", "-I", shim]
+    builds = {
+        "aarch64": [
+            ("relocs", os.path.join(tests, "corpus/relocs-aarch64.S"), ["-O2"]),
+            ("test_square", os.path.join(src, "test_square.c"),
+             ["-O2", "-fno-pic", "-fno-asynchronous-unwind-tables"]),
+            ("khello-large", os.path.join(src, "khello.c"), ["-O0", "-fno-pic", "-mcmodel=large"]),
+            ("data-pic", os.path.join(tests, "corpus/data.c"), ["-O2", "-fpic"]),
+        ],
+        "riscv64": [
+            ("relocs", os.path.join(tests, "corpus/relocs-riscv64.S"), ["-O2"]),
+            ("test_square", os.path.join(src, "test_square.c"),
+             ["-O2", "-fno-pic", "-mno-relax", "-fno-asynchronous-unwind-tables"]),
+            ("khello-relax", os.path.join(src, "khello.c"), ["-O2", "-fno-pic", "-mrelax"]),
+            ("switch-align", os.path.join(tests, "corpus/switch.c"),
+             ["-O2", "-fno-pic", "-mrelax", "-falign-functions=16"]),
+            ("data-pic", os.path.join(tests, "corpus/data.c"), ["-O2", "-fpic", "-mno-relax"]),
+        ],
+    }
+    for arch, items in builds.items():
+        for name, source, flags in items:
+            obj = os.path.join(tmp, f"{arch}-{name}.o")
+            subprocess.run([f"{arch}-linux-gnu-gcc", "-c", *base, *flags, source, "-o", obj], check=True)
+            out("modload", f"{arch}-{name}.o", read(obj))
 
 
 # --- indexes --------------------------------------------------------------
@@ -355,6 +400,7 @@ def main():
         shutil.rmtree(SEEDS)
     with tempfile.TemporaryDirectory() as tmp:
         modfile_seeds(tmp)
+        modload_seeds(tmp)
     modindex_seeds()
     modconf_seeds()
     sim_protocol_seeds()

@@ -21,11 +21,20 @@ pub struct RelocSite {
 
 impl fmt::Display for RelocSite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} against `{}` at {}+{:#x}",
-            self.type_name, self.symbol, self.section, self.offset
-        )
+        // Marker relocations (riscv's ALIGN, RELAX) name no symbol.
+        if self.symbol.is_empty() {
+            write!(
+                f,
+                "{} at {}+{:#x}",
+                self.type_name, self.section, self.offset
+            )
+        } else {
+            write!(
+                f,
+                "{} against `{}` at {}+{:#x}",
+                self.type_name, self.symbol, self.section, self.offset
+            )
+        }
     }
 }
 
@@ -61,6 +70,28 @@ pub enum Error {
         value: i128,
         detail: &'static str,
     },
+    /// A relocated value is not a multiple of what its instruction encodes
+    /// (a branch to an odd address, a 64-bit load from a misaligned one).
+    #[error("relocation {site}: value {value:#x} is not a multiple of {align}")]
+    RelocationMisaligned {
+        site: Box<RelocSite>,
+        value: i128,
+        align: u64,
+    },
+    /// A relocation that completes another one finds no partner (riscv's
+    /// `PCREL_LO12_*` names the label of a `PCREL_HI20`/`GOT_HI20`).
+    #[error("relocation {site}: {detail}")]
+    UnpairedRelocation {
+        site: Box<RelocSite>,
+        detail: String,
+    },
+    /// The object was assembled for linker relaxation (riscv
+    /// `R_RISCV_ALIGN`): only a linker that deletes bytes can honour it.
+    #[error(
+        "relocation {site}: the object was assembled for linker relaxation, which a module \
+         loader does not do; rebuild it with -mno-relax"
+    )]
+    NeedsRelaxation { site: Box<RelocSite> },
     /// A relocation's field lies (partly) outside its section.
     #[error("relocation {site} is outside the section ({size:#x} bytes)")]
     RelocationOutOfSection { site: Box<RelocSite>, size: u64 },

@@ -6,9 +6,10 @@
 //! The groups are placed text, rodata, data, bss, each non-empty group on
 //! the next 4096-byte boundary (the first at offset 0), and inside a group
 //! in section-header order, each section at the next multiple of its
-//! `sh_addralign`. The sections the architecture engine adds (x86-64: PLT,
-//! then GOT) follow, each on the next 4096-byte boundary after the previous
-//! group, in the order the engine lists them. Sections the caller asked to
+//! `sh_addralign`. The sections the architecture engine adds (PLT or
+//! veneers, then GOT, on every architecture) follow, each on the next
+//! 4096-byte boundary after the previous group, in the order the engine
+//! lists them. Sections the caller asked to
 //! place itself ([`LayoutOptions::place_elsewhere`], the per-CPU section)
 //! are not in the image.
 
@@ -40,7 +41,8 @@ pub enum SectionKind {
     Data,
     /// `SHT_NOBITS`.
     Bss,
-    /// Added by the loader: trampolines for far calls (executable).
+    /// Added by the loader: trampolines for far calls (x86-64 and riscv64
+    /// PLT entries, aarch64 veneers; executable).
     Plt,
     /// Added by the loader: the global offset table.
     Got,
@@ -176,7 +178,8 @@ pub struct Segment {
 /// A section the loader adds (PLT, GOT, veneers), placed after the groups.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoaderSection {
-    /// Its name in listings (`.modload.plt`, `.modload.got`).
+    /// Its name in listings (`.modload.plt`: PLT entries or veneers;
+    /// `.modload.got`).
     pub name: &'static str,
     /// Which kind (its protection follows from it).
     pub kind: SectionKind,

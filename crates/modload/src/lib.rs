@@ -3,7 +3,9 @@
 //! concern ([`parse()`], [`layout()`], symbols and the [`Resolver`],
 //! [`relocate()`], mapping and protection in [`load_executable`], PLT/GOT),
 //! one relocation engine per architecture behind one interface, chosen by
-//! `e_machine` (x86-64 now). It knows nothing of
+//! `e_machine` (x86-64, aarch64, riscv64; any of them runs on any host, so
+//! a module of another architecture can be relocated into a buffer for any
+//! address). It knows nothing of
 //! processes or daemons: callers supply the symbol resolver and, for the
 //! per-CPU section, the placement.
 //!
@@ -29,6 +31,9 @@ mod parse;
 mod relocate;
 mod symbols;
 
+pub use arch::aarch64::{r as aarch64_reloc, reloc_name as aarch64_reloc_name};
+pub use arch::reloc_name;
+pub use arch::riscv64::{r as riscv64_reloc, reloc_name as riscv64_reloc_name};
 pub use arch::x86_64::{r as x86_64_reloc, reloc_name as x86_64_reloc_name};
 pub use error::{Error, RelocSite, Result};
 pub use fuzz::fuzz_load;

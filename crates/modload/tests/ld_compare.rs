@@ -14,21 +14,19 @@
 //! * the loader's own PLT and GOT sections (ld has its own, elsewhere).
 //!
 //! ld runs with `--no-relax` so it keeps GOT loads as modload does, and
-//! links a copy of the object whose `SHF_MERGE` flags are cleared: ld would
-//! merge duplicate strings (and suffixes), which the kernel's loader and
-//! modload never do; and `.note.gnu.build-id` is renamed in that copy
-//! (same length) since ld drops the input one to make its own.
+//! links a copy of the object prepared by `common::ld` (merge flags
+//! cleared, the sections ld treats specially renamed).
 
 mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use object::read::elf::ElfFile64;
 use object::{LittleEndian, Object as _, ObjectSection as _};
 
-use common::{cc, corpus, run, tmpdir, KERNEL_FLAGS};
+use common::ld::{self, ld_name};
+use common::{cc, corpus, tmpdir, KERNEL_FLAGS};
 use modload::{layout, parse, relocate, x86_64_reloc as r, Image, LayoutOptions};
 
 #[derive(Clone, Copy, Debug)]
@@ -98,38 +96,6 @@ fn our_u64(image: &Image, addr: u64) -> u64 {
     u64::from_le_bytes(image.bytes()[at..at + 8].try_into().unwrap())
 }
 
-/// What `.note.gnu.build-id` is called in the copy ld links.
-const LD_BUILD_ID: &[u8] = b".note.gnu.build-iX\0";
-
-fn ld_name(name: &str) -> &str {
-    if name == ".note.gnu.build-id" {
-        ".note.gnu.build-iX"
-    } else {
-        name
-    }
-}
-
-/// A copy of an ELF64 object with `SHF_MERGE` and `SHF_STRINGS` cleared in
-/// every section header.
-fn without_merge(bytes: &[u8]) -> Vec<u8> {
-    let mut out = bytes.to_vec();
-    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
-    let shoff = u64_at(bytes, 0x28) as usize;
-    let shentsize = u16::from_le_bytes([bytes[0x3a], bytes[0x3b]]) as usize;
-    let shnum = u16::from_le_bytes([bytes[0x3c], bytes[0x3d]]) as usize;
-    let rename = b".note.gnu.build-id\0";
-    if let Some(at) = out.windows(rename.len()).position(|w| w == rename) {
-        out[at..at + rename.len()].copy_from_slice(LD_BUILD_ID);
-    }
-    for i in 0..shnum {
-        let at = shoff + i * shentsize + 8;
-        let flags =
-            u64_at(&out, at) & !u64::from(object::elf::SHF_MERGE | object::elf::SHF_STRINGS);
-        out[at..at + 8].copy_from_slice(&flags.to_le_bytes());
-    }
-    out
-}
-
 fn compare(obj_path: &Path, model: Model, work: &Path) -> Stats {
     let label = obj_path.display().to_string();
     let bytes = std::fs::read(obj_path).unwrap();
@@ -160,45 +126,16 @@ fn compare(obj_path: &Path, model: Model, work: &Path) -> Stats {
         assert_eq!(same, 1, "{label}: section name {} is not unique", s.name);
     }
     let end = image.base() + image.size();
-    // Imports are assigned in the script, names quoted (some, such as
-    // `edd`, are not accepted by --defsym).
-    let mut script = String::new();
-    for (n, a) in &imports {
-        script.push_str(&format!("\"{n}\" = {a:#x};\n"));
-    }
-    script.push_str("SECTIONS\n{\n");
-    for s in &placed {
-        let n = ld_name(&s.name);
-        script.push_str(&format!("  {n} {:#x} : {{ *({n}) }}\n", s.address));
-    }
-    script.push_str(&format!(
-        "  .got {:#x} : {{ *(.got) *(.igot) }}\n  .got.plt : {{ *(.got.plt) *(.igot.plt) }}\n  \
-         .plt : {{ *(.plt) *(.iplt) *(.plt.got) }}\n  /DISCARD/ : {{ *(.note.GNU-stack) *(.comment) }}\n}}\n",
-        (end + 0x10_0000) & !0xfff
-    ));
+    let sections: Vec<(String, u64)> = placed.iter().map(|s| (s.name.clone(), s.address)).collect();
     let stem = obj_path.file_name().unwrap().to_string_lossy().into_owned();
-    let script_path = work.join(format!("{stem}.lds"));
-    std::fs::write(&script_path, &script).unwrap();
-    let out = work.join(format!("{stem}.ld-out"));
-    let mut ld = Command::new("ld");
-    ld.args([
-        "--no-relax",
-        "-static",
-        "-nostdlib",
-        "-z",
-        "noexecstack",
-        "-z",
-        "norelro",
-    ])
-    .args(["--build-id=none", "-e", "0", "--no-warn-rwx-segments", "-T"])
-    .arg(&script_path)
-    .arg("-o")
-    .arg(&out);
-    let unmerged = work.join(format!("{stem}.nomerge.o"));
-    std::fs::write(&unmerged, without_merge(&bytes)).unwrap();
-    ld.arg(&unmerged);
-    run(&mut ld);
-    let ld_bytes = std::fs::read(&out).unwrap();
+    let job = ld::Job {
+        ld: "ld",
+        placed: &sections,
+        imports: &imports,
+        end,
+        extra: &[],
+    };
+    let ld_bytes = ld::link(&job, &bytes, work, &stem);
     let elf = ElfFile64::<LittleEndian>::parse(&*ld_bytes).unwrap();
 
     // The GOT fields of each section: offset -> addend.

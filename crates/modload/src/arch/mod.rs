@@ -4,8 +4,11 @@
 //! x86-64, veneers elsewhere), then *applies* each relocation into the
 //! image and finally fills its own sections.
 //!
-//! Adding an architecture (aarch64, riscv64): a module here implementing
-//! [`Engine`] and [`Plan`], registered in [`engine_for`]. `Site::addend` is
+//! Engines: x86-64, aarch64 and riscv64, each in its own directory. Adding
+//! one: a module here implementing [`Engine`] and [`Plan`], registered in
+//! [`engine_for`]. An engine is plain byte arithmetic, so any engine runs on
+//! any host: a module for another architecture can be laid out and
+//! relocated into a buffer at any address. `Site::addend` is
 //! `None` for `SHT_REL` entries ([`Cx::read`] gives the field for an
 //! implicit addend); [`ExtraSpec`]s size veneers or PLT/GOT before layout
 //! (their kind gives their protection); relocations that pair with another
@@ -17,6 +20,9 @@ use crate::layout::{LoaderSection, SectionKind};
 use crate::parse::{Object, Symbol};
 use crate::symbols::SymValue;
 
+pub(crate) mod aarch64;
+pub(crate) mod riscv64;
+pub(crate) mod slots;
 pub(crate) mod x86_64;
 
 /// A relocation engine for one architecture.
@@ -35,8 +41,30 @@ pub(crate) trait Engine: Sync {
 pub(crate) fn engine_for(machine: u16) -> Option<&'static dyn Engine> {
     match machine {
         object::elf::EM_X86_64 => Some(&x86_64::X86_64),
+        object::elf::EM_AARCH64 => Some(&aarch64::Aarch64),
+        object::elf::EM_RISCV => Some(&riscv64::Riscv64),
         _ => None,
     }
+}
+
+/// The name of relocation type `r_type` of `machine` (`"unknown"` for a
+/// number the engine does not name; `"unknown machine"` without an engine).
+pub fn reloc_name(machine: u16, r_type: u32) -> &'static str {
+    engine_for(machine).map_or("unknown machine", |e| e.reloc_name(r_type))
+}
+
+/// Whether `value` fits a two's-complement field of `bits` bits.
+pub(crate) fn fits_signed(value: i64, bits: u32) -> bool {
+    match bits {
+        0 => value == 0,
+        1..=63 => (-(1i64 << (bits - 1))..(1i64 << (bits - 1))).contains(&value),
+        _ => true,
+    }
+}
+
+/// Whether `value` fits an unsigned field of `bits` bits.
+pub(crate) fn fits_unsigned(value: u64, bits: u32) -> bool {
+    bits >= 64 || value < (1u64 << bits)
 }
 
 /// A section an engine adds, as planned before layout.
@@ -168,6 +196,71 @@ impl Cx<'_, '_> {
         self.image
             .get(range)
             .ok_or_else(|| Error::malformed("relocation field outside the image"))
+    }
+
+    /// The field as a little-endian integer of `width` bytes (1, 2, 4, 8).
+    pub fn read_uint(&self, site: &Site, width: u64) -> Result<u64> {
+        let bytes = self.read(site, width.min(8))?;
+        let mut buf = [0u8; 8];
+        buf[..bytes.len()].copy_from_slice(bytes);
+        Ok(u64::from_le_bytes(buf))
+    }
+
+    /// Write the low `width` bytes of `value` (little-endian) into the field.
+    pub fn write_uint(&mut self, site: &Site, value: u64, width: u64) -> Result<()> {
+        let bytes = value.to_le_bytes();
+        let n = usize::try_from(width).unwrap_or(8).min(8);
+        self.write(site, &bytes[..n])
+    }
+
+    /// An instruction word at the field (offset `at` bytes past it).
+    pub fn read_insn(&self, site: &Site, at: u64) -> Result<u32> {
+        let shifted = Site {
+            offset: site.offset.wrapping_add(at),
+            ..*site
+        };
+        Ok(self.read_uint(&shifted, 4)? as u32)
+    }
+
+    /// Write an instruction word at the field (offset `at` bytes past it).
+    pub fn write_insn(&mut self, site: &Site, at: u64, insn: u32) -> Result<()> {
+        let shifted = Site {
+            offset: site.offset.wrapping_add(at),
+            ..*site
+        };
+        self.write_uint(&shifted, u64::from(insn), 4)
+    }
+
+    /// The error for a value that does not fit its field.
+    pub fn overflow(&self, site: &Site, value: i128, detail: &'static str) -> Error {
+        Error::RelocationOverflow {
+            site: self.describe(site),
+            value,
+            detail,
+        }
+    }
+
+    /// The error for a value that is not a multiple of `align`.
+    pub fn misaligned(&self, site: &Site, value: i128, align: u64) -> Error {
+        Error::RelocationMisaligned {
+            site: self.describe(site),
+            value,
+            align,
+        }
+    }
+
+    /// The error for a relocation type the engine does not apply.
+    pub fn unsupported(&self, site: &Site) -> Error {
+        Error::UnsupportedRelocation {
+            site: self.describe(site),
+        }
+    }
+
+    /// The address of the added section of `kind`.
+    pub fn extra_address(&self, kind: SectionKind) -> Result<u64> {
+        self.extra(kind)
+            .map(|x| self.base.wrapping_add(x.offset))
+            .ok_or_else(|| Error::malformed("loader section missing from the layout"))
     }
 
     /// The added section of `kind`, if present.

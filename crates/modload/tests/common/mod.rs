@@ -1,9 +1,14 @@
 //! Helpers of the integration tests: compiling the C corpus with the host's
-//! gcc into the test's temporary directory.
+//! gcc into the test's temporary directory (`cross`: with Debian's cross
+//! compilers for aarch64 and riscv64; `gen`: generated C modules; `ld`:
+//! linking with GNU ld at modload's addresses; `elf`: crafted objects).
 
 #![allow(dead_code)]
 
+pub mod cross;
 pub mod elf;
+pub mod gen;
+pub mod ld;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
