@@ -468,6 +468,11 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         }
     }
 
+    // What was read from unchanged modules comes from the cache (see
+    // depmod::cache); it lives where the outputs go.
+    if depmod::cache::enabled_by_env() {
+        depmod.use_cache(Path::new(std::ffi::OsStr::from_bytes(&outdir)));
+    }
     let bar = progress_bar(p.verbose, depmod.module_count());
     let tick = |read: usize, _total: usize| {
         if let Some(b) = &bar {
@@ -514,10 +519,15 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         );
         return 1;
     }
-    match depmod::write::write_outputs(&outdir, &files) {
-        Ok(_) => 0,
-        Err(e) => fatal(p, &e),
+    if let Err(e) = depmod::write::write_outputs(&outdir, &files) {
+        return fatal(p, &e);
     }
+    // Best effort, after the outputs: a cache that cannot be written only
+    // makes the next run read everything. Explicit module lists leave it.
+    if let (true, Some(cache)) = (all, resolved.cache_file()) {
+        let _ = depmod::write::write_outputs(&outdir, &[cache]);
+    }
+    0
 }
 
 /// The whole tree as DOT: direct hard dependencies, the modules' own

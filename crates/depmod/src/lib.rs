@@ -29,6 +29,7 @@
 //! parsing ([`ctext`]), its cycle-reporting walk — those are reproduced, so
 //! the files and messages are kmod's byte for byte.
 
+pub mod cache;
 pub mod ctext;
 mod error;
 pub mod graph;
@@ -112,6 +113,7 @@ pub struct Depmod {
     opts: Options,
     symbols: SymbolTable,
     found: Found,
+    cache: Option<cache::CacheUse>,
 }
 
 impl Depmod {
@@ -120,7 +122,19 @@ impl Depmod {
             symbols: SymbolTable::new(opts.symbol_prefix),
             opts,
             found: Found::default(),
+            cache: None,
         }
+    }
+
+    /// Read the modules through the cache in `dir` (where the outputs go):
+    /// modules whose files are unchanged since the cache was written are
+    /// not read again (see [`cache`]). A missing or unusable cache is no
+    /// error: everything is read, and the reason is returned.
+    /// [`Resolved::cache_file`] gives the cache to write after the run.
+    pub fn use_cache(&mut self, dir: &std::path::Path) -> Option<depcache::Rejected> {
+        let (c, why) = cache::CacheUse::load(dir);
+        self.cache = Some(c);
+        why
     }
 
     /// `-E`: the kernel's symbols and CRCs from `Module.symvers`.
@@ -187,19 +201,44 @@ impl Depmod {
             opts,
             mut symbols,
             found,
+            cache,
         } = self;
         let mut modules = found.into_modules();
         order::sort_modules(&mut modules, &opts.dirname, log);
         let (read, total) = (std::sync::atomic::AtomicUsize::new(0), modules.len());
-        let infos: Vec<ModuleInfo> = modules
+        let got: Vec<cache::Got> = modules
             .par_iter()
             .map(|m| {
-                let info = ModuleInfo::read_with(&m.path, &opts.decompress);
+                let got = match &cache {
+                    Some(c) => c.read(&m.path, &opts.decompress),
+                    None => cache::Got {
+                        info: ModuleInfo::read_with(&m.path, &opts.decompress),
+                        key: None,
+                        hit: false,
+                    },
+                };
                 let n = read.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 progress(n, total);
-                info
+                got
             })
             .collect();
+        let mut cache_stats = cache.as_ref().map(|c| cache::CacheStats {
+            old_records: c.old_len(),
+            ..Default::default()
+        });
+        let mut keys = Vec::with_capacity(if cache.is_some() { got.len() } else { 0 });
+        let mut infos = Vec::with_capacity(got.len());
+        for g in got {
+            if let Some(st) = &mut cache_stats {
+                if g.hit {
+                    st.hits += 1;
+                } else {
+                    st.reads += 1;
+                }
+                keys.push(g.key);
+            }
+            infos.push(g.info);
+        }
 
         for (i, (module, info)) in modules.iter().zip(&infos).enumerate() {
             if let Some(e) = &info.symbols_error {
@@ -235,6 +274,8 @@ impl Depmod {
             symbols,
             graph,
             closures,
+            cache_stats,
+            cache_keys: keys,
         })
     }
 }
@@ -308,4 +349,36 @@ pub struct Resolved {
     pub graph: DepGraph,
     /// Every module each module needs, directly or not, in load order.
     pub closures: Vec<Vec<ModIdx>>,
+    /// How the cache served this run, when one was used.
+    pub cache_stats: Option<cache::CacheStats>,
+    /// The key of each module that may be cached (same indexes), when a
+    /// cache was used.
+    cache_keys: Vec<Option<depcache::FileKey>>,
+}
+
+impl Resolved {
+    /// The cache file to write after this run ([`depcache::FILE_NAME`]),
+    /// holding every module read or taken from the cache that may be
+    /// cached; `None` when no cache was used, or when the one read is
+    /// already exactly right (every module came from it and it holds no
+    /// other). Write it after the outputs ([`write::write_outputs`]): it
+    /// is always valid on its own, so a run killed before or while it is
+    /// written loses time, never correctness.
+    pub fn cache_file(&self) -> Option<OutputFile> {
+        let st = self.cache_stats?;
+        if st.reads == 0 && st.hits == st.old_records {
+            return None;
+        }
+        let mut b = depcache::Builder::new(cache::STAMP);
+        for ((module, info), key) in self.modules.iter().zip(&self.infos).zip(&self.cache_keys) {
+            if let (Some(key), Some(record)) = (key, info.encode()) {
+                b.add(&module.path, key, &record);
+            }
+        }
+        Some(OutputFile {
+            name: depcache::FILE_NAME,
+            data: b.finish(),
+            binary: true,
+        })
+    }
 }

@@ -46,23 +46,134 @@ impl ModuleInfo {
 
     /// [`read`](Self::read), decompressing within `limits`.
     pub fn read_with(path: &[u8], limits: &modfile::Limits) -> ModuleInfo {
+        ModuleInfo::read_keyed(path, limits).0
+    }
+
+    /// [`read_with`](Self::read_with), and the identity of the file read
+    /// when it could be opened (see [`depcache::FileKey`]).
+    pub fn read_keyed(
+        path: &[u8],
+        limits: &modfile::Limits,
+    ) -> (ModuleInfo, Option<depcache::FileKey>) {
         let mut info = ModuleInfo::default();
-        let image = match crate::read::load(path, limits) {
+        let (image, key) = match crate::read::load(path, limits) {
             Ok(f) => f,
             Err(e) => {
                 info.note_symbols_error(e);
-                return info;
+                return (info, None);
             }
         };
         let elf = match modfile::Elf::parse(image.bytes()) {
             Ok(elf) => elf,
             Err(e) => {
                 info.note_symbols_error(e);
-                return info;
+                return (info, Some(key));
             }
         };
         info.fill(&elf);
-        info
+        (info, Some(key))
+    }
+
+    /// The cache record of this module: its strings and where each
+    /// exported and needed symbol and each `alias`, `softdep` and
+    /// `weakdep` value lies in them. `None` for a module whose symbols
+    /// could not be read: the reason may pass (a memory budget, an I/O
+    /// error), so it is read again next time.
+    ///
+    /// ```text
+    /// strings: len u32, bytes
+    /// exports: count u32, (start u32, len u32, crc u64)*
+    /// needs:   count u32, (start u32, len u32, crc u64, weak u8)*
+    /// aliases, softdeps, weakdeps: count u32, (start u32, len u32)* each
+    /// ```
+    pub fn encode(&self) -> Option<Vec<u8>> {
+        if self.symbols_error.is_some() {
+            return None;
+        }
+        let mut out = Vec::with_capacity(
+            self.strings.len()
+                + 24
+                + 16 * self.exports.len()
+                + 17 * self.needs.len()
+                + 8 * (self.aliases.len() + self.softdeps.len() + self.weakdeps.len()),
+        );
+        let u32s = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_le_bytes());
+        let len32 = |n: usize| u32::try_from(n).ok();
+        u32s(&mut out, len32(self.strings.len())?);
+        out.extend_from_slice(&self.strings);
+        u32s(&mut out, len32(self.exports.len())?);
+        for (s, crc) in &self.exports {
+            u32s(&mut out, s.start);
+            u32s(&mut out, s.len);
+            out.extend_from_slice(&crc.to_le_bytes());
+        }
+        u32s(&mut out, len32(self.needs.len())?);
+        for (s, crc, weak) in &self.needs {
+            u32s(&mut out, s.start);
+            u32s(&mut out, s.len);
+            out.extend_from_slice(&crc.to_le_bytes());
+            out.push(u8::from(*weak));
+        }
+        for list in [&self.aliases, &self.softdeps, &self.weakdeps] {
+            u32s(&mut out, len32(list.len())?);
+            for s in list {
+                u32s(&mut out, s.start);
+                u32s(&mut out, s.len);
+            }
+        }
+        Some(out)
+    }
+
+    /// A module from its [`encode`](Self::encode)d record; `None` unless
+    /// the record is exactly well formed (every string inside the strings,
+    /// no bytes left over). Allocates no more than the record's size.
+    pub fn decode(record: &[u8]) -> Option<ModuleInfo> {
+        let mut r = depcache::Reader::new(record);
+        let n = r.u32()? as usize;
+        let strings = r.bytes(n)?.to_vec();
+        let total = strings.len() as u64;
+        let span = |r: &mut depcache::Reader<'_>| -> Option<Span> {
+            let (start, len) = (r.u32()?, r.u32()?);
+            (u64::from(start) + u64::from(len) <= total).then_some(Span { start, len })
+        };
+        let n = r.count(16)?;
+        let mut exports = Vec::with_capacity(n);
+        for _ in 0..n {
+            exports.push((span(&mut r)?, r.u64()?));
+        }
+        let n = r.count(17)?;
+        let mut needs = Vec::with_capacity(n);
+        for _ in 0..n {
+            let s = span(&mut r)?;
+            let crc = r.u64()?;
+            let weak = match r.u8()? {
+                0 => false,
+                1 => true,
+                _ => return None,
+            };
+            needs.push((s, crc, weak));
+        }
+        let mut lists: [Vec<Span>; 3] = Default::default();
+        for list in &mut lists {
+            let n = r.count(8)?;
+            list.reserve_exact(n);
+            for _ in 0..n {
+                list.push(span(&mut r)?);
+            }
+        }
+        if r.left() != 0 {
+            return None;
+        }
+        let [aliases, softdeps, weakdeps] = lists;
+        Some(ModuleInfo {
+            strings,
+            exports,
+            needs,
+            aliases,
+            softdeps,
+            weakdeps,
+            symbols_error: None,
+        })
     }
 
     /// Take what depmod needs from a parsed module.
@@ -196,4 +307,88 @@ fn push(strings: &mut Vec<u8>, s: &[u8]) -> Span {
     }
     strings.extend_from_slice(s);
     Span { start, len }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> ModuleInfo {
+        let mut info = ModuleInfo::from_parts(
+            [(&b"exp_a"[..], 7u64), (&b"exp_b"[..], 0)],
+            [
+                Need {
+                    name: b"printk",
+                    crc: 0x1234,
+                    weak: false,
+                },
+                Need {
+                    name: b"maybe",
+                    crc: 0,
+                    weak: true,
+                },
+            ],
+            [&b"pci:v*"[..]],
+        );
+        let s = info.push(b"pre: x");
+        info.softdeps.push(s);
+        let s = info.push(b"y");
+        info.weakdeps.push(s);
+        info
+    }
+
+    fn same(a: &ModuleInfo, b: &ModuleInfo) -> bool {
+        a.exports().eq(b.exports())
+            && a.needs().eq(b.needs())
+            && a.aliases().eq(b.aliases())
+            && a.softdeps().eq(b.softdeps())
+            && a.weakdeps().eq(b.weakdeps())
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let info = sample();
+        let rec = info.encode().unwrap();
+        assert!(same(&info, &ModuleInfo::decode(&rec).unwrap()));
+        let empty = ModuleInfo::default();
+        let back = ModuleInfo::decode(&empty.encode().unwrap()).unwrap();
+        assert!(same(&empty, &back));
+    }
+
+    #[test]
+    fn damaged_records_are_refused() {
+        let rec = sample().encode().unwrap();
+        for n in 0..rec.len() {
+            assert!(ModuleInfo::decode(&rec[..n]).is_none(), "cut at {n}");
+        }
+        let mut longer = rec.clone();
+        longer.push(0);
+        assert!(ModuleInfo::decode(&longer).is_none());
+        // Every byte changed either still decodes (within bounds) or is
+        // refused; never a panic.
+        for i in 0..rec.len() {
+            for v in [0u8, 1, 0x7f, 0xff] {
+                let mut bad = rec.clone();
+                bad[i] = v;
+                let _ = ModuleInfo::decode(&bad);
+            }
+        }
+    }
+
+    #[test]
+    fn unreadable_modules_are_not_cached() {
+        let info = ModuleInfo::read(b"/nonexistent/dir/x.ko");
+        // ENOENT leaves no error (kmod says nothing) but no key either.
+        assert!(info.symbols_error.is_none());
+        let (_, key) =
+            ModuleInfo::read_keyed(b"/nonexistent/dir/x.ko", &modfile::Limits::default());
+        assert!(key.is_none());
+        let path = std::env::temp_dir().join(format!("depmod-notelf-{}.ko", std::process::id()));
+        std::fs::write(&path, b"not an ELF file, just text").unwrap();
+        let bytes = path.as_os_str().as_encoded_bytes().to_vec();
+        let (info, key) = ModuleInfo::read_keyed(&bytes, &modfile::Limits::default());
+        std::fs::remove_file(&path).unwrap();
+        assert!(info.symbols_error.is_some() && key.is_some());
+        assert!(info.encode().is_none());
+    }
 }

@@ -59,15 +59,18 @@ impl Image {
     }
 }
 
-/// Load what depmod needs of the module at `path`.
-pub(crate) fn load(path: &[u8], limits: &Limits) -> modfile::Result<Image> {
+/// Load what depmod needs of the module at `path`, with the identity of
+/// the file opened (taken before its bytes are read, so a file changed
+/// while it is read never gets a newer key than its contents).
+pub(crate) fn load(path: &[u8], limits: &Limits) -> modfile::Result<(Image, depcache::FileKey)> {
     let path = OsStr::from_bytes(path);
     let file = File::open(path)?;
-    let size = file.metadata()?.len();
-    if let Some(image) = compact(&file, size)? {
-        return Ok(Image::Compact(image));
+    let meta = file.metadata()?;
+    let key = depcache::FileKey::of(&meta);
+    if let Some(image) = compact(&file, meta.len())? {
+        return Ok((Image::Compact(image), key));
     }
-    Ok(Image::Whole(ModuleFile::open_with(path, limits)?))
+    Ok((Image::Whole(ModuleFile::open_with(path, limits)?), key))
 }
 
 /// The field layout of one ELF class.

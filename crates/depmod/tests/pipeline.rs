@@ -331,3 +331,76 @@ fn compact_reading_matches_whole_file_reading() {
         assert_eq!(summary(&compact), summary(&whole), "{}", p.display());
     }
 }
+
+/// One run through the cache in the module directory: its outputs, how
+/// the cache served it, and the cache written (as rdepmod writes it).
+fn cached_run(dir: &[u8]) -> (Vec<OutputFile>, depmod::cache::CacheStats) {
+    let path = Path::new(std::ffi::OsStr::from_bytes(dir));
+    let mut log = Collect::default();
+    let mut d = Depmod::new(Options::new(dir.to_vec()));
+    d.search(&default_cfg(), &mut log).unwrap();
+    d.use_cache(path);
+    let r = d.resolve(&mut log).unwrap();
+    let files = r.outputs(false, &mut log).unwrap();
+    if let Some(c) = r.cache_file() {
+        depmod::write::write_outputs(path, &[c]).unwrap();
+    }
+    (files, r.cache_stats.unwrap())
+}
+
+#[test]
+fn cached_runs_give_the_outputs_of_full_runs() {
+    let s = Scratch::new("cached");
+    let dir = moddir(&s);
+    let m = |alias: &'static [&'static str], exports, needs| {
+        module(&Spec {
+            modinfo: alias,
+            exports,
+            needs,
+            ..Spec::default()
+        })
+    };
+    s.put("kernel/a.ko", &m(&["alias=a-1"], &["sa"], &["sb"]));
+    s.put("kernel/b.ko", &m(&["alias=b-1"], &["sb"], &[]));
+    s.put("kernel/c.ko", &m(&["softdep=pre: a"], &["sc"], &["sa"]));
+    s.put("kernel/bad.ko", b"not a module at all");
+    // Files are cached once their timestamps are past the file system's
+    // clock at the start of a run.
+    let settle = || std::thread::sleep(std::time::Duration::from_millis(30));
+    let full = || build(&dir, &default_cfg(), |_| {}).0.unwrap();
+    settle();
+
+    let (first, st) = cached_run(&dir);
+    assert_eq!((st.hits, st.reads, st.old_records), (0, 4, 0));
+    assert_eq!(first, full());
+    let (again, st) = cached_run(&dir);
+    assert_eq!(
+        (st.hits, st.reads),
+        (3, 1),
+        "the unreadable file is read again"
+    );
+    assert_eq!(again, first);
+
+    // Rewritten in place, same size: ctime and mtime tell.
+    let new_a = m(&["alias=a-2"], &["sa"], &["sd"]);
+    s.put("kernel/a.ko", &new_a);
+    s.put("kernel/d.ko", &m(&[], &["sd"], &["sb"]));
+    std::fs::remove_file(s.path().join("kernel/b.ko")).unwrap();
+    settle();
+    let (changed, st) = cached_run(&dir);
+    assert_eq!((st.hits, st.reads, st.old_records), (1, 3, 3));
+    assert_eq!(changed, full());
+    assert_ne!(changed, first);
+
+    // A damaged cache is ignored and replaced.
+    let cache = s.path().join(depcache::FILE_NAME);
+    let mut bytes = std::fs::read(&cache).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 1;
+    std::fs::write(&cache, &bytes).unwrap();
+    let (after, st) = cached_run(&dir);
+    assert_eq!((st.hits, st.old_records), (0, 0));
+    assert_eq!(after, changed);
+    let (_, st) = cached_run(&dir);
+    assert_eq!(st.hits, 3);
+}

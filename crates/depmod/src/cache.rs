@@ -1,0 +1,108 @@
+//! Incremental runs: what was read from each module file is kept in
+//! `modules.rkmod-cache` ([`depcache`]), so a run reads only the files that
+//! are new or changed, and its outputs are byte for byte those of a run
+//! that reads everything.
+//!
+//! What a record holds is exactly a [`ModuleInfo`] (exported symbols and
+//! CRCs, needed symbols, CRCs and weakness, `alias`/`softdep`/`weakdep`
+//! strings), which depends on nothing but the file's bytes. Everything
+//! else a run depends on is recomputed every time from its inputs, so no
+//! option needs to be part of a record's key:
+//!
+//! * which files are modules (`depmod.d` `search`, `override`,
+//!   `external`, `exclude`, `-C`, `-b`, `-m`, explicit module lists,
+//!   `--sim`): the tree is scanned afresh; a record is looked up by the
+//!   file's path and used only when the file's identity (device, inode,
+//!   size, mtime, ctime to the nanosecond) is unchanged;
+//! * the kernel's symbols and CRCs (`-E`, `-F`), the symbol prefix (`-P`),
+//!   `-e` and `-w` act after reading, on the symbol table and the
+//!   diagnostics; `modules.order` and `modules.builtin*` are read every run.
+//!
+//! A module whose symbols could not be read is never cached (its error may
+//! pass, and kmod reports it every run), nor is a file changed too
+//! recently to be told apart from a later change ([`depcache::Threshold`]).
+//! The cache is read from, and written to, the directory the outputs go to
+//! (`-o`); `-n` and explicit module lists read it but do not write it.
+//! `RKMOD_DEPMOD_CACHE=0` turns it off.
+
+use std::path::Path;
+
+use depcache::{Cache, FileKey, Rejected, Threshold};
+
+use crate::ModuleInfo;
+
+/// What names a cache's writer and record layout: another rkmod release
+/// or a change of [`ModuleInfo::encode`]'s layout (bump the number) makes
+/// old caches unusable.
+pub const STAMP: &[u8] =
+    concat!("rkmod ", env!("CARGO_PKG_VERSION"), " depmod-record 1").as_bytes();
+
+/// Whether the environment allows the cache: anything but
+/// `RKMOD_DEPMOD_CACHE=0`, `off`, `no` or `false`.
+pub fn enabled_by_env() -> bool {
+    !matches!(
+        std::env::var("RKMOD_DEPMOD_CACHE").as_deref(),
+        Ok("0" | "off" | "no" | "false")
+    )
+}
+
+/// The previous run's cache and this run's clock.
+pub(crate) struct CacheUse {
+    old: Cache,
+    threshold: Threshold,
+}
+
+/// How one module was obtained.
+pub(crate) struct Got {
+    pub info: ModuleInfo,
+    /// The key to store the module under, when it may be cached.
+    pub key: Option<FileKey>,
+    pub hit: bool,
+}
+
+impl CacheUse {
+    /// Load the cache in `dir` and probe its clock: before any module is
+    /// examined.
+    pub(crate) fn load(dir: &Path) -> (CacheUse, Option<Rejected>) {
+        let threshold = Threshold::probe(dir);
+        let (old, why) = Cache::load(dir, STAMP);
+        (CacheUse { old, threshold }, why)
+    }
+
+    pub(crate) fn old_len(&self) -> usize {
+        self.old.len()
+    }
+
+    /// The module at `path`, from the cache when its record is current.
+    pub(crate) fn read(&self, path: &[u8], limits: &modfile::Limits) -> Got {
+        if self.old.key(path).is_some() {
+            if let Ok(key) = FileKey::stat(path) {
+                if let Some(info) = self.old.get(path, &key).and_then(ModuleInfo::decode) {
+                    return Got {
+                        info,
+                        key: Some(key),
+                        hit: true,
+                    };
+                }
+            }
+        }
+        let (info, key) = ModuleInfo::read_keyed(path, limits);
+        let key = key.filter(|k| self.threshold.settled(k));
+        Got {
+            info,
+            key,
+            hit: false,
+        }
+    }
+}
+
+/// How a run used the cache.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Modules taken from the cache.
+    pub hits: usize,
+    /// Modules read from their files.
+    pub reads: usize,
+    /// Records in the cache found at the start.
+    pub old_records: usize,
+}
