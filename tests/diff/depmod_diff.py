@@ -50,12 +50,16 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import trees  # noqa: E402
 from depmod_elf import module_bytes  # noqa: E402
 
 INPUTS = ("modules.order", "modules.builtin", "modules.builtin.modinfo")
+# rdepmod's cache of what it read from each module: not an output kmod
+# writes, so never compared; checked by the cached re-runs and crash tests.
+CACHE = "modules.rkmod-cache"
 WEAKDEP_HEADER = b"# Weak dependencies extracted from modules themselves.\n"
 SYMBOLS_HEADER = b"# Aliases for symbols, used by symbol_request().\n"
 TIMEOUT = 600
@@ -110,7 +114,7 @@ def outputs_in(moddir: str) -> dict[str, bytes]:
     if not os.path.isdir(moddir):
         return res
     for name in os.listdir(moddir):
-        if name.startswith("modules.") and name not in INPUTS:
+        if name.startswith("modules.") and name not in INPUTS and name != CACHE:
             p = os.path.join(moddir, name)
             if os.path.isfile(p):
                 with open(p, "rb") as f:
@@ -119,8 +123,9 @@ def outputs_in(moddir: str) -> dict[str, bytes]:
 
 
 def clear_outputs(moddir: str) -> None:
-    for name in list(outputs_in(moddir)):
-        os.unlink(os.path.join(moddir, name))
+    for name in list(outputs_in(moddir)) + [CACHE]:
+        if os.path.exists(os.path.join(moddir, name)):
+            os.unlink(os.path.join(moddir, name))
 
 
 def leftovers(moddir: str) -> list[str]:
@@ -232,9 +237,21 @@ def compare(rep: Report, tools: Tools, label: str, base: str, rel: str,
             setup_each()
         rc, out, err = run([exe] + sub, env=env)
         results[who] = (rc, out, err, outputs_in(moddir))
+    # rdepmod again, now through the cache its first run left: everything
+    # the same (-A answers differently once modules.dep exists).
+    again = None
+    if results["ours"][0] == 0 and "-A" not in sub and "--quick" not in sub:
+        if setup_each:
+            setup_each()
+        rc, out, err = run([tools.ours] + sub, env=env)
+        again = (rc, out, err, outputs_in(moddir))
     clear_outputs(moddir)
     k, o = results["kmod"], results["ours"]
     problems = []
+    if again is not None and again != o:
+        what = [n for i, n in enumerate(("exit status", "stdout", "stderr", "files"))
+                if again[i] != o[i]]
+        problems.append(f"cached re-run differs from the first run: {what}")
     if k[0] != o[0]:
         problems.append(f"exit status: kmod {k[0]}, ours {o[0]}")
     k_err = re.sub(rb"(?m)^depmod: ", b"rdepmod: ", k[2]).replace(
@@ -845,6 +862,58 @@ def crash_safety(rep: Report, tools: Tools, work: str, info: dict, quick: bool) 
             bad.append(f"write-phase kill {i}: debris {leftovers(moddir)}")
     rep.check(f"crash: SIGKILLs at random points and in the write phase leave complete "
               f"files, no debris", not bad, "\n".join(bad))
+
+    # and while the cache is written, after the outputs: whatever is left,
+    # a run through it answers exactly as a run without it.
+    bad = []
+    landed = 0
+    no_cache = dict(os.environ, RKMOD_DEPMOD_CACHE="0")
+    cache = os.path.join(moddir, CACHE)
+    rounds = 4 if quick else 10
+    for i in range(rounds):
+        shutil.rmtree(extra)
+        full_run()
+        os.makedirs(extra)
+        with open(os.path.join(extra, "rkmod-crash-test.ko"), "wb") as f:
+            f.write(module_bytes(["alias=rkmod-crash"], ["rkmod_crash_sym"], []))
+        dep = os.path.join(moddir, "modules.dep")
+        first = os.stat(dep)
+        cache_before = os.stat(cache) if os.path.exists(cache) else None
+        p = subprocess.Popen([tools.ours, "-b", base, rel], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        while p.poll() is None:
+            st = os.stat(dep)
+            if (st.st_ino, st.st_mtime_ns) != (first.st_ino, first.st_mtime_ns):
+                time.sleep(rng.uniform(0.0, 0.03))
+                p.send_signal(signal.SIGKILL)
+                break
+        p.wait()
+        cache_now = os.stat(cache) if os.path.exists(cache) else None
+        if cache_before and cache_now and cache_before.st_ino == cache_now.st_ino:
+            landed += 1  # killed before the new cache was in place
+        now = snapshot(moddir)
+        for name, h in now.items():
+            if h != old.get(name) and h != new.get(name):
+                bad.append(f"cache-phase kill {i}: {name} is neither old nor new")
+        if os.path.exists(cache):
+            with open(cache, "rb") as f:
+                data = f.read()
+            if not (data.endswith(b"END\n") and len(data) >= 8 and
+                    zlib.crc32(data[:-8]) == struct.unpack("<I", data[-8:-4])[0]):
+                bad.append(f"cache-phase kill {i}: the cache is not a complete file")
+        r1 = run([tools.ours, "-n", "-b", base, rel])
+        r2 = run([tools.ours, "-n", "-b", base, rel], env=no_cache)
+        if r1 != r2 or r1[0] != 0:
+            bad.append(f"cache-phase kill {i}: -n through the cache differs from -n without")
+        rc, err = full_run()
+        if rc != 0 or snapshot(moddir) != new:
+            bad.append(f"cache-phase kill {i}: the next run does not give the new files")
+        # A kill between naming the cache's temporary and renaming it may
+        # leave the hidden name; the next run removes it.
+        if leftovers(moddir):
+            bad.append(f"cache-phase kill {i}: debris after the next run {leftovers(moddir)}")
+    rep.check(f"crash: SIGKILLs while the cache is written ({landed} of {rounds} before "
+              f"it was replaced) leave a usable tree", not bad, "\n".join(bad))
 
     # concurrent runs
     procs = [subprocess.Popen([tools.ours, "-b", base, rel], stdout=subprocess.DEVNULL,
