@@ -43,10 +43,13 @@ test-unit: deps
 	$(CARGO) test --workspace
 
 # Differential tests against kmod on Debian's module trees (cached under
-# /var/tmp/rkmod-trees), each ending with "N passed, M failed".
+# /var/tmp/rkmod-trees), each ending with "N passed, M failed". The
+# rdepmod cache's randomized test runs 60 rounds here (seconds);
+# RKMOD_CACHE_DIFF_ROUNDS=N runs more.
 test-diff: deps build
 	python3 tests/diff/modinfo_diff.py --ours $(RELEASE_BIN)/rmodinfo
 	python3 tests/diff/depmod_diff.py --ours $(RELEASE_BIN)/rdepmod
+	python3 tests/diff/depmod_cache_diff.py --ours $(RELEASE_BIN)/rdepmod
 	python3 tests/diff/modprobe_config_diff.py
 	python3 tests/diff/modprobe_diff.py --ours $(RELEASE_BIN)/rmodprobe
 

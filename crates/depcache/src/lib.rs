@@ -41,7 +41,7 @@
 //! may write the module directory may write `modules.dep` as well.
 
 use std::collections::HashMap;
-use std::fs::{File, Metadata};
+use std::fs::Metadata;
 use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
@@ -309,20 +309,29 @@ impl Cache {
     }
 }
 
-/// The file's bytes, unless it is missing or larger than [`MAX_FILE`].
+/// The file's bytes, unless it is missing, not a regular file, or larger
+/// than [`MAX_FILE`]. Never more than its size at opening is read (a file
+/// growing meanwhile reads as truncated).
 fn read_bounded(path: &Path) -> Result<Vec<u8>, Rejected> {
-    let f = File::open(path).map_err(|_| Rejected::Missing)?;
-    let size = f.metadata().map_err(|_| Rejected::Missing)?.len();
-    if size > MAX_FILE {
+    use std::os::unix::fs::OpenOptionsExt;
+    // Non-blocking: a FIFO in its place must not stall the run.
+    const O_NONBLOCK: i32 = 0o4000;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(O_NONBLOCK)
+        .open(path)
+        .map_err(|_| Rejected::Missing)?;
+    let meta = f.metadata().map_err(|_| Rejected::Missing)?;
+    if !meta.is_file() {
+        return Err(Rejected::Missing);
+    }
+    if meta.len() > MAX_FILE {
         return Err(Rejected::TooLarge);
     }
-    let mut data = Vec::with_capacity(size as usize);
-    f.take(MAX_FILE + 1)
+    let mut data = Vec::with_capacity(meta.len() as usize);
+    f.take(meta.len())
         .read_to_end(&mut data)
         .map_err(|_| Rejected::Missing)?;
-    if data.len() as u64 > MAX_FILE {
-        return Err(Rejected::TooLarge);
-    }
     Ok(data)
 }
 
@@ -520,6 +529,31 @@ mod tests {
         let (c, why) = Cache::load(Path::new("/nonexistent-dir-rkmod"), b"s");
         assert!(c.is_empty());
         assert_eq!(why, Some(Rejected::Missing));
+    }
+
+    extern "C" {
+        #[link_name = "mkfifo"]
+        fn libc_mkfifo(path: *const std::os::raw::c_char, mode: u32) -> i32;
+    }
+
+    #[test]
+    fn load_reads_only_regular_files() {
+        let dir = std::env::temp_dir().join(format!("depcache-load-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        // An endless device in its place reads nothing.
+        std::os::unix::fs::symlink("/dev/zero", dir.join(FILE_NAME)).unwrap();
+        assert_eq!(Cache::load(&dir, b"s").1, Some(Rejected::Missing));
+        std::fs::remove_file(dir.join(FILE_NAME)).unwrap();
+        // A FIFO does not block the reader.
+        let fifo = std::ffi::CString::new(dir.join(FILE_NAME).as_os_str().as_bytes()).unwrap();
+        assert_eq!(unsafe { libc_mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        assert_eq!(Cache::load(&dir, b"s").1, Some(Rejected::Missing));
+        std::fs::remove_file(dir.join(FILE_NAME)).unwrap();
+        std::fs::write(dir.join(FILE_NAME), sample()).unwrap();
+        let (c, why) = Cache::load(&dir, b"test 1");
+        assert_eq!((c.len(), why), (2, None));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
