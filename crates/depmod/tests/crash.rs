@@ -1,7 +1,8 @@
 //! The output files are replaced safely: a writer killed at any moment
 //! leaves every file complete (old or new) and no temporary debris;
 //! concurrent writers leave one writer's complete set; a directory that
-//! cannot be written is an error that changes nothing.
+//! cannot be written is an error that changes nothing; a writer of the
+//! module cache killed at any moment leaves a complete cache.
 
 mod common;
 
@@ -188,4 +189,79 @@ fn nix_is_root() -> bool {
     std::fs::metadata("/proc/self")
         .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
         .unwrap_or(false)
+}
+
+/// A cache file of generation `tag`: 600 records of 5 KiB.
+fn cache_generation(tag: u8) -> OutputFile {
+    let mut b = depcache::Builder::new(b"crash-test");
+    for i in 0..600u64 {
+        let key = depcache::FileKey {
+            dev: 1,
+            ino: i,
+            size: i,
+            mtime: (1, 0),
+            ctime: (1, 0),
+        };
+        b.add(format!("/m/{i}.ko").as_bytes(), &key, &[tag; 5 << 10]);
+    }
+    OutputFile {
+        name: depcache::FILE_NAME,
+        data: b.finish(),
+        binary: true,
+    }
+}
+
+/// Child mode: rewrite the cache forever, alternating two generations,
+/// as rdepmod does after its outputs.
+fn cache_child_loop() {
+    let Some(dir) = std::env::var_os("DEPMOD_CRASH_CACHE_DIR") else {
+        return;
+    };
+    let (a, b) = (cache_generation(1), cache_generation(2));
+    loop {
+        write_outputs(Path::new(&dir), std::slice::from_ref(&a)).unwrap();
+        write_outputs(Path::new(&dir), std::slice::from_ref(&b)).unwrap();
+    }
+}
+
+#[test]
+fn sigkill_during_cache_write_leaves_a_usable_cache() {
+    cache_child_loop();
+    let s = Scratch::new("sigkill-cache");
+    let dir = s.path().join("out");
+    std::fs::create_dir(&dir).unwrap();
+    write_outputs(&dir, &[cache_generation(1)]).unwrap();
+    let me = std::env::current_exe().unwrap();
+    for round in 0..12u64 {
+        let mut child = Command::new(&me)
+            .args([
+                "--exact",
+                "sigkill_during_cache_write_leaves_a_usable_cache",
+                "--nocapture",
+            ])
+            .env("DEPMOD_CRASH_CACHE_DIR", &dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(20 + (round * 37) % 150));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // The cache is always one complete generation, never a torn one.
+        let (cache, why) = depcache::Cache::load(&dir, b"crash-test");
+        assert_eq!((cache.len(), why), (600, None), "after kill {round}");
+        let key = depcache::FileKey {
+            dev: 1,
+            ino: 7,
+            size: 7,
+            mtime: (1, 0),
+            ctime: (1, 0),
+        };
+        let rec = cache.get(b"/m/7.ko", &key).unwrap();
+        assert!(rec.iter().all(|&b| b == rec[0]) && matches!(rec[0], 1 | 2));
+    }
+    // The next write removes what killed writers left.
+    write_outputs(&dir, &[cache_generation(1)]).unwrap();
+    let names: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+    assert_eq!(names.len(), 1, "only the cache is left");
 }
