@@ -20,7 +20,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 FUZZ="$ROOT/fuzz"
 TRIPLE="$(rustc -vV 2>/dev/null | sed -n 's/^host: //p')"
 BIN="$FUZZ/target/$TRIPLE/release"
-TARGETS=(modfile modindex modconf sim_protocol fnmatch modload)
+TARGETS=(modfile modindex modconf sim_protocol fnmatch modload depcache)
 NICE="${FUZZ_NICE:-10}"
 TIMEOUT="${FUZZ_TIMEOUT:-10}"
 RSS_MB="${FUZZ_RSS_MB:-1024}"
@@ -35,7 +35,7 @@ die() {
 # the seeds must reach: below it the instrumentation or the seeds are broken.
 max_len() {
 	case "$1" in
-	modfile | modload) echo 16384 ;;
+	modfile | modload | depcache) echo 16384 ;;
 	modconf) echo 2048 ;;
 	fnmatch) echo 1024 ;;
 	*) echo 4096 ;;

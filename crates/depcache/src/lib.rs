@@ -299,6 +299,17 @@ impl Cache {
         self.index.get(path).map(|s| s.key)
     }
 
+    /// Every record: path, key and bytes (in no particular order).
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], FileKey, &[u8])> + '_ {
+        self.index.iter().map(|(path, slot)| {
+            let record = self
+                .data
+                .get(slot.start..slot.start + slot.len)
+                .unwrap_or(&[]);
+            (&path[..], slot.key, record)
+        })
+    }
+
     /// Number of records.
     pub fn len(&self) -> usize {
         self.index.len()

@@ -18,6 +18,9 @@
 //!   `-e` and `-w` act after reading, on the symbol table and the
 //!   diagnostics; `modules.order` and `modules.builtin*` are read every run.
 //!
+//! The limit on decompressed images is part of the cache's stamp ([`stamp`]):
+//! a module refused as too large under one limit may be read under another.
+//!
 //! A module whose symbols could not be read is never cached (its error may
 //! pass, and kmod reports it every run), nor is a file changed too
 //! recently to be told apart from a later change ([`depcache::Threshold`]).
@@ -46,10 +49,20 @@ pub fn enabled_by_env() -> bool {
     )
 }
 
+/// The stamp of a run that expands modules within `limits`: a module too
+/// large under one limit may not be under another, so caches written with
+/// another limit are not used.
+pub fn stamp(limits: &modfile::Limits) -> Vec<u8> {
+    let mut s = STAMP.to_vec();
+    s.extend_from_slice(format!(" max-decompressed {}", limits.max_decompressed).as_bytes());
+    s
+}
+
 /// The previous run's cache and this run's clock.
 pub(crate) struct CacheUse {
     old: Cache,
     threshold: Threshold,
+    pub(crate) stamp: Vec<u8>,
 }
 
 /// How one module was obtained.
@@ -63,10 +76,18 @@ pub(crate) struct Got {
 impl CacheUse {
     /// Load the cache in `dir` and probe its clock: before any module is
     /// examined.
-    pub(crate) fn load(dir: &Path) -> (CacheUse, Option<Rejected>) {
+    pub(crate) fn load(dir: &Path, limits: &modfile::Limits) -> (CacheUse, Option<Rejected>) {
         let threshold = Threshold::probe(dir);
-        let (old, why) = Cache::load(dir, STAMP);
-        (CacheUse { old, threshold }, why)
+        let stamp = stamp(limits);
+        let (old, why) = Cache::load(dir, &stamp);
+        (
+            CacheUse {
+                old,
+                threshold,
+                stamp,
+            },
+            why,
+        )
     }
 
     pub(crate) fn old_len(&self) -> usize {

@@ -132,7 +132,7 @@ impl Depmod {
     /// error: everything is read, and the reason is returned.
     /// [`Resolved::cache_file`] gives the cache to write after the run.
     pub fn use_cache(&mut self, dir: &std::path::Path) -> Option<depcache::Rejected> {
-        let (c, why) = cache::CacheUse::load(dir);
+        let (c, why) = cache::CacheUse::load(dir, &self.opts.decompress);
         self.cache = Some(c);
         why
     }
@@ -276,6 +276,7 @@ impl Depmod {
             closures,
             cache_stats,
             cache_keys: keys,
+            cache_stamp: cache.map(|c| c.stamp).unwrap_or_default(),
         })
     }
 }
@@ -354,6 +355,7 @@ pub struct Resolved {
     /// The key of each module that may be cached (same indexes), when a
     /// cache was used.
     cache_keys: Vec<Option<depcache::FileKey>>,
+    cache_stamp: Vec<u8>,
 }
 
 impl Resolved {
@@ -369,7 +371,7 @@ impl Resolved {
         if st.reads == 0 && st.hits == st.old_records {
             return None;
         }
-        let mut b = depcache::Builder::new(cache::STAMP);
+        let mut b = depcache::Builder::new(&self.cache_stamp);
         for ((module, info), key) in self.modules.iter().zip(&self.infos).zip(&self.cache_keys) {
             if let (Some(key), Some(record)) = (key, info.encode()) {
                 b.add(&module.path, key, &record);

@@ -335,9 +335,18 @@ fn compact_reading_matches_whole_file_reading() {
 /// One run through the cache in the module directory: its outputs, how
 /// the cache served it, and the cache written (as rdepmod writes it).
 fn cached_run(dir: &[u8]) -> (Vec<OutputFile>, depmod::cache::CacheStats) {
+    cached_run_with(dir, |_| {})
+}
+
+fn cached_run_with(
+    dir: &[u8],
+    opts: impl FnOnce(&mut Options),
+) -> (Vec<OutputFile>, depmod::cache::CacheStats) {
     let path = Path::new(std::ffi::OsStr::from_bytes(dir));
     let mut log = Collect::default();
-    let mut d = Depmod::new(Options::new(dir.to_vec()));
+    let mut o = Options::new(dir.to_vec());
+    opts(&mut o);
+    let mut d = Depmod::new(o);
     d.search(&default_cfg(), &mut log).unwrap();
     d.use_cache(path);
     let r = d.resolve(&mut log).unwrap();
@@ -403,4 +412,9 @@ fn cached_runs_give_the_outputs_of_full_runs() {
     assert_eq!(after, changed);
     let (_, st) = cached_run(&dir);
     assert_eq!(st.hits, 3);
+
+    // Another limit on decompressed images: another cache.
+    let (other, st) = cached_run_with(&dir, |o| o.decompress.max_decompressed = 1 << 20);
+    assert_eq!((st.hits, st.old_records), (0, 0));
+    assert_eq!(other, changed);
 }
