@@ -49,6 +49,7 @@ min_cov() {
 	sim_protocol) echo 1200 ;;
 	fnmatch) echo 60 ;;
 	modload) echo 380 ;;
+	depcache) echo 250 ;;
 	*) echo 1 ;;
 	esac
 }
