@@ -310,6 +310,11 @@ impl Cache {
         })
     }
 
+    /// The size of the file it was read from.
+    pub fn file_size(&self) -> usize {
+        self.data.len()
+    }
+
     /// Number of records.
     pub fn len(&self) -> usize {
         self.index.len()
@@ -356,7 +361,12 @@ pub struct Builder {
 impl Builder {
     /// A cache for the writer and record layout `stamp`.
     pub fn new(stamp: &[u8]) -> Builder {
-        let mut out = Vec::with_capacity(1 << 20);
+        Builder::with_capacity(stamp, 1 << 20)
+    }
+
+    /// [`new`](Self::new), with room for `bytes` of entries.
+    pub fn with_capacity(stamp: &[u8], bytes: usize) -> Builder {
+        let mut out = Vec::with_capacity(HEADER + stamp.len() + bytes + TRAILER);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT.to_le_bytes());
         out.extend_from_slice(&(stamp.len() as u32).to_le_bytes());
@@ -370,15 +380,38 @@ impl Builder {
     /// of 4 GiB or more are not stored (no module comes near); a path must
     /// not be added twice.
     pub fn add(&mut self, path: &[u8], key: &FileKey, record: &[u8]) {
-        let (Ok(plen), Ok(rlen)) = (u32::try_from(path.len()), u32::try_from(record.len())) else {
+        self.add_with(path, key, |out| {
+            out.extend_from_slice(record);
+            true
+        });
+    }
+
+    /// [`add`](Self::add) a record that `write` appends to the buffer it is
+    /// given (no copy); when `write` returns `false`, nothing is added.
+    pub fn add_with(
+        &mut self,
+        path: &[u8],
+        key: &FileKey,
+        write: impl FnOnce(&mut Vec<u8>) -> bool,
+    ) {
+        let Ok(plen) = u32::try_from(path.len()) else {
             return;
         };
+        let start = self.out.len();
         self.out.extend_from_slice(&plen.to_le_bytes());
         self.out.extend_from_slice(path);
         key.encode(&mut self.out);
-        self.out.extend_from_slice(&rlen.to_le_bytes());
-        self.out.extend_from_slice(record);
-        self.count += 1;
+        let len_at = self.out.len();
+        self.out.extend_from_slice(&0u32.to_le_bytes());
+        let written = write(&mut self.out);
+        let len = u32::try_from(self.out.len() - len_at - 4);
+        match (written, len) {
+            (true, Ok(len)) => {
+                self.out[len_at..len_at + 4].copy_from_slice(&len.to_le_bytes());
+                self.count += 1;
+            }
+            _ => self.out.truncate(start),
+        }
     }
 
     /// Number of records added.
@@ -482,6 +515,23 @@ mod tests {
         let mut k = key(1);
         k.ctime.1 += 1;
         assert_eq!(c.get(b"/a.ko", &k), None);
+    }
+
+    #[test]
+    fn add_with_writes_in_place_or_nothing() {
+        let mut b = Builder::new(b"s");
+        b.add_with(b"/a.ko", &key(1), |out| {
+            out.extend_from_slice(b"in place");
+            true
+        });
+        b.add_with(b"/b.ko", &key(2), |out| {
+            out.extend_from_slice(b"dropped");
+            false
+        });
+        assert_eq!(b.len(), 1);
+        let c = Cache::parse(b.finish(), b"s").unwrap();
+        assert_eq!(c.get(b"/a.ko", &key(1)), Some(&b"in place"[..]));
+        assert_eq!(c.key(b"/b.ko"), None);
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub fn stamp(limits: &modfile::Limits) -> Vec<u8> {
 
 /// The previous run's cache and this run's clock.
 pub(crate) struct CacheUse {
-    old: Cache,
+    pub(crate) old: Cache,
     threshold: Threshold,
     pub(crate) stamp: Vec<u8>,
 }

@@ -235,7 +235,7 @@ impl Depmod {
                 } else {
                     st.reads += 1;
                 }
-                keys.push(g.key);
+                keys.push((g.key, g.hit));
             }
             infos.push(g.info);
         }
@@ -276,7 +276,7 @@ impl Depmod {
             closures,
             cache_stats,
             cache_keys: keys,
-            cache_stamp: cache.map(|c| c.stamp).unwrap_or_default(),
+            cache_old: cache.map(|c| (c.old, c.stamp)),
         })
     }
 }
@@ -352,10 +352,12 @@ pub struct Resolved {
     pub closures: Vec<Vec<ModIdx>>,
     /// How the cache served this run, when one was used.
     pub cache_stats: Option<cache::CacheStats>,
-    /// The key of each module that may be cached (same indexes), when a
-    /// cache was used.
-    cache_keys: Vec<Option<depcache::FileKey>>,
-    cache_stamp: Vec<u8>,
+    /// The key of each module that may be cached, and whether it came from
+    /// the cache (same indexes), when a cache was used.
+    cache_keys: Vec<(Option<depcache::FileKey>, bool)>,
+    /// The cache read (records of unchanged modules are copied from it)
+    /// and its stamp.
+    cache_old: Option<(depcache::Cache, Vec<u8>)>,
 }
 
 impl Resolved {
@@ -371,11 +373,19 @@ impl Resolved {
         if st.reads == 0 && st.hits == st.old_records {
             return None;
         }
-        let mut b = depcache::Builder::new(&self.cache_stamp);
+        let (old, stamp) = self.cache_old.as_ref()?;
+        // Real modules take about 2 KB each.
+        let room = old.file_size().max(self.modules.len() * 2048);
+        let mut b = depcache::Builder::with_capacity(stamp, room);
         for ((module, info), key) in self.modules.iter().zip(&self.infos).zip(&self.cache_keys) {
-            if let (Some(key), Some(record)) = (key, info.encode()) {
-                b.add(&module.path, key, &record);
-            }
+            let (Some(key), hit) = key else { continue };
+            b.add_with(&module.path, key, |out| match old.get(&module.path, key) {
+                Some(record) if *hit => {
+                    out.extend_from_slice(record);
+                    true
+                }
+                _ => info.encode_into(out),
+            });
         }
         Some(OutputFile {
             name: depcache::FILE_NAME,

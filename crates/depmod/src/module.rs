@@ -87,10 +87,23 @@ impl ModuleInfo {
     /// aliases, softdeps, weakdeps: count u32, (start u32, len u32)* each
     /// ```
     pub fn encode(&self) -> Option<Vec<u8>> {
-        if self.symbols_error.is_some() {
-            return None;
+        let mut out = Vec::new();
+        self.encode_into(&mut out).then_some(out)
+    }
+
+    /// [`encode`](Self::encode), appending to `out`; `false` (and `out`
+    /// as it was) when the module is not to be cached.
+    pub fn encode_into(&self, out: &mut Vec<u8>) -> bool {
+        let start = out.len();
+        if self.symbols_error.is_some() || self.encode_parts(out).is_none() {
+            out.truncate(start);
+            return false;
         }
-        let mut out = Vec::with_capacity(
+        true
+    }
+
+    fn encode_parts(&self, out: &mut Vec<u8>) -> Option<()> {
+        out.reserve(
             self.strings.len()
                 + 24
                 + 16 * self.exports.len()
@@ -99,29 +112,29 @@ impl ModuleInfo {
         );
         let u32s = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_le_bytes());
         let len32 = |n: usize| u32::try_from(n).ok();
-        u32s(&mut out, len32(self.strings.len())?);
+        u32s(out, len32(self.strings.len())?);
         out.extend_from_slice(&self.strings);
-        u32s(&mut out, len32(self.exports.len())?);
+        u32s(out, len32(self.exports.len())?);
         for (s, crc) in &self.exports {
-            u32s(&mut out, s.start);
-            u32s(&mut out, s.len);
+            u32s(out, s.start);
+            u32s(out, s.len);
             out.extend_from_slice(&crc.to_le_bytes());
         }
-        u32s(&mut out, len32(self.needs.len())?);
+        u32s(out, len32(self.needs.len())?);
         for (s, crc, weak) in &self.needs {
-            u32s(&mut out, s.start);
-            u32s(&mut out, s.len);
+            u32s(out, s.start);
+            u32s(out, s.len);
             out.extend_from_slice(&crc.to_le_bytes());
             out.push(u8::from(*weak));
         }
         for list in [&self.aliases, &self.softdeps, &self.weakdeps] {
-            u32s(&mut out, len32(list.len())?);
+            u32s(out, len32(list.len())?);
             for s in list {
-                u32s(&mut out, s.start);
-                u32s(&mut out, s.len);
+                u32s(out, s.start);
+                u32s(out, s.len);
             }
         }
-        Some(out)
+        Some(())
     }
 
     /// A module from its [`encode`](Self::encode)d record; `None` unless
