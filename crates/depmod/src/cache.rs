@@ -26,6 +26,8 @@
 //! recently to be told apart from a later change ([`depcache::Threshold`]).
 //! The cache is read from, and written to, the directory the outputs go to
 //! (`-o`); `-n` and explicit module lists read it but do not write it.
+//! `-A` keeps kmod's meaning (nothing to do when no module file is newer
+//! than `modules.dep`; otherwise a whole run, through the cache).
 //! `RKMOD_DEPMOD_CACHE=0` turns it off.
 
 use std::path::Path;
