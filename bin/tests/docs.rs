@@ -65,6 +65,110 @@ fn pages_render_without_warnings() {
     assert_eq!(pages, 10);
 }
 
+/// Every `name(N)` reference in a page: `\fBname\fR(N)` or `name(N)`,
+/// with roff's `\-` read as `-`.
+fn references(page: &str) -> Vec<(String, String)> {
+    let text = page
+        .replace("\\fB", "")
+        .replace("\\fI", "")
+        .replace("\\fR", "")
+        .replace("\\fP", "")
+        .replace("\\-", "-");
+    let bytes = text.as_bytes();
+    let mut refs = Vec::new();
+    for (i, _) in text.match_indices('(') {
+        let Some(close) = text[i..].find(')') else {
+            continue;
+        };
+        let section = &text[i + 1..i + close];
+        if !(section.len() == 1 && section.as_bytes()[0].is_ascii_digit()) {
+            continue;
+        }
+        let mut start = i;
+        while start > 0
+            && (bytes[start - 1].is_ascii_alphanumeric() || b"_.-".contains(&bytes[start - 1]))
+        {
+            start -= 1;
+        }
+        if start < i {
+            refs.push((text[start..i].to_string(), section.to_string()));
+        }
+    }
+    refs
+}
+
+/// The pages rkmod installs (man/*.5, man/*.8) as (name, section), and
+/// their text.
+fn own_pages() -> Vec<((String, String), String)> {
+    let mut pages = Vec::new();
+    for entry in std::fs::read_dir(repo().join("man")).unwrap() {
+        let path = entry.unwrap().path();
+        let Some(ext) = path.extension().and_then(|e| e.to_str()) else {
+            continue;
+        };
+        if ext != "5" && ext != "8" {
+            continue;
+        }
+        let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
+        let text = std::fs::read_to_string(&path).unwrap();
+        pages.push(((stem, ext.to_string()), text));
+    }
+    pages.sort();
+    pages
+}
+
+/// man/external-pages: (name, section) of the pages other Debian
+/// packages install.
+fn external_pages() -> Vec<(String, String)> {
+    std::fs::read_to_string(repo().join("man/external-pages"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            assert_eq!(f.len(), 3, "man/external-pages: {l:?}");
+            (f[0].to_string(), f[1].to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn man_references_resolve_and_names_are_filled() {
+    let pages = own_pages();
+    assert_eq!(pages.len(), 10);
+    let external = external_pages();
+    let known = |r: &(String, String)| pages.iter().any(|(p, _)| p == r) || external.contains(r);
+    let mut dangling = Vec::new();
+    let mut total = 0;
+    for ((name, section), text) in &pages {
+        for r in references(text) {
+            total += 1;
+            if !known(&r) {
+                dangling.push(format!("{name}({section}) -> {}({})", r.0, r.1));
+            }
+        }
+        // NAME: one line "page[, page...] \- description", both parts filled
+        let mut lines = text.lines().skip_while(|l| *l != ".SH NAME");
+        assert!(lines.next().is_some(), "{name}({section}): no NAME section");
+        let line = lines.next().unwrap_or_default();
+        let (names, what) = line.split_once(" \\- ").unwrap_or((line, ""));
+        assert!(
+            names.split(", ").any(|n| n == name) && !what.trim().is_empty(),
+            "{name}({section}): NAME line {line:?}"
+        );
+    }
+    assert!(dangling.is_empty(), "dangling references: {dangling:?}");
+    assert!(total > 30, "only {total} references found");
+    // the parser finds what it must
+    assert_eq!(
+        references("see \\fBrinsmod\\fR(8), rkmod\\-sim(8) and (1) or x(12)"),
+        [
+            ("rinsmod".to_string(), "8".to_string()),
+            ("rkmod-sim".to_string(), "8".to_string())
+        ]
+    );
+}
+
 fn path_with_tools() -> String {
     let bin = Path::new(env!("CARGO_BIN_EXE_rkmod")).parent().unwrap();
     format!(

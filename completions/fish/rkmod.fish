@@ -31,7 +31,7 @@ complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "rmmod" -d 'Remove a mod
 complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "lsmod" -d 'Show the status of modules in the Linux kernel'
 complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "modinfo" -d 'Show information about Linux kernel modules'
 complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "modprobe" -d 'Add and remove modules from the Linux kernel'
-complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "depmod"
+complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "depmod" -d 'Generate modules.dep and map files'
 complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "sim" -d 'The sim kernel (test mode): serve, start, stop, status, log, read, write'
 complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rkmod -n "__fish_rkmod_using_subcommand insmod" -l sim -d 'Use the sim kernel (test mode) at SOCKET; without a value $RKMOD_SIM, else the default socket' -r
@@ -177,7 +177,7 @@ complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_su
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "lsmod" -d 'Show the status of modules in the Linux kernel'
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "modinfo" -d 'Show information about Linux kernel modules'
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "modprobe" -d 'Add and remove modules from the Linux kernel'
-complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "depmod"
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "depmod" -d 'Generate modules.dep and map files'
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "sim" -d 'The sim kernel (test mode): serve, start, stop, status, log, read, write'
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and __fish_seen_subcommand_from sim" -f -a "serve" -d 'Run a sim kernel in the foreground until SIGTERM, SIGINT or SIGHUP'

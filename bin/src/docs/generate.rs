@@ -49,7 +49,11 @@ fn tool_command(tool: Tool) -> Command {
         Tool::Lsmod => lsmod::Args::command(),
         Tool::Modinfo => modinfo::Args::command(),
         Tool::Modprobe => modprobe::Args::command(),
-        Tool::Depmod => depmod::documented_command("rdepmod"),
+        // kmod's depmod prints its usage by hand, so its command has no
+        // about of its own: the page's NAME line takes kmod's.
+        Tool::Depmod => {
+            depmod::documented_command("rdepmod").about("Generate modules.dep and map files")
+        }
     }
 }
 
@@ -77,10 +81,43 @@ fn man_page(name: &str, tool: Option<Tool>, fragments: &Path) -> std::io::Result
     man.render_synopsis_section(&mut out)?;
     man.render_options_section(&mut out)?;
     if cmd.get_subcommands().next().is_some() {
-        man.render_subcommands_section(&mut out)?;
+        out.extend(subcommands_section(&cmd).into_bytes());
     }
     out.extend(std::fs::read(fragments.join(format!("{name}.roff")))?);
     Ok(out)
+}
+
+/// The SUBCOMMANDS section of rkmod(8): each tool with a reference to
+/// its own page (`rinsmod(8)`, the page that is installed), the sim
+/// kernel described in the page itself; clap's `help` is left out.
+/// (clap_mangen would refer to `rkmod-insmod(8)`, a page nobody installs.)
+fn subcommands_section(cmd: &Command) -> String {
+    let mut s = String::from(".SH SUBCOMMANDS\n");
+    for sub in cmd.get_subcommands() {
+        let name = sub.get_name();
+        if name == "help" {
+            continue;
+        }
+        let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+        s.push_str(&format!(".TP\n\\fB{}\\fR\n", roff_escape(name)));
+        s.push_str(&roff_escape(&about));
+        match Tool::from_name(name) {
+            Some(t) => s.push_str(&format!(" (\\fB{}\\fR(8))\n", roff_escape(&t.rkmod_name()))),
+            None => s.push_str(" (see DESCRIPTION)\n"),
+        }
+    }
+    s
+}
+
+/// Text as roff reads it: backslashes and hyphens escaped, no line
+/// starting with a control character.
+fn roff_escape(text: &str) -> String {
+    let s = text.replace('\\', "\\e").replace('-', "\\-");
+    if s.starts_with('.') || s.starts_with('\'') {
+        format!("\\&{s}")
+    } else {
+        s
+    }
 }
 
 /// Completion script of `name` for `shell`: clap_complete's, then the
