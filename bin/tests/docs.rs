@@ -186,7 +186,8 @@ fn bash_complete(tool: &str, words: &[&str]) -> Vec<String> {
     let program = format!(
         "source '{}'\nCOMP_WORDS=({})\nCOMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))\n\
          COMP_LINE=\"${{COMP_WORDS[*]}}\"\nCOMP_POINT=${{#COMP_LINE}}\n\
-         _rkmod_complete_{tool} {tool} \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"\n\
+         f=$(complete -p {tool} | sed -n 's/.*-F \\([^ ]*\\).*/\\1/p')\n\
+         $f {tool} \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"\n\
          printf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
         script.display(),
         quoted.join(" ")
@@ -259,6 +260,106 @@ fn bash_completes_options_modules_and_parameters() {
         bash_complete("rmodprobe", &[&tree[..], &["-r", ""]].concat()),
         want
     );
+}
+
+/// What kmod's habits ask of bash: parameters after the first
+/// name=value (bash splits the words at '='), kernel releases after
+/// -S/-k, option values skipped, `rkmod TOOL` and `kmod COMMAND`.
+#[test]
+fn bash_completes_like_kmod() {
+    let root = repo().join("testdata/golden/root");
+    let root = root.to_str().unwrap();
+    let tree = ["rmodprobe", "-d", root, "-S", REL];
+    let with = |rest: &[&str]| bash_complete("rmodprobe", &[&tree[..], rest].concat());
+    // as bash splits `khello io=1 ` (COMP_WORDBREAKS has '='), and unsplit
+    assert_eq!(with(&["khello", "io", "=", "1", ""]), ["msg="]);
+    assert_eq!(with(&["khello", "io=1", ""]), ["msg="]);
+    assert_eq!(
+        with(&["khello", "msg", "=", "hi", "io", "=", "2", ""]),
+        Vec::<String>::new()
+    );
+    assert_eq!(with(&["rust_cube", "l"]), ["label="]);
+    // a parameter's value: nothing, and not the files of the directory
+    assert_eq!(with(&["khello", "io", "="]), Vec::<String>::new());
+    assert_eq!(with(&["khello", "io", "=", "1"]), Vec::<String>::new());
+    // releases: those of the root on the line
+    assert_eq!(
+        bash_complete("rmodprobe", &["rmodprobe", "-d", root, "-S", ""]),
+        [REL]
+    );
+    assert_eq!(
+        bash_complete("rmodinfo", &["rmodinfo", "-b", root, "-k", "6"]),
+        [REL]
+    );
+    let host: Vec<String> = {
+        let mut v: Vec<String> = std::fs::read_dir("/lib/modules")
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.path().is_dir())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    assert_eq!(bash_complete("rmodprobe", &["rmodprobe", "-S", ""]), host);
+    // an option's value is no module name
+    assert_eq!(
+        bash_complete(
+            "rmodprobe",
+            &[
+                "rmodprobe",
+                "-C",
+                "/dev/null",
+                "-d",
+                root,
+                "-S",
+                REL,
+                "khello",
+                ""
+            ]
+        ),
+        ["io=", "msg="]
+    );
+    // rinsmod FILE: the file's parameters
+    let khello = format!("{root}/lib/modules/{REL}/extra/khello.ko");
+    assert_eq!(
+        bash_complete("rinsmod", &["rinsmod", &khello, ""]),
+        ["io=", "msg="]
+    );
+    // rkmod TOOL and kmod COMMAND
+    assert_eq!(
+        bash_complete("rkmod", &["rkmod", "modprobe", "-d", root, "-S", REL, "te"]),
+        ["test_cube", "test_square"]
+    );
+    assert_eq!(
+        bash_complete(
+            "rkmod",
+            &["rkmod", "modinfo", "-b", root, "-k", REL, "khello", "sq"]
+        ),
+        ["square", "square_xz"]
+    );
+    assert_eq!(bash_complete("rkmod", &["rkmod", "modp"]), ["modprobe"]);
+    let kmod = |w: &[&str]| bash_complete("kmod", w);
+    assert_eq!(
+        kmod(&["kmod", ""]),
+        [
+            "--help",
+            "--version",
+            "-V",
+            "-h",
+            "help",
+            "list",
+            "static-nodes"
+        ]
+    );
+    assert_eq!(kmod(&["kmod", "st"]), ["static-nodes"]);
+    assert_eq!(
+        kmod(&["kmod", "static-nodes", "--format", ""]),
+        ["devname", "human", "tmpfiles"]
+    );
+    assert_eq!(kmod(&["kmod", "static-nodes", "--o"]), ["--output"]);
 }
 
 #[test]

@@ -187,3 +187,68 @@ complete -c rkmod -n "__fish_rkmod_using_subcommand help; and __fish_seen_subcom
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and __fish_seen_subcommand_from sim" -f -a "log" -d 'Print a sim kernel\'s log (its dmesg)'
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and __fish_seen_subcommand_from sim" -f -a "read" -d 'Print a module\'s file (/proc/..., /sys/kernel/..., /sys/module/M/parameters/P) as the module\'s own code serves it'
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and __fish_seen_subcommand_from sim" -f -a "write" -d 'Write VALUE (exactly, no newline added) to a module\'s file in one write'
+
+# rkmod: module names, installed releases, loaded modules and parameters
+# from `rkmod __complete` (with --sim or RKMOD_SIM, the sim kernel's). The
+# options that take a value come from the clap definitions.
+set -g _rkmod_value_opts_rinsmod 
+set -g _rkmod_value_opts_rrmmod 
+set -g _rkmod_value_opts_rmodinfo -F --field -k --set-version -b --basedir
+set -g _rkmod_value_opts_rmodprobe -w --wait -C --config -d --dirname -S --set-version
+# __rkmod_values TOOL FIRST [KIND]: the values for TOOL whose arguments
+# start at word FIRST of the command line; KIND forces one (releases).
+function __rkmod_values -a tool first kind
+    set -l words (commandline -opc)
+    set -l vo _rkmod_value_opts_$tool
+    set -l opts
+    set -l module
+    set -l remove 0
+    set -l all 0
+    set -l i $first
+    while test $i -le (count $words)
+        set -l w $words[$i]
+        switch $w
+            case -S --set-version -k -d --dirname -b --basedir
+                set i (math $i + 1)
+                set opts $opts $w $words[$i]
+            case '--set-version=*' '--dirname=*' '--basedir=*' --sim '--sim=*'
+                set opts $opts $w
+            case -r --remove
+                set remove 1
+            case -a --all
+                set all 1
+            case '-*'
+                if contains -- $w $$vo
+                    set i (math $i + 1)
+                end
+            case '*=*'
+            case '*'
+                test -z "$module"; and set module $w
+        end
+        set i (math $i + 1)
+    end
+    if test "$kind" = releases
+        rkmod __complete releases $opts
+        return
+    end
+    switch $tool
+        case rrmmod
+            rkmod __complete loaded $opts
+        case rmodinfo
+            rkmod __complete modules $opts
+        case rinsmod
+            test -n "$module"; and rkmod __complete params $opts $module
+        case rmodprobe
+            if test $remove = 1
+                rkmod __complete loaded $opts
+            else if test -n "$module" -a $all = 0
+                rkmod __complete params $opts $module
+            else
+                rkmod __complete modules $opts
+            end
+    end
+end
+# rkmod TOOL ...: TOOL's values after its name (rkmod modprobe te<TAB>).
+for t in insmod rmmod modinfo modprobe
+    complete -c rkmod -n "__fish_seen_subcommand_from $t; and not string match -q -- '-*' (commandline -ct)" -a "(__rkmod_values r$t 3)"
+end

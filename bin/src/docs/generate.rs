@@ -121,28 +121,114 @@ fn roff_escape(text: &str) -> String {
 }
 
 /// Completion script of `name` for `shell`: clap_complete's, then the
-/// shell's part that asks `rkmod __complete` for module names, loaded
-/// modules and parameters (`completions/src/dynamic.<shell>`).
-fn completion(
-    name: &str,
-    tool: Option<Tool>,
-    shell: Shell,
-    src: &Path,
-) -> std::io::Result<Vec<u8>> {
-    let mut cmd = command(tool);
+/// shell's part that asks `rkmod __complete` for module names, releases,
+/// loaded modules and parameters: the functions every such script shares
+/// (`completions/src/dynamic.<shell>`) and the script's own registration
+/// (`tool.<shell>` for a tool, `rkmod.<shell>` for rkmod's subcommands).
+/// `kmod` has clap_complete's part only.
+fn completion(name: &str, cmd: &mut Command, shell: Shell, src: &Path) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut cmd, name, &mut out);
+    clap_complete::generate(shell, cmd, name, &mut out);
     let ext = shell_ext(shell);
-    let dynamic = std::fs::read_to_string(src.join(format!("dynamic.{ext}")))?;
-    if dynamic_tool(name) {
-        out.extend(dynamic.replace("@TOOL@", name).into_bytes());
+    let read = |part: &str| std::fs::read_to_string(src.join(format!("{part}.{ext}")));
+    let (tools, own) = if dynamic_tool(name) {
+        (vec![name.to_string()], read("tool")?)
+    } else if name == "rkmod" {
+        let tools = Tool::ALL
+            .iter()
+            .map(|t| t.rkmod_name())
+            .filter(|n| dynamic_tool(n))
+            .collect();
+        (tools, read("rkmod")?)
+    } else {
+        return Ok(out);
+    };
+    if shell == Shell::Zsh {
+        // clap's ending runs its own function when the file is autoloaded:
+        // the registration below runs ours instead, on the first <TAB> too
+        let text = String::from_utf8_lossy(&out).into_owned();
+        let ending = format!("if [ \"$funcstack[1]\" = \"_{name}\" ]; then");
+        if let Some(at) = text.rfind(&ending) {
+            out = text[..at].as_bytes().to_vec();
+        }
     }
+    let table: String = tools
+        .iter()
+        .map(|t| {
+            let opts = value_options(&command(Tool::from_name(t)));
+            match shell {
+                Shell::Fish => format!("set -g _rkmod_value_opts_{t} {opts}\n"),
+                _ => format!("_rkmod_value_opts[{t}]='{opts}'\n"),
+            }
+        })
+        .collect();
+    let dynamic = read("dynamic")?.replace("@VALUE_OPTS@\n", &table);
+    out.extend(dynamic.into_bytes());
+    out.extend(own.replace("@TOOL@", name).into_bytes());
     Ok(out)
 }
 
-/// Tools whose arguments are module names.
+/// The options of `cmd` that take a value in the next word (`-C FILE`),
+/// short and long, space-separated: what a completion skips when it
+/// looks for the module name.
+fn value_options(cmd: &Command) -> String {
+    let mut v = Vec::new();
+    for a in cmd.get_arguments() {
+        let optional = a.get_num_args().is_some_and(|r| r.min_values() == 0);
+        if a.is_positional() || !a.get_action().takes_values() || optional {
+            continue;
+        }
+        v.extend(a.get_short().map(|c| format!("-{c}")));
+        v.extend(a.get_long().map(|l| format!("--{l}")));
+    }
+    v.join(" ")
+}
+
+/// kmod's own command line (kmod 34's `kmod help|list|static-nodes`), for
+/// its completions: what `kmod <command> <TAB>` offers.
+fn kmod_command() -> Command {
+    use clap::{Arg, ArgAction};
+    Command::new("kmod")
+        .about("Manage kernel modules: list, load, unload, etc")
+        .disable_version_flag(true)
+        .disable_help_subcommand(true)
+        .arg(
+            Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(ArgAction::SetTrue)
+                .help("show version"),
+        )
+        .subcommand(Command::new("help").about("show help message"))
+        .subcommand(Command::new("list").about("list currently loaded modules"))
+        .subcommand(
+            Command::new("static-nodes")
+                .about(
+                    "outputs the static-node information installed with the currently running kernel",
+                )
+                .arg(
+                    Arg::new("format")
+                        .short('f')
+                        .long("format")
+                        .value_name("FORMAT")
+                        .value_parser(["human", "tmpfiles", "devname"])
+                        .help("choose format to use"),
+                )
+                .arg(
+                    Arg::new("output")
+                        .short('o')
+                        .long("output")
+                        .value_name("FILE")
+                        .value_hint(clap::ValueHint::FilePath)
+                        .help("write output to file"),
+                ),
+        )
+}
+
+/// Tools whose arguments are module names (rinsmod: parameters after
+/// the file).
 fn dynamic_tool(name: &str) -> bool {
-    matches!(name, "rmodprobe" | "rmodinfo" | "rrmmod")
+    matches!(name, "rmodprobe" | "rmodinfo" | "rrmmod" | "rinsmod")
 }
 
 fn shell_ext(shell: Shell) -> &'static str {
@@ -174,9 +260,26 @@ pub fn render_all(repo: &Path) -> std::io::Result<Vec<(PathBuf, Vec<u8>)>> {
         for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
             files.push((
                 Path::new("completions").join(completion_path(shell, &name)),
-                completion(&name, tool, shell, &repo.join("completions/src"))?,
+                completion(
+                    &name,
+                    &mut command(tool),
+                    shell,
+                    &repo.join("completions/src"),
+                )?,
             ));
         }
+    }
+    // kmod's name (installed with SYMLINKS=1): its own commands
+    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+        files.push((
+            Path::new("completions").join(completion_path(shell, "kmod")),
+            completion(
+                "kmod",
+                &mut kmod_command(),
+                shell,
+                &repo.join("completions/src"),
+            )?,
+        ));
     }
     Ok(files)
 }
