@@ -1,7 +1,12 @@
 //! Man pages and completions: the committed files are what the generator
 //! makes from today's clap definitions (`make man completions` refreshes
 //! them), the pages render without groff warnings, and the completions
-//! offer options, module names and parameters on a fixture tree.
+//! offer options, module names and parameters on a fixture tree — bash
+//! through its completion functions, zsh through its completion system
+//! (compinit in a pseudo-terminal), fish through `complete -C` — and
+//! follow `--sim`/`RKMOD_SIM` to a sim kernel.
+
+mod simkit;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -365,35 +370,224 @@ fn bash_completes_like_kmod() {
 #[test]
 fn fish_and_zsh_completions_load() {
     let root = repo().join("testdata/golden/root");
-    if Command::new("fish").arg("--version").output().is_ok() {
-        let script = repo().join("completions/fish/rmodprobe.fish");
+    assert!(
+        Command::new("fish").arg("--version").output().is_ok(),
+        "fish is not installed (apt-get install fish, or make deps): the fish completions cannot be checked"
+    );
+    let fish = |lines: &[String]| {
+        let mut program = String::new();
+        for name in ["rmodprobe", "rkmod", "kmod"] {
+            let script = repo().join(format!("completions/fish/{name}.fish"));
+            program.push_str(&format!("source '{}'; ", script.display()));
+        }
+        for l in lines {
+            program.push_str(&format!("complete -C '{l}'; echo '<next>'; "));
+        }
         let out = Command::new("fish")
             .arg("-c")
-            .arg(format!(
-                "source '{}'; complete -C 'rmodprobe -d {} -S {REL} te'; complete -C 'rmodprobe -d {} -S {REL} khello '",
-                script.display(),
-                root.display(),
-                root.display()
-            ))
+            .arg(program)
             .env("PATH", path_with_tools())
             .output()
             .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout);
-        let got: Vec<&str> = text
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.split("<next>\n")
+            .map(|part| {
+                part.lines()
+                    .map(|l| l.split('\t').next().unwrap().to_string())
+                    .collect::<Vec<String>>()
+                    .join(" ")
+            })
+            .collect::<Vec<String>>()
+    };
+    let tree = format!("rmodprobe -d {} -S {REL}", root.display());
+    let got = fish(&[
+        format!("{tree} te"),
+        format!("{tree} khello "),
+        format!("{tree} khello io=1 "),
+        format!("rmodprobe -d {} -S ", root.display()),
+        format!("rkmod modprobe -d {} -S {REL} te", root.display()),
+        "kmod ".to_string(),
+        "kmod static-nodes --format=".to_string(),
+    ]);
+    assert_eq!(
+        got[..7],
+        [
+            "test_cube test_square",
+            "io= msg=",
+            "msg=",
+            REL,
+            "test_cube test_square",
+            "help list static-nodes",
+            "--format=devname --format=human --format=tmpfiles"
+        ]
+    );
+    assert_zsh();
+    for entry in std::fs::read_dir(repo().join("completions/zsh")).unwrap() {
+        let path = entry.unwrap().path();
+        let out = Command::new("zsh").arg("-n").arg(&path).output().unwrap();
+        assert!(out.status.success(), "{}", path.display());
+    }
+}
+
+fn assert_zsh() {
+    assert!(
+        Command::new("zsh").arg("--version").output().is_ok(),
+        "zsh is not installed (apt-get install zsh, or make deps): the zsh completions cannot be checked"
+    );
+}
+
+/// The matches zsh's completion system offers for `line<TAB>` in a new
+/// interactive zsh (so each is the first <TAB>, which autoloads the
+/// completion function), sorted.
+fn zsh_complete(line: &str, env: &[(&str, &str)]) -> Vec<String> {
+    assert_zsh();
+    let mut cmd = Command::new("timeout");
+    cmd.arg("30")
+        .arg("zsh")
+        .arg("-f")
+        .arg(repo().join("bin/tests/zsh/capture.zsh"))
+        .arg(repo().join("completions/zsh"))
+        .arg(line)
+        .env("PATH", path_with_tools())
+        .env_remove("RKMOD_SIM");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("zsh");
+    assert!(
+        out.status.success(),
+        "{line}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut v: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[test]
+fn zsh_completion_system_completes_like_kmod() {
+    let root = repo().join("testdata/golden/root");
+    let root = root.to_str().unwrap();
+    let tree = format!("rmodprobe -d {root} -S {REL}");
+    let z = |line: &str| zsh_complete(line, &[]);
+    assert_eq!(z(&format!("{tree} te")), ["test_cube", "test_square"]);
+    assert_eq!(z(&format!("{tree} khello ")), ["io=", "msg="]);
+    assert_eq!(z(&format!("{tree} khello io=1 ")), ["msg="]);
+    assert_eq!(z(&format!("{tree} rust_cube l")), ["label="]);
+    assert_eq!(z(&format!("{tree} --show-d")), ["--show-depends"]);
+    assert_eq!(z(&format!("rmodprobe -d {root} -S ")), [REL]);
+    assert_eq!(
+        z(&format!(
+            "rmodprobe -C /dev/null -d {root} -S {REL} khello m"
+        )),
+        ["msg="]
+    );
+    assert_eq!(
+        z(&format!("rmodinfo -b {root} -k {REL} sq")),
+        ["square", "square_xz"]
+    );
+    assert_eq!(
+        z(&format!(
+            "rinsmod {root}/lib/modules/{REL}/extra/khello.ko "
+        )),
+        ["io=", "msg="]
+    );
+    assert_eq!(
+        z(&format!("rkmod modprobe -d {root} -S {REL} te")),
+        ["test_cube", "test_square"]
+    );
+    assert_eq!(z("rkmod modp"), ["modprobe"]);
+    assert_eq!(z("kmod "), ["help", "list", "static-nodes"]);
+    assert_eq!(
+        z("kmod static-nodes --format="),
+        ["devname", "human", "tmpfiles"]
+    );
+}
+
+/// With `--sim` or `RKMOD_SIM`, module names, parameters, the release
+/// and the loaded modules are the sim kernel's; an explicit tree on the
+/// line wins over the environment.
+#[test]
+fn completions_follow_the_sim_kernel() {
+    let sim = simkit::Sim::start();
+    assert_eq!(sim.tool("rdepmod", &[]).status, 0);
+    sim.tool("rmodprobe", &["test_square"]).ok();
+    let socket = sim.socket.to_str().unwrap().to_string();
+    let env = [("RKMOD_SIM", socket.as_str())];
+    let complete = |args: &[&str], env: &[(&str, &str)]| {
+        let r = simkit::run_env("rkmod", &[&["__complete"], args].concat(), env);
+        r.ok().lines().map(str::to_string).collect::<Vec<String>>()
+    };
+    let modules = complete(&["modules"], &env);
+    assert!(
+        modules.contains(&"test_square".to_string()) && modules.contains(&"khello".to_string()),
+        "{modules:?}"
+    );
+    assert_eq!(complete(&["modules", &sim.flag()], &[]), modules);
+    // what the sim kernel has loaded (test_square and square, and what
+    // its configuration adds), not the host's /proc/modules
+    let mut loaded: Vec<String> = sim
+        .proc_modules()
+        .lines()
+        .filter_map(|l| l.split(' ').next())
+        .map(str::to_string)
+        .collect();
+    loaded.sort();
+    assert!(loaded.contains(&"square".to_string()) && loaded.contains(&"test_square".to_string()));
+    assert_eq!(complete(&["loaded"], &env), loaded);
+    assert_eq!(complete(&["releases"], &env), [simkit::RELEASE]);
+    // the line's tree wins over RKMOD_SIM
+    let root = repo().join("testdata/golden/root");
+    let root = root.to_str().unwrap();
+    assert_eq!(complete(&["releases", "-d", root], &env), [REL]);
+    assert!(complete(&["modules", "-d", root, "-S", REL], &env).contains(&"test_cube".to_string()));
+
+    // through the shells
+    let with_sim = |w: &[&str]| {
+        let script = repo().join("completions/bash").join(w[0]);
+        let quoted: Vec<String> = w.iter().map(|w| format!("'{w}'")).collect();
+        let program = format!(
+            "source '{}'\nCOMP_WORDS=({})\nCOMP_CWORD=$((${{#COMP_WORDS[@]}} - 1))\n\
+             f=$(complete -p {} | sed -n 's/.*-F \\([^ ]*\\).*/\\1/p')\n\
+             $f {} \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"\n\
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+            script.display(),
+            quoted.join(" "),
+            w[0],
+            w[0]
+        );
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(program)
+            .env("PATH", path_with_tools())
+            .env("RKMOD_SIM", &socket)
+            .output()
+            .unwrap();
+        let mut v: Vec<String> = String::from_utf8_lossy(&out.stdout)
             .lines()
-            .map(|l| l.split('\t').next().unwrap())
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
             .collect();
-        assert_eq!(got, ["test_cube", "test_square", "io=", "msg="], "{text}");
-    } else {
-        eprintln!("fish not installed: skipped");
-    }
-    if Command::new("zsh").arg("--version").output().is_ok() {
-        for entry in std::fs::read_dir(repo().join("completions/zsh")).unwrap() {
-            let path = entry.unwrap().path();
-            let out = Command::new("zsh").arg("-n").arg(&path).output().unwrap();
-            assert!(out.status.success(), "{}", path.display());
-        }
-    } else {
-        eprintln!("zsh not installed: skipped");
-    }
+        v.sort();
+        v
+    };
+    assert_eq!(with_sim(&["rrmmod", ""]), loaded);
+    assert_eq!(with_sim(&["rmodprobe", "-r", "test_"]), ["test_square"]);
+    assert_eq!(with_sim(&["rmodprobe", "khell"]), ["khello"]);
+    assert_eq!(with_sim(&["rmodprobe", "-S", ""]), [simkit::RELEASE]);
+    let flag = sim.flag();
+    assert_eq!(
+        zsh_complete(&format!("rmodprobe {flag} khell"), &[]),
+        ["khello"]
+    );
+    assert_eq!(zsh_complete("rrmmod ", &env), loaded);
 }

@@ -19,6 +19,7 @@ function __rkmod_values -a tool first kind
     set -l module
     set -l remove 0
     set -l all 0
+    set -l given
     set -l i $first
     while test $i -le (count $words)
         set -l w $words[$i]
@@ -37,6 +38,7 @@ function __rkmod_values -a tool first kind
                     set i (math $i + 1)
                 end
             case '*=*'
+                set given $given (string split -m1 = -- $w)[1]=
             case '*'
                 test -z "$module"; and set module $w
         end
@@ -52,15 +54,28 @@ function __rkmod_values -a tool first kind
         case rmodinfo
             rkmod __complete modules $opts
         case rinsmod
-            test -n "$module"; and rkmod __complete params $opts $module
+            test -n "$module"; and __rkmod_params $module $given -- $opts
         case rmodprobe
             if test $remove = 1
                 rkmod __complete loaded $opts
             else if test -n "$module" -a $all = 0
-                rkmod __complete params $opts $module
+                __rkmod_params $module $given -- $opts
             else
                 rkmod __complete modules $opts
             end
+    end
+end
+
+# __rkmod_params MODULE GIVEN... -- OPTS...: MODULE's parameters not given yet
+function __rkmod_params -a module
+    set -l rest $argv[2..-1]
+    set -l sep (contains -i -- -- $rest)
+    set -l given
+    set -l opts
+    test $sep -gt 1; and set given $rest[1..(math $sep - 1)]
+    test $sep -lt (count $rest); and set opts $rest[(math $sep + 1)..-1]
+    for p in (rkmod __complete params $opts $module)
+        contains -- $p $given; or echo $p
     end
 end
 complete -c rrmmod -n 'not string match -q -- "-*" (commandline -ct)' -a '(__rkmod_values rrmmod 2)'

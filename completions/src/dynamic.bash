@@ -29,7 +29,7 @@ _rkmod_values() {
         w=${words[i]}
         case $w in
             -S|--set-version|-k|-d|--dirname|-b|--basedir)
-                opts+=("$w" "${words[i+1]}"); ((i++)) ;;
+                ((i + 1 < cword)) && opts+=("$w" "${words[i+1]}"); ((i++)) ;;
             --set-version=*|--dirname=*|--basedir=*|--sim|--sim=*) opts+=("$w") ;;
             -r|--remove) remove=1 ;;
             -a|--all) all=1 ;;

@@ -17,7 +17,8 @@ _rkmod_values() {
     for ((i = first; i < CURRENT; i++)); do
         w=${words[i]}
         case $w in
-            -S|--set-version|-k|-d|--dirname|-b|--basedir) opts+=($w ${words[i+1]}); ((i++)) ;;
+            -S|--set-version|-k|-d|--dirname|-b|--basedir)
+                ((i + 1 < CURRENT)) && opts+=($w ${words[i+1]}); ((i++)) ;;
             --set-version=*|--dirname=*|--basedir=*|--sim|--sim=*) opts+=($w) ;;
             -r|--remove) remove=1 ;;
             -a|--all) all=1 ;;

@@ -44,6 +44,9 @@ pub fn run(args: &[OsString]) -> i32 {
             }
         }
     }
+    // an option whose value is still being typed names nothing
+    release = release.filter(|r| !r.is_empty());
+    root = root.filter(|r| !r.as_os_str().is_empty());
     // the sim kernel, unless the command line names the tree itself
     let sim = crate::sim_mode::socket(sim_arg.as_deref())
         .and_then(|socket| rkmod::Sim::connect(&socket).ok());
