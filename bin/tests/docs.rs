@@ -309,6 +309,15 @@ fn bash_completes_like_kmod() {
         v
     };
     assert_eq!(bash_complete("rmodprobe", &["rmodprobe", "-S", ""]), host);
+    // rdepmod: a release first (of the -b root), then files
+    assert_eq!(
+        bash_complete("rdepmod", &["rdepmod", "-b", root, "-a", ""]),
+        [REL]
+    );
+    assert_eq!(
+        bash_complete("rkmod", &["rkmod", "depmod", "-b", root, ""]),
+        [REL]
+    );
     // an option's value is no module name
     assert_eq!(
         bash_complete(
@@ -506,6 +515,7 @@ fn zsh_completion_system_completes_like_kmod() {
         ["test_cube", "test_square"]
     );
     assert_eq!(z("rkmod modp"), ["modprobe"]);
+    assert_eq!(z(&format!("rdepmod -b {root} ")), [REL]);
     assert_eq!(z("kmod "), ["help", "list", "static-nodes"]);
     assert_eq!(
         z("kmod static-nodes --format="),

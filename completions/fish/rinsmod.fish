@@ -55,6 +55,8 @@ function __rkmod_values -a tool first kind
             rkmod __complete modules $opts
         case rinsmod
             test -n "$module"; and __rkmod_params $module $given -- $opts
+        case rdepmod
+            test -z "$module"; and rkmod __complete releases $opts
         case rmodprobe
             if test $remove = 1
                 rkmod __complete loaded $opts
@@ -79,6 +81,6 @@ function __rkmod_params -a module
     end
 end
 complete -c rinsmod -n 'not string match -q -- "-*" (commandline -ct)' -a '(__rkmod_values rinsmod 2)'
-test rinsmod = rinsmod; or complete -c rinsmod -f
+contains rinsmod rinsmod rdepmod; or complete -c rinsmod -f
 contains -- -S $_rkmod_value_opts_rinsmod; and complete -c rinsmod -s S -l set-version -x -a '(__rkmod_values rinsmod 2 releases)'
 contains -- -k $_rkmod_value_opts_rinsmod; and complete -c rinsmod -s k -x -a '(__rkmod_values rinsmod 2 releases)'

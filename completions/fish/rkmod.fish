@@ -195,6 +195,7 @@ set -g _rkmod_value_opts_rinsmod
 set -g _rkmod_value_opts_rrmmod 
 set -g _rkmod_value_opts_rmodinfo -F --field -k --set-version -b --basedir
 set -g _rkmod_value_opts_rmodprobe -w --wait -C --config -d --dirname -S --set-version
+set -g _rkmod_value_opts_rdepmod -b --basedir -m --moduledir -o --outdir -C --config -E --symvers -F --filesyms -P --symbol-prefix
 # __rkmod_values TOOL FIRST [KIND]: the values for TOOL whose arguments
 # start at word FIRST of the command line; KIND forces one (releases).
 function __rkmod_values -a tool first kind
@@ -240,6 +241,8 @@ function __rkmod_values -a tool first kind
             rkmod __complete modules $opts
         case rinsmod
             test -n "$module"; and __rkmod_params $module $given -- $opts
+        case rdepmod
+            test -z "$module"; and rkmod __complete releases $opts
         case rmodprobe
             if test $remove = 1
                 rkmod __complete loaded $opts
@@ -264,8 +267,8 @@ function __rkmod_params -a module
     end
 end
 # rkmod TOOL ...: TOOL's values after its name (rkmod modprobe te<TAB>).
-for t in insmod rmmod modinfo modprobe
+for t in insmod rmmod modinfo modprobe depmod
     set -l f -f
-    test $t = insmod; and set f
+    contains $t insmod depmod; and set f
     complete -c rkmod $f -n "__fish_seen_subcommand_from $t; and not string match -q -- '-*' (commandline -ct)" -a "(__rkmod_values r$t 3)"
 end

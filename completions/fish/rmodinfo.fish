@@ -62,6 +62,8 @@ function __rkmod_values -a tool first kind
             rkmod __complete modules $opts
         case rinsmod
             test -n "$module"; and __rkmod_params $module $given -- $opts
+        case rdepmod
+            test -z "$module"; and rkmod __complete releases $opts
         case rmodprobe
             if test $remove = 1
                 rkmod __complete loaded $opts
@@ -86,6 +88,6 @@ function __rkmod_params -a module
     end
 end
 complete -c rmodinfo -n 'not string match -q -- "-*" (commandline -ct)' -a '(__rkmod_values rmodinfo 2)'
-test rmodinfo = rinsmod; or complete -c rmodinfo -f
+contains rmodinfo rinsmod rdepmod; or complete -c rmodinfo -f
 contains -- -S $_rkmod_value_opts_rmodinfo; and complete -c rmodinfo -s S -l set-version -x -a '(__rkmod_values rmodinfo 2 releases)'
 contains -- -k $_rkmod_value_opts_rmodinfo; and complete -c rmodinfo -s k -x -a '(__rkmod_values rmodinfo 2 releases)'

@@ -75,6 +75,8 @@ function __rkmod_values -a tool first kind
             rkmod __complete modules $opts
         case rinsmod
             test -n "$module"; and __rkmod_params $module $given -- $opts
+        case rdepmod
+            test -z "$module"; and rkmod __complete releases $opts
         case rmodprobe
             if test $remove = 1
                 rkmod __complete loaded $opts
@@ -99,6 +101,6 @@ function __rkmod_params -a module
     end
 end
 complete -c rmodprobe -n 'not string match -q -- "-*" (commandline -ct)' -a '(__rkmod_values rmodprobe 2)'
-test rmodprobe = rinsmod; or complete -c rmodprobe -f
+contains rmodprobe rinsmod rdepmod; or complete -c rmodprobe -f
 contains -- -S $_rkmod_value_opts_rmodprobe; and complete -c rmodprobe -s S -l set-version -x -a '(__rkmod_values rmodprobe 2 releases)'
 contains -- -k $_rkmod_value_opts_rmodprobe; and complete -c rmodprobe -s k -x -a '(__rkmod_values rmodprobe 2 releases)'

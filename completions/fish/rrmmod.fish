@@ -55,6 +55,8 @@ function __rkmod_values -a tool first kind
             rkmod __complete modules $opts
         case rinsmod
             test -n "$module"; and __rkmod_params $module $given -- $opts
+        case rdepmod
+            test -z "$module"; and rkmod __complete releases $opts
         case rmodprobe
             if test $remove = 1
                 rkmod __complete loaded $opts
@@ -79,6 +81,6 @@ function __rkmod_params -a module
     end
 end
 complete -c rrmmod -n 'not string match -q -- "-*" (commandline -ct)' -a '(__rkmod_values rrmmod 2)'
-test rrmmod = rinsmod; or complete -c rrmmod -f
+contains rrmmod rinsmod rdepmod; or complete -c rrmmod -f
 contains -- -S $_rkmod_value_opts_rrmmod; and complete -c rrmmod -s S -l set-version -x -a '(__rkmod_values rrmmod 2 releases)'
 contains -- -k $_rkmod_value_opts_rrmmod; and complete -c rrmmod -s k -x -a '(__rkmod_values rrmmod 2 releases)'

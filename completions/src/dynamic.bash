@@ -7,7 +7,7 @@
 declare -gA _rkmod_value_opts 2>/dev/null
 @VALUE_OPTS@
 # _rkmod_values TOOL FIRST: complete the word under the cursor for TOOL
-# (rmodprobe, rmodinfo, rrmmod, rinsmod) whose arguments start at word
+# (rmodprobe, rmodinfo, rrmmod, rinsmod, rdepmod) whose arguments start at word
 # FIRST; returns 1 when the word is not one of these values.
 _rkmod_values() {
     local tool=$1 first=$2 i w cur prev cword=0
@@ -58,6 +58,7 @@ _rkmod_values() {
             rrmmod) kind=loaded ;;
             rmodinfo) kind=modules ;;
             rinsmod) [[ -n $module ]] && kind=params || return 1 ;;
+            rdepmod) [[ -z $module ]] && kind=releases || return 1 ;;
             rmodprobe)
                 if [[ -n $remove ]]; then kind=loaded
                 elif [[ -n $module && -z $all ]]; then kind=params

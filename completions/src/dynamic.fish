@@ -48,6 +48,8 @@ function __rkmod_values -a tool first kind
             rkmod __complete modules $opts
         case rinsmod
             test -n "$module"; and __rkmod_params $module $given -- $opts
+        case rdepmod
+            test -z "$module"; and rkmod __complete releases $opts
         case rmodprobe
             if test $remove = 1
                 rkmod __complete loaded $opts

@@ -7,7 +7,7 @@
 typeset -gA _rkmod_value_opts
 @VALUE_OPTS@
 # _rkmod_values TOOL FIRST: complete words[CURRENT] for TOOL (rmodprobe,
-# rmodinfo, rrmmod, rinsmod) whose arguments start at words[FIRST];
+# rmodinfo, rrmmod, rinsmod, rdepmod) whose arguments start at words[FIRST];
 # returns 1 when the word is not one of these values.
 _rkmod_values() {
     local tool=$1 first=$2 i w kind= module= remove= all= p
@@ -40,6 +40,7 @@ _rkmod_values() {
             rrmmod) kind=loaded ;;
             rmodinfo) kind=modules ;;
             rinsmod) [[ -n $module ]] && kind=params || return 1 ;;
+            rdepmod) [[ -z $module ]] && kind=releases || return 1 ;;
             rmodprobe)
                 if [[ -n $remove ]]; then kind=loaded
                 elif [[ -n $module && -z $all ]]; then kind=params

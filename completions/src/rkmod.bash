@@ -6,7 +6,7 @@ _rkmod_complete_rkmod() {
         w=${COMP_WORDS[i]}
         case $w in
             -*) ;;
-            insmod|rmmod|modinfo|modprobe)
+            insmod|rmmod|modinfo|modprobe|depmod)
                 _rkmod_values r$w $((i + 1)) && return 0
                 break ;;
             *) break ;;

@@ -146,10 +146,12 @@ fn completion(name: &str, cmd: &mut Command, shell: Shell, src: &Path) -> std::i
     if shell == Shell::Zsh {
         // clap's ending runs its own function when the file is autoloaded:
         // the registration below runs ours instead, on the first <TAB> too
-        let text = String::from_utf8_lossy(&out).into_owned();
         let ending = format!("if [ \"$funcstack[1]\" = \"_{name}\" ]; then");
-        if let Some(at) = text.rfind(&ending) {
-            out = text[..at].as_bytes().to_vec();
+        if let Some(at) = out
+            .windows(ending.len())
+            .rposition(|w| w == ending.as_bytes())
+        {
+            out.truncate(at);
         }
     }
     let table: String = tools
@@ -226,9 +228,12 @@ fn kmod_command() -> Command {
 }
 
 /// Tools whose arguments are module names (rinsmod: parameters after
-/// the file).
+/// the file; rdepmod: a release, then files).
 fn dynamic_tool(name: &str) -> bool {
-    matches!(name, "rmodprobe" | "rmodinfo" | "rrmmod" | "rinsmod")
+    matches!(
+        name,
+        "rmodprobe" | "rmodinfo" | "rrmmod" | "rinsmod" | "rdepmod"
+    )
 }
 
 fn shell_ext(shell: Shell) -> &'static str {
