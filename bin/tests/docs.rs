@@ -555,6 +555,18 @@ fn completions_follow_the_sim_kernel() {
     assert!(loaded.contains(&"square".to_string()) && loaded.contains(&"test_square".to_string()));
     assert_eq!(complete(&["loaded"], &env), loaded);
     assert_eq!(complete(&["releases"], &env), [simkit::RELEASE]);
+    // --sim with a root only: that root at the sim kernel's release; the
+    // environment with a root: that root at the running release (none here)
+    let dir = sim.dir.to_str().unwrap();
+    assert_eq!(complete(&["modules", &sim.flag(), "-d", dir], &[]), modules);
+    let running = nix::sys::utsname::uname().unwrap();
+    let running = running.release().to_str().unwrap().to_string();
+    if running != simkit::RELEASE {
+        assert_eq!(
+            complete(&["modules", "-d", dir], &env),
+            Vec::<String>::new()
+        );
+    }
     // the line's tree wins over RKMOD_SIM
     let root = repo().join("testdata/golden/root");
     let root = root.to_str().unwrap();

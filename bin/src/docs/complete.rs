@@ -10,7 +10,8 @@
 //! With `--sim[=SOCKET]` among the options, or `RKMOD_SIM` set, the values
 //! are the sim kernel's (its module tree, release and loaded modules), as
 //! the tools would use them; an explicit `-S/-k` or `-d/-b` still wins for
-//! the module tree, as on the tools' command line.
+//! the module tree, as on the tools' command line (`--sim` with only a
+//! root: that root at the sim kernel's release).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -51,6 +52,11 @@ pub fn run(args: &[OsString]) -> i32 {
     let sim = crate::sim_mode::socket(sim_arg.as_deref())
         .and_then(|socket| rkmod::Sim::connect(&socket).ok());
     let tree_sim = sim.as_ref().filter(|_| root.is_none() && release.is_none());
+    // `--sim` itself with a root but no release: that root, the sim
+    // kernel's release (as the tools read such a line)
+    if sim_arg.is_some() && root.is_some() && release.is_none() {
+        release = sim.as_ref().map(|s| s.release().to_string());
+    }
     let candidates = match kind.as_str() {
         "modules" => modules(tree(tree_sim, root, release)),
         "loaded" => loaded(sim.as_ref()),
