@@ -376,6 +376,68 @@ fn bash_completes_like_kmod() {
     assert_eq!(kmod(&["kmod", "static-nodes", "--o"]), ["--output"]);
 }
 
+/// The line readline leaves after `line<TAB>` in an interactive bash that
+/// sourced the completion of `tool` (its own word splitting, at '=' too),
+/// run in an empty directory so that a fall-back to file names shows.
+fn bash_readline(tool: &str, line: &str) -> String {
+    let empty = std::env::temp_dir().join(format!("rkmod-docs-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = Command::new("timeout")
+        .arg("30")
+        .arg("python3")
+        .arg(repo().join("bin/tests/bash/complete_line.py"))
+        .arg(repo().join("completions/bash").join(tool))
+        .arg(line)
+        .current_dir(&empty)
+        .env("PATH", path_with_tools())
+        .env_remove("RKMOD_SIM")
+        .output()
+        .expect("python3");
+    let _ = std::fs::remove_dir(&empty);
+    assert!(
+        out.status.success(),
+        "{line}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .trim_end_matches('\n')
+        .to_string()
+}
+
+#[test]
+fn bash_readline_completes_like_kmod() {
+    let root = repo().join("testdata/golden/root");
+    let tree = format!("rmodprobe -d {} -S {REL}", root.display());
+    let rl = |tool: &str, line: &str| bash_readline(tool, line);
+    assert_eq!(
+        rl("rmodprobe", &format!("{tree} khello io=1 ")),
+        format!("{tree} khello io=1 msg=")
+    );
+    assert_eq!(
+        rl("rmodprobe", &format!("{tree} khello io=1 msg=x ")),
+        format!("{tree} khello io=1 msg=x ")
+    );
+    assert_eq!(
+        rl("rmodprobe", &format!("{tree} test_s")),
+        format!("{tree} test_square ")
+    );
+    assert_eq!(
+        rl(
+            "rmodprobe",
+            &format!("rmodprobe -d {} -S 6.1.0-5", root.display())
+        ),
+        format!("rmodprobe -d {} -S {REL} ", root.display())
+    );
+    assert_eq!(
+        rl(
+            "rkmod",
+            &format!("rkmod modprobe -d {} -S {REL} test_s", root.display())
+        ),
+        format!("rkmod modprobe -d {} -S {REL} test_square ", root.display())
+    );
+    assert_eq!(rl("kmod", "kmod static-n"), "kmod static-nodes ");
+}
+
 #[test]
 fn fish_and_zsh_completions_load() {
     let root = repo().join("testdata/golden/root");
