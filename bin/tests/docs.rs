@@ -668,6 +668,28 @@ fn completions_follow_the_sim_kernel() {
     assert_eq!(with_sim(&["rmodprobe", "-r", "test_"]), ["test_square"]);
     assert_eq!(with_sim(&["rmodprobe", "khell"]), ["khello"]);
     assert_eq!(with_sim(&["rmodprobe", "-S", ""]), [simkit::RELEASE]);
+    // the sim module's parameters (khello here has msg, io and tag)
+    assert_eq!(
+        with_sim(&["rmodprobe", "khello", "io", "=", "1", ""]),
+        ["msg=", "tag="]
+    );
+    // fish
+    let fish = Command::new("fish")
+        .arg("-c")
+        .arg(format!(
+            "source '{}'; complete -C 'rrmmod '",
+            repo().join("completions/fish/rrmmod.fish").display()
+        ))
+        .env("PATH", path_with_tools())
+        .env("RKMOD_SIM", &socket)
+        .output()
+        .expect("fish");
+    let mut got: Vec<String> = String::from_utf8_lossy(&fish.stdout)
+        .lines()
+        .map(|l| l.split('\t').next().unwrap().to_string())
+        .collect();
+    got.sort();
+    assert_eq!(got, loaded);
     let flag = sim.flag();
     assert_eq!(
         zsh_complete(&format!("rmodprobe {flag} khell"), &[]),
