@@ -503,7 +503,7 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         return 0;
     }
     let outdir = PathBuf::from(OsString::from_vec(outdir));
-    if let Err(e) = std::fs::create_dir_all(&outdir) {
+    if let Err(e) = pathfs::create_dir_all(&outdir, 0o755) {
         p.say(
             Level::Fatal,
             &format!(

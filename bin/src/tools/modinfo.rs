@@ -160,7 +160,7 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
 /// like a sim module).
 fn is_module_filename(path: &Path, sim: bool) -> bool {
     let name = path.as_os_str().as_bytes();
-    path.metadata().is_ok_and(|m| m.is_file())
+    pathfs::is_file(path)
         && (rkmod::has_module_extension(name)
             || (sim && depmod::scan::has_sim_module_extension(name)))
 }

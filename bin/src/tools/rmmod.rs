@@ -81,7 +81,7 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     let mut failed = false;
     for arg in &args.modules {
         let path = Path::new(arg);
-        let name = if path.exists() {
+        let name = if pathfs::exists(path) {
             match Module::from_path(path) {
                 Ok(m) => m.name_lossy().into_owned(),
                 Err(e) => {

@@ -60,7 +60,6 @@ fn relocate_module(path: &Path, types: &mut BTreeMap<&'static str, u64>) -> Resu
     Ok(())
 }
 
-
 fn report(what: &str, n: usize, types: &BTreeMap<&'static str, u64>) {
     println!("{what}: {n} modules relocated; relocation types met:");
     for (t, c) in types {

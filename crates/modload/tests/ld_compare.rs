@@ -328,7 +328,6 @@ fn same_bytes_as_ld() {
     assert!(total.got_fields > 0, "no GOT relocation was compared");
 }
 
-
 /// Debian's own modules of the installed kernel, every 10th in path order
 /// (MODLOAD_LD_STEP=1: all of them, about 25 s): the same comparison with ld.
 #[test]
