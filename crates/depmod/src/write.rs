@@ -173,7 +173,9 @@ fn temp_name(name: &str) -> OsString {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     use std::os::unix::fs::MetadataExt;
+    use std::path::PathBuf;
 
     fn tmpdir(tag: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("depmod-write-{tag}-{}", std::process::id()));
@@ -226,5 +228,19 @@ mod tests {
         let d = tmpdir("missing").join("nope");
         let err = write_outputs(&d, &[file("modules.dep", b"x")]).unwrap_err();
         assert!(err.to_string().starts_with("could not write "), "{err}");
+    }
+
+    #[test]
+    fn stale_temporaries_of_dead_runs_go_and_live_ones_stay() {
+        let d = tmpdir("stale");
+        // pid 0x7ffffffe is no process here; our own pid is alive.
+        let dead = ".modules.dep.rdepmod-2147483646-0";
+        let live = format!(".modules.dep.rdepmod-{}-99", std::process::id());
+        fs::write(d.join(dead), b"x").unwrap();
+        fs::write(d.join(&live), b"x").unwrap();
+        write_outputs(&d, &[file("modules.dep", b"x")]).unwrap();
+        assert!(!d.join(dead).exists());
+        assert!(d.join(&live).exists());
+        fs::remove_dir_all(&d).unwrap();
     }
 }
