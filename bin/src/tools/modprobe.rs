@@ -440,7 +440,21 @@ impl Modprobe<'_> {
     }
 
     fn insert(&mut self, alias: &str, options: &str) -> bool {
-        let found = self.ctx.lookup(alias).unwrap_or_default();
+        let found = if Module::names_a_file(alias.as_bytes()) {
+            match Module::from_existing_path(std::path::Path::new(alias)) {
+                Ok(m) => vec![m],
+                Err(e) => {
+                    let msg = format!(
+                        "Failed to get module from path {alias}: {}",
+                        rkmod::strerror(e.raw_os_error().unwrap_or(ENOENT))
+                    );
+                    self.log(self.log_level, &msg);
+                    return false;
+                }
+            }
+        } else {
+            self.ctx.lookup(alias).unwrap_or_default()
+        };
         self.library_messages();
         if found.is_empty() {
             let msg = format!(
