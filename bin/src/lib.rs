@@ -6,6 +6,8 @@ use std::ffi::OsString;
 use std::path::Path;
 
 pub mod docs;
+mod getopt;
+mod help;
 mod output;
 mod sim_mode;
 mod tools;
@@ -105,7 +107,9 @@ pub fn multicall(args: Vec<OsString>) -> i32 {
         Some(name) if Tool::from_name(name).is_some() => {
             let tool = Tool::from_name(name).unwrap_or(Tool::Modinfo);
             let prog = tool.rkmod_name();
-            tool.run(&prog, args[1..].to_vec())
+            let mut argv = args[1..].to_vec();
+            argv[0] = OsString::from(&prog);
+            tool.run(&prog, argv)
         }
         Some("help" | "--help" | "-h") | None => {
             print!("{}", usage(&invoked));

@@ -273,9 +273,14 @@ fn rkmod_sim_environment_and_unreachable_daemon() {
     assert!(!sim.loaded("counter"));
 
     for tool in ["rlsmod", "rinsmod", "rrmmod", "rmodprobe", "rdepmod"] {
+        // insmod opens its file before it talks to the kernel: give it one
+        // that exists.
+        let file = sim.module("counter");
         let mut args = vec!["--sim=/nonexistent/rkmod-sim.sock"];
-        if tool != "rlsmod" && tool != "rdepmod" {
-            args.push("counter");
+        match tool {
+            "rinsmod" => args.push(file.as_str()),
+            "rlsmod" | "rdepmod" => {}
+            _ => args.push("counter"),
         }
         let r = run(tool, &args);
         assert_eq!(r.status, 1, "{tool}");

@@ -12,7 +12,7 @@ use depmod::report::{Diagnostic, Level, Reporter};
 use depmod::{Depmod, Error, Options};
 
 /// kmod's depmod usage text (kmod 34's, which documents `-m` and `-o`).
-fn help_text(prog: &str) -> String {
+pub(crate) fn help_text(prog: &str) -> String {
     format!(
         "Usage:\n\
          \t{prog} -[aA] [options] [forced_version]\n\
@@ -259,68 +259,20 @@ fn deprecated_warnings(m: &ArgMatches) -> Vec<String> {
         .collect()
 }
 
-/// getopt's words for the usage errors depmod users see most, from clap's
-/// error and the arguments as typed.
-fn getopt_message(invoked: &str, e: &clap::Error, argv: &[OsString]) -> Option<String> {
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
-    let arg = match e.get(ContextKind::InvalidArg) {
-        Some(ContextValue::String(s)) => s.clone(),
-        _ => return None,
-    };
-    match e.kind() {
-        ErrorKind::UnknownArgument => {
-            if let Some(long) = arg.strip_prefix("--") {
-                let typed = argv
-                    .iter()
-                    .skip(1)
-                    .map(|a| a.to_string_lossy())
-                    .find(|a| a.strip_prefix("--").is_some_and(|t| t.starts_with(long)))
-                    .map(|a| a.into_owned())
-                    .unwrap_or(arg.clone());
-                Some(format!("{invoked}: unrecognized option '{typed}'\n"))
-            } else {
-                let c = arg.chars().nth(1)?;
-                Some(format!("{invoked}: invalid option -- '{c}'\n"))
-            }
-        }
-        ErrorKind::InvalidValue | ErrorKind::NoEquals => {
-            let long = arg.strip_prefix("--")?.split(' ').next()?.to_string();
-            let last = argv.last()?.to_string_lossy();
-            if last.starts_with("--") {
-                Some(format!(
-                    "{invoked}: option '--{long}' requires an argument\n"
-                ))
-            } else {
-                let short = command(invoked)
-                    .get_arguments()
-                    .find(|a| a.get_long() == Some(long.as_str()))?
-                    .get_short()?;
-                Some(format!(
-                    "{invoked}: option requires an argument -- '{short}'\n"
-                ))
-            }
-        }
-        _ => None,
-    }
-}
-
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     return_large_buffers_to_the_system();
+    let mut argv = argv;
+    match crate::getopt::scan(&command(prog), &argv, &["help", "version"]) {
+        crate::getopt::Scan::Error(msg) => {
+            let _ = std::io::stderr().write_all(&msg);
+            return 1;
+        }
+        crate::getopt::Scan::ActsAt(i) => argv.truncate(i + 1),
+        crate::getopt::Scan::Clean => {}
+    }
     let m = match command(prog).try_get_matches_from(&argv) {
         Ok(m) => m,
-        Err(e) => {
-            // getopt names the program as invoked (argv[0]), not by its
-            // short name as kmod's log does.
-            let invoked = argv
-                .first()
-                .map(|a| a.to_string_lossy().into_owned())
-                .unwrap_or_else(|| prog.to_string());
-            if let Some(msg) = getopt_message(&invoked, &e, &argv) {
-                let _ = std::io::stderr().write_all(msg.as_bytes());
-                return 1;
-            }
-            return crate::tools::clap_exit(e);
-        }
+        Err(e) => return crate::tools::clap_exit(e),
     };
     let verbosity = m.get_count("verbose");
     let mut p = Printer {
@@ -340,7 +292,12 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         p.say(Level::Warning, &w);
     }
     if m.get_flag("help") {
-        let text = help_text(p.prog.as_str());
+        let text = crate::help::text(
+            crate::Tool::Depmod,
+            p.prog.as_str(),
+            &documented_command(p.prog.as_str()),
+            &["json", "graph", "sim"],
+        );
         let _ = p.out.write_all(text.as_bytes());
         return 0;
     }

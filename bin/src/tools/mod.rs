@@ -9,6 +9,8 @@ pub mod relocate;
 pub mod rmmod;
 pub mod sim;
 
+use std::ffi::OsString;
+
 /// Report a clap outcome as getopt-based kmod tools do: help and version
 /// exit 0, usage errors exit 1.
 pub(crate) fn clap_exit(e: clap::Error) -> i32 {
@@ -17,6 +19,32 @@ pub(crate) fn clap_exit(e: clap::Error) -> i32 {
         clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
         _ => 1,
     }
+}
+
+/// Parse a tool's arguments as kmod's tool would: getopt's usage errors
+/// first (in its words, with `argv[0]` as typed), kmod's `-h` text plus
+/// rkmod's options (`rkmod_ids`) for help, then clap. `Err` is the exit
+/// status when the tool has nothing more to do.
+pub(crate) fn parse(
+    tool: crate::Tool,
+    cmd: clap::Command,
+    mut argv: Vec<OsString>,
+    rkmod_ids: &[&str],
+) -> Result<clap::ArgMatches, i32> {
+    let prog = cmd.get_name().to_string();
+    let help = crate::help::text(tool, &prog, &cmd, rkmod_ids);
+    let mut cmd = cmd.override_help(help).infer_long_args(true);
+    cmd.build();
+    match crate::getopt::scan(&cmd, &argv, &["help", "version"]) {
+        crate::getopt::Scan::Error(msg) => {
+            use std::io::Write;
+            let _ = std::io::stderr().write_all(&msg);
+            return Err(1);
+        }
+        crate::getopt::Scan::ActsAt(i) => argv.truncate(i + 1),
+        crate::getopt::Scan::Clean => {}
+    }
+    cmd.try_get_matches_from(argv).map_err(clap_exit)
 }
 
 /// `-V` text: the version, then the features as kmod lists them.

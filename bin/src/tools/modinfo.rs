@@ -90,10 +90,14 @@ fn selected_field(args: &Args, m: &ArgMatches) -> Option<String> {
 }
 
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
-    let cmd = Args::command().name(prog.to_string());
-    let matches = match cmd.try_get_matches_from(argv) {
+    let matches = match super::parse(
+        crate::Tool::Modinfo,
+        Args::command().name(prog.to_string()),
+        argv,
+        &["json", "sim"],
+    ) {
         Ok(m) => m,
-        Err(e) => return crate::tools::clap_exit(e),
+        Err(code) => return code,
     };
     let args = match Args::from_arg_matches(&matches) {
         Ok(a) => a,

@@ -132,12 +132,14 @@ struct Modprobe<'a> {
 
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     let argv = prepend_env_options(argv);
-    let matches = match Args::command()
-        .name(prog.to_string())
-        .try_get_matches_from(argv)
-    {
+    let matches = match super::parse(
+        crate::Tool::Modprobe,
+        Args::command().name(prog.to_string()),
+        argv,
+        &["json", "graph", "sim"],
+    ) {
         Ok(m) => m,
-        Err(e) => return super::clap_exit(e),
+        Err(code) => return code,
     };
     let args = match Args::from_arg_matches(&matches) {
         Ok(a) => a,
@@ -395,6 +397,12 @@ impl Modprobe<'_> {
         } else {
             "modversions"
         };
+        // libkmod's kmod_module_new_from_path: a file that cannot be
+        // stat'ed is a module not found, not a failure to read it.
+        if Module::from_existing_path(std::path::Path::new(file)).is_err() {
+            self.log(self.log_level, &format!("Module {file} not found."));
+            return false;
+        }
         let loaded = modfile::ModuleFile::open(file).and_then(|f| {
             let elf = f.elf()?;
             let syms = if self.args.show_exports {

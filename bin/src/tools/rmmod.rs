@@ -28,9 +28,6 @@ pub struct Args {
     /// show version
     #[arg(short = 'V', long)]
     version: bool,
-    /// ignored, kept for compatibility (removal never waits)
-    #[arg(short = 'w', long, hide = true)]
-    wait: bool,
     /// Use the sim kernel (test mode) at SOCKET; without a value $RKMOD_SIM, else the default socket
     #[arg(long, value_name = "SOCKET", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     sim: Option<OsString>,
@@ -40,12 +37,14 @@ pub struct Args {
 }
 
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
-    let matches = match Args::command()
-        .name(prog.to_string())
-        .try_get_matches_from(argv)
-    {
+    let matches = match super::parse(
+        crate::Tool::Rmmod,
+        Args::command().name(prog.to_string()),
+        argv,
+        &["sim"],
+    ) {
         Ok(m) => m,
-        Err(e) => return super::clap_exit(e),
+        Err(code) => return code,
     };
     let args = match Args::from_arg_matches(&matches) {
         Ok(a) => a,
