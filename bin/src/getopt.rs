@@ -109,10 +109,7 @@ pub(crate) fn scan(cmd: &Command, argv: &[OsString], acting: &[&str]) -> Scan {
                 None => (body, None),
             };
             let name = String::from_utf8_lossy(name).into_owned();
-            let exact: Vec<&Opt> = opts
-                .iter()
-                .filter(|o| o.longs.contains(&name))
-                .collect();
+            let exact: Vec<&Opt> = opts.iter().filter(|o| o.longs.contains(&name)).collect();
             let found = if let Some(o) = exact.first() {
                 (*o, name.clone())
             } else {

@@ -89,6 +89,9 @@ pub fn multicall(args: Vec<OsString>) -> i32 {
     if let Some(tool) = Tool::from_name(&invoked) {
         return tool.run(&invoked, args);
     }
+    if invoked == "kmod" {
+        return tools::kmod::run(args);
+    }
     let sub = args.get(1).map(|a| a.to_string_lossy().into_owned());
     match sub.as_deref() {
         Some("--version" | "-V") => {
@@ -101,6 +104,9 @@ pub fn multicall(args: Vec<OsString>) -> i32 {
         // Hidden: the module loader's layout and relocation, for tests and
         // for checking a module against another linker.
         Some("__relocate") => tools::relocate::run(&args[2..]),
+        // kmod's own commands
+        Some("list") => Tool::Lsmod.run(&invoked, args[1..].to_vec()),
+        Some("static-nodes") => tools::kmod::static_nodes_command(&invoked, &args[1..]),
         Some("sim") => tools::sim::run(&format!("{invoked} sim"), args[1..].to_vec()),
         // A module host of the sim kernel: started by the daemon only.
         Some(tools::sim::HOST_COMMAND) => sim::host::main(),
@@ -132,10 +138,12 @@ fn usage(prog: &str) -> String {
             t.kmod_name()
         ));
     }
+    s.push_str("  list       kmod's list (lsmod's table)\n");
+    s.push_str("  static-nodes kmod's static-nodes: the device nodes of modules.devname\n");
     s.push_str(
         "  sim        the sim kernel (test mode): serve, start, stop, status, log, read, write\n",
     );
-    s.push_str("\nEach command is also installed as r<command> (rmodinfo, rdepmod, ...).\n");
+    s.push_str("\nEach tool is also installed as r<tool> (rmodinfo, rdepmod, ...); invoked as\nkmod, rkmod is kmod's own command (help, list, static-nodes).\n");
     s
 }
 

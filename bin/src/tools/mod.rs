@@ -2,6 +2,7 @@
 
 pub mod depmod;
 pub mod insmod;
+pub mod kmod;
 pub mod lsmod;
 pub mod modinfo;
 pub mod modprobe;

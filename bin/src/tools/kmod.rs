@@ -1,0 +1,391 @@
+//! The `kmod` command as kmod 34 has it: `kmod [options] command
+//! [command_options]` with the commands `help`, `list` and `static-nodes`,
+//! `-h`/`--help` and `-V`/`--version`, and kmod's words for a missing or
+//! unknown command and for usage errors.
+
+use std::ffi::{OsStr, OsString};
+use std::io::Write;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+
+use rkmod::static_nodes::{self, Format, Line};
+
+/// kmod's commands: name and help line.
+const COMMANDS: [(&str, &str); 3] = [
+    ("help", "show help message"),
+    ("list", "list currently loaded modules"),
+    (
+        "static-nodes",
+        "output the static-node information installed with the currently running kernel",
+    ),
+];
+
+/// kmod's `-h` (`prog` as invoked, short form).
+pub(crate) fn help_text(prog: &str) -> String {
+    let mut s = format!(
+        "kmod - Manage kernel modules: list, load, unload, etc\n\
+         Usage:\n\
+         \t{prog} [options] command [command_options]\n\n\
+         Options:\n\
+         \t-V, --version     show version\n\
+         \t-h, --help        show this help\n\n\
+         Commands:\n"
+    );
+    for (name, help) in COMMANDS {
+        s.push_str(&format!("  {name:<12} {help}\n"));
+    }
+    s.push_str("\nkmod also handles gracefully if called from following symlinks:\n");
+    for tool in [
+        crate::Tool::Lsmod,
+        crate::Tool::Rmmod,
+        crate::Tool::Insmod,
+        crate::Tool::Modinfo,
+        crate::Tool::Modprobe,
+        crate::Tool::Depmod,
+    ] {
+        let name = tool.kmod_name();
+        s.push_str(&format!("  {name:<12} compat {name} command\n"));
+    }
+    s
+}
+
+/// One option as getopt_long returns it.
+#[derive(Debug, PartialEq, Eq)]
+enum Got {
+    /// The option's short letter, and its argument.
+    Opt(char, Option<OsString>),
+    /// getopt's message (already printed): the command fails.
+    Error,
+}
+
+/// An option of a getopt_long table: short letter, long name, whether
+/// it takes an argument.
+type OptSpec = (char, &'static str, bool);
+
+/// getopt_long over `argv[start..]`, in order, options anywhere (operands
+/// are skipped; `--` ends the options). Messages name `argv[0]`, as
+/// getopt does. With `stop_at_operand` ("+" in kmod's option string) the
+/// scan ends at the first operand; the index of the first argument not
+/// taken as an option is returned with the options.
+fn getopt(
+    argv: &[OsString],
+    table: &[OptSpec],
+    stop_at_operand: bool,
+    mut on: impl FnMut(Got) -> bool,
+) -> usize {
+    let prog = argv
+        .first()
+        .map(|a| a.as_bytes().to_vec())
+        .unwrap_or_default();
+    let fail = |text: String| {
+        let mut m = prog.clone();
+        m.extend_from_slice(b": ");
+        m.extend_from_slice(text.as_bytes());
+        m.push(b'\n');
+        let _ = std::io::stderr().write_all(&m);
+    };
+    let mut i = 1;
+    while i < argv.len() {
+        let arg = argv[i].as_bytes();
+        if arg == b"--" {
+            return i + 1;
+        }
+        if let Some(body) = arg.strip_prefix(b"--") {
+            let (name, value) = match body.iter().position(|&b| b == b'=') {
+                Some(at) => (&body[..at], Some(&body[at + 1..])),
+                None => (body, None),
+            };
+            let exact = table.iter().find(|o| o.1.as_bytes() == name);
+            let cands: Vec<&OptSpec> = table
+                .iter()
+                .filter(|o| o.1.as_bytes().starts_with(name))
+                .collect();
+            let opt = match (exact, cands.as_slice()) {
+                (Some(o), _) => *o,
+                (None, [o]) => **o,
+                (None, []) => {
+                    fail(format!(
+                        "unrecognized option '{}'",
+                        String::from_utf8_lossy(arg)
+                    ));
+                    on(Got::Error);
+                    return i;
+                }
+                (None, many) => {
+                    let mut m = format!(
+                        "option '{}' is ambiguous; possibilities:",
+                        String::from_utf8_lossy(arg)
+                    );
+                    for o in many {
+                        m.push_str(&format!(" '--{}'", o.1));
+                    }
+                    fail(m);
+                    on(Got::Error);
+                    return i;
+                }
+            };
+            let value = match (opt.2, value) {
+                (false, Some(_)) => {
+                    fail(format!("option '--{}' doesn't allow an argument", opt.1));
+                    on(Got::Error);
+                    return i;
+                }
+                (false, None) => None,
+                (true, Some(v)) => Some(OsStr::from_bytes(v).to_os_string()),
+                (true, None) => {
+                    if i + 1 >= argv.len() {
+                        fail(format!("option '--{}' requires an argument", opt.1));
+                        on(Got::Error);
+                        return i;
+                    }
+                    i += 1;
+                    Some(argv[i].clone())
+                }
+            };
+            if !on(Got::Opt(opt.0, value)) {
+                return i;
+            }
+        } else if arg.len() > 1 && arg[0] == b'-' {
+            let mut k = 1;
+            while k < arg.len() {
+                let c = arg[k] as char;
+                let Some(opt) = table.iter().find(|o| o.0 == c && arg[k].is_ascii()) else {
+                    let shown = String::from_utf8_lossy(&arg[k..k + 1]).into_owned();
+                    fail(format!("invalid option -- '{shown}'"));
+                    on(Got::Error);
+                    return i;
+                };
+                let value = if opt.2 {
+                    if k + 1 < arg.len() {
+                        Some(OsStr::from_bytes(&arg[k + 1..]).to_os_string())
+                    } else if i + 1 < argv.len() {
+                        i += 1;
+                        Some(argv[i].clone())
+                    } else {
+                        fail(format!("option requires an argument -- '{c}'"));
+                        on(Got::Error);
+                        return i;
+                    }
+                } else {
+                    None
+                };
+                let takes = opt.2;
+                if !on(Got::Opt(opt.0, value)) {
+                    return i;
+                }
+                if takes {
+                    break;
+                }
+                k += 1;
+            }
+        } else if stop_at_operand {
+            return i;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// `kmod ARGS` (argv[0] first, as invoked). The exit status.
+pub fn run(argv: Vec<OsString>) -> i32 {
+    let prog = argv
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "kmod".into());
+    let mut done: Option<i32> = None;
+    let table: [OptSpec; 2] = [('h', "help", false), ('V', "version", false)];
+    let at = getopt(&argv, &table, true, |got| {
+        done = Some(match got {
+            Got::Opt('h', _) => {
+                print!("{}", help_text(&prog));
+                0
+            }
+            Got::Opt(_, _) => {
+                print!("{}", super::version_text());
+                0
+            }
+            Got::Error => 1,
+        });
+        false
+    });
+    if let Some(code) = done {
+        return code;
+    }
+    let Some(cmd) = argv.get(at) else {
+        eprintln!("missing command");
+        print!("{}", help_text(&prog));
+        return 1;
+    };
+    // kmod hands the command argv + 1 and lets getopt go on where it
+    // stopped: the command's argv[0] is the first argument, its options
+    // are what follows the command.
+    let mut sub = vec![argv[1].clone()];
+    sub.extend_from_slice(&argv[at + 1..]);
+    match cmd.as_bytes() {
+        b"help" => {
+            print!("{}", help_text(&prog));
+            0
+        }
+        b"list" => crate::Tool::Lsmod.run(&prog, sub),
+        b"static-nodes" => static_nodes_command(&prog, &sub),
+        _ => {
+            let mut m = b"invalid command '".to_vec();
+            m.extend_from_slice(cmd.as_bytes());
+            m.extend_from_slice(b"'\n");
+            let _ = std::io::stderr().write_all(&m);
+            print!("{}", help_text(&prog));
+            1
+        }
+    }
+}
+
+/// `static-nodes -h`.
+fn static_nodes_help(prog: &str) -> String {
+    let mut s = format!(
+        "Usage:\n\
+         \t{prog} static-nodes [options]\n\
+         \n\
+         kmod static-nodes outputs the static-node information of the currently running kernel.\n\
+         \n\
+         Options:\n\
+         \t-f, --format=FORMAT  choose format to use: see \"Formats\"\n\
+         \t-o, --output=FILE    write output to file\n\
+         \t-h, --help           show this help\n\
+         \n\
+         Formats:\n"
+    );
+    for (_, name, description) in Format::ALL {
+        s.push_str(&format!("\t{name:<12} {description}\n"));
+    }
+    s
+}
+
+/// Where kmod looks for modules.
+const MODULE_DIRECTORY: &str = "/lib/modules";
+
+/// `kmod static-nodes [-f FORMAT] [-o FILE]`.
+pub fn static_nodes_command(prog: &str, argv: &[OsString]) -> i32 {
+    let table: [OptSpec; 3] = [
+        ('o', "output", true),
+        ('f', "format", true),
+        ('h', "help", false),
+    ];
+    let mut output: Option<OsString> = None;
+    let mut format = Format::Human;
+    let mut done: Option<i32> = None;
+    getopt(argv, &table, false, |got| {
+        match got {
+            Got::Opt('o', v) => output = v,
+            Got::Opt('f', v) => {
+                let v = v.unwrap_or_default();
+                match Format::from_name(v.as_bytes()) {
+                    Some(f) => format = f,
+                    None => {
+                        let mut m = b"Unknown format: '".to_vec();
+                        m.extend_from_slice(v.as_bytes());
+                        m.extend_from_slice(b"'.\n");
+                        let _ = std::io::stderr().write_all(&m);
+                        print!("{}", static_nodes_help(prog));
+                        done = Some(1);
+                    }
+                }
+            }
+            Got::Opt(_, _) => {
+                print!("{}", static_nodes_help(prog));
+                done = Some(0);
+            }
+            Got::Error => done = Some(1),
+        }
+        done.is_none()
+    });
+    if let Some(code) = done {
+        return code;
+    }
+    let release = match rkmod::context::running_release() {
+        Ok(r) => r,
+        Err(_) => {
+            eprintln!("Error: uname failed!");
+            return 1;
+        }
+    };
+    let path = format!("{MODULE_DIRECTORY}/{release}/modules.devname");
+    let mut input = match std::fs::File::open(&path) {
+        Ok(f) => f,
+        Err(e) if e.raw_os_error() == Some(nix::libc::ENOENT) => {
+            eprintln!("Warning: {path} not found - ignoring");
+            return 0;
+        }
+        Err(e) => {
+            eprintln!(
+                "Error: could not open {path} - {}",
+                rkmod::strerror(e.raw_os_error().unwrap_or(nix::libc::EIO))
+            );
+            return 1;
+        }
+    };
+    let mut out: Box<dyn Write> = match &output {
+        None => Box::new(std::io::stdout().lock()),
+        Some(file) => match create_output(file) {
+            Ok(f) => Box::new(std::io::BufWriter::new(f)),
+            Err(msg) => {
+                let _ = std::io::stderr().write_all(&msg);
+                return 1;
+            }
+        },
+    };
+    // A read error ends the input as fgets's NULL does (a directory reads
+    // as nothing).
+    let mut data = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut input, &mut data);
+    let mut status = 0;
+    for line in static_nodes::parse(&data) {
+        match line {
+            Line::Entry(e) => {
+                let _ = out.write_all(&format.render(&e));
+            }
+            Line::Invalid(raw) => {
+                let _ = out.flush();
+                let mut m = b"Error: invalid devname entry: ".to_vec();
+                m.extend_from_slice(&raw);
+                let _ = std::io::stderr().write_all(&m);
+                status = 1;
+            }
+        }
+    }
+    let _ = out.flush();
+    status
+}
+
+/// The output file, its parent directories made first (0755) as kmod
+/// makes them; the error message otherwise.
+fn create_output(file: &OsStr) -> Result<std::fs::File, Vec<u8>> {
+    let bytes = file.as_bytes();
+    if let Some(slash) = bytes.iter().rposition(|&b| b == b'/') {
+        let parent = std::path::Path::new(OsStr::from_bytes(&bytes[..slash]));
+        if !bytes[..slash].is_empty() {
+            if let Err(e) = pathfs::create_dir_all(parent, 0o755) {
+                // a component that exists and is no directory
+                let errno = match e.raw_os_error() {
+                    Some(nix::libc::EEXIST) => nix::libc::ENOTDIR,
+                    other => other.unwrap_or(nix::libc::EIO),
+                };
+                let mut m = b"Error: could not create parent directory for ".to_vec();
+                m.extend_from_slice(bytes);
+                m.extend_from_slice(format!(" - {}.\n", rkmod::strerror(errno)).as_bytes());
+                return Err(m);
+            }
+        }
+    }
+    std::fs::File::create(OsString::from_vec(bytes.to_vec())).map_err(|e| {
+        let mut m = b"Error: could not create ".to_vec();
+        m.extend_from_slice(bytes);
+        m.extend_from_slice(
+            format!(
+                " - {}\n",
+                rkmod::strerror(e.raw_os_error().unwrap_or(nix::libc::EIO))
+            )
+            .as_bytes(),
+        );
+        m
+    })
+}
