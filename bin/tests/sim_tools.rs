@@ -477,3 +477,75 @@ fn refused_connections_are_reported_with_the_daemons_reason() {
     }));
     assert!(sim.loaded("khello"));
 }
+
+/// With $RKMOD_SIM set, a tree named on the command line wins in every
+/// tool that takes one: rdepmod -b DIR RELEASE indexes DIR (the sim tree
+/// is left alone), rmodinfo -b/-k and rmodprobe -d/-S look up in DIR. The
+/// environment alone does not make them test mode then: they run with
+/// no daemon to reach.
+#[test]
+fn explicit_tree_wins_over_rkmod_sim() {
+    let sim = Sim::start();
+    assert_eq!(sim.tool("rdepmod", &[]).status, 0);
+    let sim_dep = sim.tree.join("modules.dep");
+    let before = std::fs::read(&sim_dep).unwrap();
+    let ko = simkit::repo_root().join("testdata/kernel/6.1.0-56-amd64");
+    let base = sim.dir.join("other-root");
+    let rel = "6.1.0-56-amd64";
+    let tree = base.join("lib/modules").join(rel);
+    std::fs::create_dir_all(tree.join("kernel")).unwrap();
+    for m in ["square.ko", "test_square.ko"] {
+        std::fs::copy(ko.join(m), tree.join("kernel").join(m)).unwrap();
+    }
+    let b = base.to_str().unwrap();
+    for sock in [sim.socket.to_str().unwrap(), "/nonexistent/rkmod-sim.sock"] {
+        let _ = std::fs::remove_file(tree.join("modules.dep"));
+        let env = [("RKMOD_SIM", sock)];
+        assert_eq!(
+            run_env("rdepmod", &["-b", b, rel], &env).status,
+            0,
+            "{sock}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(tree.join("modules.dep")).unwrap(),
+            "kernel/square.ko:\nkernel/test_square.ko: kernel/square.ko\n"
+        );
+        assert_eq!(
+            std::fs::read(&sim_dep).unwrap(),
+            before,
+            "the sim tree was rewritten"
+        );
+        let n = run_env("rmodinfo", &["-b", b, "-k", rel, "-n", "test_square"], &env).ok();
+        assert_eq!(
+            n,
+            format!("{}\n", tree.join("kernel/test_square.ko").display())
+        );
+        let d = run_env(
+            "rmodprobe",
+            &["-d", b, "-S", rel, "-D", "test_square"],
+            &env,
+        )
+        .ok();
+        assert_eq!(
+            d,
+            format!(
+                "insmod {}/kernel/square.ko \ninsmod {}/kernel/test_square.ko \n",
+                tree.display(),
+                tree.display()
+            )
+        );
+    }
+    // --sim on the command line with a tree: that tree (`.so` modules
+    // taken too); the daemon is asked for nothing when the release is
+    // given as well.
+    std::fs::remove_file(tree.join("modules.dep")).unwrap();
+    let r = run(
+        "rdepmod",
+        &["--sim=/nonexistent/rkmod-sim.sock", "-b", b, rel],
+    );
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(tree.join("modules.dep")).unwrap(),
+        "kernel/square.ko:\nkernel/test_square.ko: kernel/square.ko\n"
+    );
+}

@@ -314,8 +314,23 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
             return 1;
         }
     };
-    // Test mode: the sim kernel's release and module tree, `.so` modules.
-    let sim = match crate::sim_mode::socket(os("sim").map(|s| s.as_os_str())) {
+    let mut args: Vec<&OsString> = m
+        .get_many::<OsString>("args")
+        .map(|v| v.collect())
+        .unwrap_or_default();
+    // The tree named on the command line (-b, -m, a release) wins over
+    // the environment: $RKMOD_SIM alone does not replace it.
+    let explicit_tree = os("basedir").is_some() || os("moduledir").is_some() || !args.is_empty();
+    let sim_arg = os("sim").map(|s| s.as_os_str());
+    let sim_socket = match sim_arg {
+        None if explicit_tree => None,
+        _ => crate::sim_mode::socket(sim_arg),
+    };
+    // Test mode: the sim kernel's release and module tree, `.so` modules;
+    // with --sim and an explicit tree, that tree's `.so` modules (the sim
+    // kernel asked only for a release the command line does not give).
+    let shared_objects = sim_socket.is_some();
+    let sim = match sim_socket.filter(|_| args.is_empty()) {
         Some(socket) => match rkmod::Sim::connect(&socket) {
             Ok(s) => Some(s),
             Err(e) => {
@@ -331,10 +346,6 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         .map(|d| d.as_bytes().to_vec())
         .unwrap_or_else(|| b"/lib/modules".to_vec());
 
-    let mut args: Vec<&OsString> = m
-        .get_many::<OsString>("args")
-        .map(|v| v.collect())
-        .unwrap_or_default();
     let version = if let (true, Some(s)) = (args.is_empty(), &sim) {
         s.release().to_string()
     } else if args.is_empty() {
@@ -357,7 +368,7 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         v.to_string_lossy().into_owned()
     };
     let (dirname, outdir) = match &sim {
-        Some(s) => {
+        Some(s) if !explicit_tree => {
             let tree = s.module_root().as_os_str().as_bytes().to_vec();
             let out = match &out_root {
                 Some(o) => module_dir(o, &moduledir, &version),
@@ -365,7 +376,7 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
             };
             (tree, out)
         }
-        None => (
+        _ => (
             module_dir(&root, &moduledir, &version),
             module_dir(out_root.as_deref().unwrap_or(&root), &moduledir, &version),
         ),
@@ -374,7 +385,7 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
     let mut all = m.get_flag("all") || args.is_empty();
 
     // -A compares `.ko` files only; a sim tree is small, so it is redone.
-    if m.get_flag("quick") && sim.is_none() {
+    if m.get_flag("quick") && !shared_objects {
         if dry_run || depmod::uptodate::is_up_to_date(&dirname, p) {
             return 0;
         }
@@ -388,7 +399,7 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
     opts.check_symvers = os("symvers").is_some();
     opts.print_unknown = m.get_flag("errsyms");
     opts.warn_dups = m.get_flag("warn");
-    opts.shared_objects = sim.is_some();
+    opts.shared_objects = shared_objects;
     if opts.print_unknown && os("symvers").is_none() && os("filesyms").is_none() {
         p.say(Level::Warning, "-e needs -E or -F\n");
         opts.print_unknown = false;

@@ -115,9 +115,15 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     }
     // In test mode a `.so` path is a module file too; the sim kernel is
     // asked for its tree only when a name has to be looked up.
-    let sim_socket = crate::sim_mode::socket(args.sim.as_deref());
+    // A tree named on the command line (-b, -k) wins over $RKMOD_SIM
+    // alone: the environment then does not make this test mode.
+    let explicit_tree = args.basedir.is_some() || args.set_version.is_some();
+    let sim_socket = match args.sim.as_deref() {
+        None if explicit_tree => None,
+        arg => crate::sim_mode::socket(arg),
+    };
     let sim_files = sim_socket.is_some();
-    let ctx = if args.basedir.is_some() || args.set_version.is_some() {
+    let ctx = if explicit_tree {
         Context::new(args.basedir.as_deref(), args.set_version.as_deref())
     } else if sim_files && needs_lookup(&args) {
         let Ok(Some(sim)) = crate::sim_mode::open(&mut out, args.sim.as_deref(), &[]) else {

@@ -178,7 +178,15 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         .iter()
         .map(|n| format!("could not {verb} '{n}'"))
         .collect();
-    let sim = match crate::sim_mode::open(&mut out, args.sim.as_deref(), &failing) {
+    // A tree named on the command line (-d, -S) wins over $RKMOD_SIM
+    // alone: the environment then does not make this test mode.
+    let explicit_tree = args.dirname.is_some() || args.set_version.is_some();
+    let sim = if args.sim.is_none() && explicit_tree {
+        Ok(None)
+    } else {
+        crate::sim_mode::open(&mut out, args.sim.as_deref(), &failing)
+    };
+    let sim = match sim {
         Ok(s) => s,
         Err(()) => return 1,
     };
