@@ -108,14 +108,15 @@ pub(crate) fn kmod_text(tool: crate::Tool, prog: &str) -> String {
     }
 }
 
-/// rkmod's options of `cmd` (those named in `ids`), after a blank line, in
+/// rkmod's options of `cmd` (those named in `ids`, in that order), after a blank line, in
 /// kmod's layout: `\t    --json[=X]   help`.
 pub(crate) fn rkmod_options(cmd: &Command, ids: &[&str]) -> String {
     let mut lines = Vec::new();
-    for arg in cmd.get_arguments() {
-        if !ids.contains(&arg.get_id().as_str()) {
-            continue;
-        }
+    // in the order of `ids`
+    for arg in ids
+        .iter()
+        .filter_map(|id| cmd.get_arguments().find(|a| a.get_id() == *id))
+    {
         let Some(long) = arg.get_long() else { continue };
         let mut left = format!("--{long}");
         if arg.get_action().takes_values() {
