@@ -131,19 +131,23 @@ pub fn multicall(args: Vec<OsString>) -> i32 {
 
 fn usage(prog: &str) -> String {
     let mut s = format!("Usage:\n\t{prog} <command> [options]\n\nCommands:\n");
+    let mut line = |name: &str, what: &str| s.push_str(&format!("  {name:<12} {what}\n"));
     for t in Tool::ALL {
-        s.push_str(&format!(
-            "  {:<10} kmod's {}\n",
-            t.kmod_name(),
-            t.kmod_name()
-        ));
+        line(t.kmod_name(), &format!("kmod's {}", t.kmod_name()));
     }
-    s.push_str("  list       kmod's list (lsmod's table)\n");
-    s.push_str("  static-nodes kmod's static-nodes: the device nodes of modules.devname\n");
-    s.push_str(
-        "  sim        the sim kernel (test mode): serve, start, stop, status, log, read, write\n",
+    line("list", "kmod's list (lsmod's table)");
+    line(
+        "static-nodes",
+        "kmod's static-nodes: the device nodes of modules.devname",
     );
-    s.push_str("\nEach tool is also installed as r<tool> (rmodinfo, rdepmod, ...); invoked as\nkmod, rkmod is kmod's own command (help, list, static-nodes).\n");
+    line(
+        "sim",
+        "the sim kernel (test mode): serve, start, stop, status, log, read, write",
+    );
+    s.push_str(
+        "\nEach tool is also installed as r<tool> (rmodinfo, rdepmod, ...); invoked as\n\
+         kmod, rkmod is kmod's own command (help, list, static-nodes).\n",
+    );
     s
 }
 
