@@ -549,3 +549,31 @@ fn explicit_tree_wins_over_rkmod_sim() {
         "kernel/square.ko:\nkernel/test_square.ko: kernel/square.ko\n"
     );
 }
+
+/// `kmod list` is lsmod's table, here of the sim kernel ($RKMOD_SIM);
+/// `rkmod list` too.
+#[test]
+fn kmod_list_is_lsmods_table() {
+    use std::os::unix::process::CommandExt;
+    let sim = Sim::start();
+    let sock = sim.socket.to_str().unwrap();
+    run_env("rinsmod", &[&sim.module("counter")], &[("RKMOD_SIM", sock)]).ok();
+    let table = run_env("rlsmod", &[], &[("RKMOD_SIM", sock)]).ok();
+    assert!(table.contains("\ncounter "), "{table}");
+    let out = std::process::Command::new(simkit::tool_path("rkmod"))
+        .arg0("kmod")
+        .arg("list")
+        .env("RKMOD_SIM", sock)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), table);
+    assert_eq!(
+        run_env("rkmod", &["list"], &[("RKMOD_SIM", sock)]).ok(),
+        table
+    );
+}
