@@ -419,3 +419,34 @@ fn static_nodes_as_kmod() {
         let _ = std::fs::remove_dir_all(&devname);
     }
 }
+
+/// Files kmod reads with fgets: a directory opens and reads as nothing
+/// (depmod -E/-F DIR go on, with no kernel symbols), a missing file fails.
+#[test]
+fn depmod_symbol_files_that_are_directories() {
+    let scratch = Scratch::new("depmod-symdir");
+    let rel = "6.1.0-56-amd64";
+    let tree = scratch.0.join("lib/modules").join(rel);
+    std::fs::create_dir_all(tree.join("kernel")).unwrap();
+    for m in ["square.ko", "test_square.ko"] {
+        std::fs::write(tree.join("kernel").join(m), kmodref::sample(m)).unwrap();
+    }
+    let base = scratch.0.to_str().unwrap();
+    let dir = scratch.0.join("lib").display().to_string();
+    for opt in ["-E", "-F"] {
+        for file in [dir.as_str(), "/no/such/file"] {
+            let args = ["-n", "-b", base, opt, file, rel];
+            let k = tool(false, "depmod", &args);
+            let mut o = tool(true, "depmod", &args);
+            // kmod 34's weakdep section, which kmod 30 does not write
+            let text = String::from_utf8(o.stdout).unwrap();
+            o.stdout = text
+                .replace(
+                    "# Weak dependencies extracted from modules themselves.\n",
+                    "",
+                )
+                .into_bytes();
+            assert_same_all(&format!("depmod {args:?}"), &k, &o);
+        }
+    }
+}
