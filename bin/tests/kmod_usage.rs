@@ -450,3 +450,84 @@ fn depmod_symbol_files_that_are_directories() {
         }
     }
 }
+
+/// kmod 34: a modprobe argument starting with `/` or `./` is a module
+/// file (made absolute from the working directory as typed, `./` kept);
+/// its dependencies still come from modules.dep. Other relative paths are
+/// names. Written from kmod 34's answers on this tree.
+#[test]
+fn modprobe_module_given_by_path() {
+    let scratch = Scratch::new("modprobe-path");
+    let rel = "6.1.0-56-amd64";
+    let tree = scratch.0.join("lib/modules").join(rel);
+    std::fs::create_dir_all(tree.join("kernel")).unwrap();
+    for m in ["square.ko", "test_square.ko"] {
+        std::fs::write(tree.join("kernel").join(m), kmodref::sample(m)).unwrap();
+    }
+    std::fs::write(scratch.0.join("outside.ko"), kmodref::sample("square.ko")).unwrap();
+    let base = scratch.0.to_str().unwrap();
+    let t = tree.display().to_string();
+    let dep = run(Command::new(env!("CARGO_BIN_EXE_rkmod"))
+        .arg0("depmod")
+        .args(["-b", base, rel]));
+    assert!(dep.status.success());
+    let outside = format!("{base}/outside.ko");
+    let abs = format!("{t}/kernel/test_square.ko");
+    let cases: Vec<(Vec<&str>, i32, String, String)> = vec![
+        (
+            vec!["-n", "-v", "./kernel/test_square.ko", "a=1"],
+            0,
+            format!("insmod {t}/kernel/square.ko \ninsmod {t}/./kernel/test_square.ko a=1\n"),
+            String::new(),
+        ),
+        (
+            vec!["-D", &abs],
+            0,
+            format!("insmod {t}/kernel/square.ko \ninsmod {t}/kernel/test_square.ko \n"),
+            String::new(),
+        ),
+        (vec!["-D", &outside], 0, format!("insmod {outside} \n"), String::new()),
+        (
+            vec!["-a", "-D", "./kernel/square.ko", "./kernel/test_square.ko"],
+            0,
+            format!(
+                "insmod {t}/./kernel/square.ko \ninsmod {t}/kernel/square.ko \ninsmod {t}/./kernel/test_square.ko \n"
+            ),
+            String::new(),
+        ),
+        (
+            vec!["-n", "-v", "./nosuch.ko"],
+            1,
+            String::new(),
+            "modprobe: FATAL: Failed to get module from path ./nosuch.ko: No such file or directory\n".into(),
+        ),
+        (
+            vec!["-r", "-n", "-v", "./kernel/test_square.ko"],
+            1,
+            String::new(),
+            "modprobe: FATAL: Module ./kernel/test_square.ko not found.\n".into(),
+        ),
+        (
+            vec!["-D", "kernel/test_square.ko"],
+            1,
+            String::new(),
+            format!("modprobe: FATAL: Module kernel/test_square.ko not found in directory {t}\n"),
+        ),
+    ];
+    for (args, status, stdout, stderr) in cases {
+        let o = run(Command::new(env!("CARGO_BIN_EXE_rkmod"))
+            .arg0("modprobe")
+            .current_dir(&tree)
+            .args(["-d", base, "-S", rel])
+            .args(&args));
+        assert_eq!(
+            (
+                o.status.code(),
+                String::from_utf8_lossy(&o.stdout).into_owned(),
+                String::from_utf8_lossy(&o.stderr).into_owned()
+            ),
+            (Some(status), stdout, stderr),
+            "modprobe {args:?}"
+        );
+    }
+}
