@@ -138,6 +138,26 @@ fn kmod_34_usage_errors() {
     }
 }
 
+/// rkmod's own options used wrongly: a kmod error line, not clap's text.
+#[test]
+fn rkmod_option_errors_in_kmods_form() {
+    for (args, err) in [
+        (
+            &["modprobe", "--json", "x"][..],
+            "modprobe: ERROR: the following required arguments were not provided: --show-depends\n",
+        ),
+        (
+            &["modprobe", "-D", "--graph", "--json", "x"],
+            "modprobe: ERROR: the argument '--graph' cannot be used with '--json'\n",
+        ),
+    ] {
+        let (name, rest) = args.split_first().unwrap();
+        let o = tool(true, name, rest);
+        assert_eq!(String::from_utf8_lossy(&o.stderr), err, "{args:?}");
+        assert_eq!(o.status.code(), Some(1));
+    }
+}
+
 /// `-h`: kmod's text first (kmod 34's), then rkmod's options, and a help
 /// before a bad option wins as it does in getopt's order.
 #[test]

@@ -272,7 +272,7 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     }
     let m = match command(prog).try_get_matches_from(&argv) {
         Ok(m) => m,
-        Err(e) => return crate::tools::clap_exit(e),
+        Err(e) => return crate::tools::usage_exit(prog, e),
     };
     let verbosity = m.get_count("verbose");
     let mut p = Printer {

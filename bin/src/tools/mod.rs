@@ -22,6 +22,28 @@ pub(crate) fn clap_exit(e: clap::Error) -> i32 {
     }
 }
 
+/// A clap outcome for a kmod tool: help and version as clap prints them
+/// (exit 0); an error that getopt would not have seen (rkmod's own
+/// options used together wrongly) as a kmod error line, `prog: ERROR:
+/// reason` (exit 1), not clap's text.
+pub(crate) fn usage_exit(prog: &str, e: clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return 0;
+    }
+    let text = e.render().to_string();
+    let reason = text
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let reason = reason.strip_prefix("error: ").unwrap_or(&reason);
+    eprintln!("{prog}: ERROR: {reason}");
+    1
+}
+
 /// Parse a tool's arguments as kmod's tool would: getopt's usage errors
 /// first (in its words, with `argv[0]` as typed), kmod's `-h` text plus
 /// rkmod's options (`rkmod_ids`) for help, then clap. `Err` is the exit
@@ -45,7 +67,8 @@ pub(crate) fn parse(
         crate::getopt::Scan::ActsAt(i) => argv.truncate(i + 1),
         crate::getopt::Scan::Clean => {}
     }
-    cmd.try_get_matches_from(argv).map_err(clap_exit)
+    cmd.try_get_matches_from(argv)
+        .map_err(|e| usage_exit(&prog, e))
 }
 
 /// `-V` text: the version, then the features as kmod lists them.

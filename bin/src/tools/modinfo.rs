@@ -101,7 +101,7 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     };
     let args = match Args::from_arg_matches(&matches) {
         Ok(a) => a,
-        Err(e) => return crate::tools::clap_exit(e),
+        Err(e) => return crate::tools::usage_exit(prog, e),
     };
     let mut out = Output::new(prog);
     if args.version {

@@ -48,7 +48,7 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     };
     let args = match Args::from_arg_matches(&matches) {
         Ok(a) => a,
-        Err(e) => return super::clap_exit(e),
+        Err(e) => return super::usage_exit(prog, e),
     };
     let mut out = Output::new(prog).with_syslog(args.syslog);
     if args.version {
