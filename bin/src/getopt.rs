@@ -8,7 +8,7 @@
 //! `-h` or `-V` before a bad option wins as it does in kmod.
 
 use std::ffi::OsString;
-use std::os::unix::ffi::OsStrExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use clap::Command;
 
@@ -73,18 +73,42 @@ fn table(cmd: &Command) -> Vec<Opt> {
 /// What the scan found first.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Scan {
-    /// No usage error.
-    Clean,
+    /// No usage error: the arguments in the form clap is to parse.
+    Clean(Vec<OsString>),
     /// An option among `acting` (help, version: kmod acts on them at
-    /// once) at this index of argv, before any error: parse only up to it.
-    ActsAt(usize),
+    /// once) before any error: the arguments up to it, in clap's form.
+    Acts(Vec<OsString>),
     /// getopt's message (with its newline): the tool exits with 1.
     Error(Vec<u8>),
 }
 
 /// Scan `argv` (argv[0] first) as `getopt_long` would with the options of
-/// `cmd`. `acting` are the ids of options kmod acts on when it meets them.
-pub(crate) fn scan(cmd: &Command, argv: &[OsString], acting: &[&str]) -> Scan {
+/// `cmd`. `acting` are the ids of options kmod acts on when it meets them;
+/// `own` the ids of rkmod's own options, which kmod's table does not have:
+/// an abbreviation kmod reads as one of its options stays that option.
+///
+/// The arguments come back in a form clap reads as getopt did: a long
+/// option by its full name, and an option's argument joined to it
+/// (`--outdir=-m`: getopt takes the next argument whatever it looks like).
+#[cfg(test)]
+fn scan(cmd: &Command, argv: &[OsString], acting: &[&str], own: &[&str]) -> Scan {
+    scan_checked(cmd, argv, acting, own, &|_, _| None)
+}
+
+/// A check of an option's argument made when getopt returns the option,
+/// before the options after it are looked at: the tool's whole error
+/// message (with its newline) when the value is refused.
+pub(crate) type Check<'a> = &'a dyn Fn(&str, &[u8]) -> Option<Vec<u8>>;
+
+/// The getopt scan, with `check` run on each option's argument in order, as kmod
+/// checks some (`-w`, `-P`) inside its getopt loop.
+pub(crate) fn scan_checked(
+    cmd: &Command,
+    argv: &[OsString],
+    acting: &[&str],
+    own: &[&str],
+    check: Check,
+) -> Scan {
     let opts = table(cmd);
     let prog = argv
         .first()
@@ -97,10 +121,17 @@ pub(crate) fn scan(cmd: &Command, argv: &[OsString], acting: &[&str]) -> Scan {
         m.push(b'\n');
         Scan::Error(m)
     };
+    let joined = |long: &str, value: &[u8]| {
+        let mut t = format!("--{long}=").into_bytes();
+        t.extend_from_slice(value);
+        OsString::from_vec(t)
+    };
+    let mut out: Vec<OsString> = argv.iter().take(1).cloned().collect();
     let mut i = 1;
     while i < argv.len() {
         let arg = argv[i].as_bytes();
         if arg == b"--" {
+            out.extend_from_slice(&argv[i..]);
             break;
         }
         if let Some(body) = arg.strip_prefix(b"--") {
@@ -109,9 +140,9 @@ pub(crate) fn scan(cmd: &Command, argv: &[OsString], acting: &[&str]) -> Scan {
                 None => (body, None),
             };
             let name = String::from_utf8_lossy(name).into_owned();
-            let exact: Vec<&Opt> = opts.iter().filter(|o| o.longs.contains(&name)).collect();
-            let found = if let Some(o) = exact.first() {
-                (*o, name.clone())
+            let exact = opts.iter().find(|o| o.longs.contains(&name));
+            let found = if let Some(o) = exact {
+                (o, name.clone())
             } else {
                 let mut cands: Vec<(&Opt, &String)> = Vec::new();
                 for o in &opts {
@@ -120,6 +151,10 @@ pub(crate) fn scan(cmd: &Command, argv: &[OsString], acting: &[&str]) -> Scan {
                             cands.push((o, l));
                         }
                     }
+                }
+                // kmod's own options first: rkmod's are not in its table.
+                if cands.iter().any(|(o, _)| !own.contains(&o.id.as_str())) {
+                    cands.retain(|(o, _)| !own.contains(&o.id.as_str()));
                 }
                 // Candidates that all mean the same option are no ambiguity.
                 let first = cands.first().map(|(o, _)| o.id.clone());
@@ -155,42 +190,76 @@ pub(crate) fn scan(cmd: &Command, argv: &[OsString], acting: &[&str]) -> Scan {
                         return err(format!("option '--{full}' requires an argument"));
                     }
                     i += 1;
+                    if let Some(m) = check(&opt.id, argv[i].as_bytes()) {
+                        return Scan::Error(m);
+                    }
+                    out.push(joined(&full, argv[i].as_bytes()));
                 }
-                _ => {}
+                (_, Some(v)) => {
+                    if let Some(m) = check(&opt.id, v) {
+                        return Scan::Error(m);
+                    }
+                    out.push(joined(&full, v))
+                }
+                (_, None) => out.push(OsString::from(format!("--{full}"))),
             }
             if acting.contains(&opt.id.as_str()) {
-                return Scan::ActsAt(i);
+                return Scan::Acts(out);
             }
         } else if arg.len() > 1 && arg[0] == b'-' {
             let text = String::from_utf8_lossy(&arg[1..]).into_owned();
             let chars: Vec<char> = text.chars().collect();
             let mut k = 0;
+            let mut token = arg.to_vec();
             while k < chars.len() {
                 let c = chars[k];
                 let Some(opt) = opts.iter().find(|o| o.shorts.contains(&c)) else {
                     return err(format!("invalid option -- '{c}'"));
                 };
                 if acting.contains(&opt.id.as_str()) {
-                    return Scan::ActsAt(i);
+                    out.push(OsString::from_vec(token));
+                    return Scan::Acts(out);
                 }
                 match opt.has_arg {
                     HasArg::No => k += 1,
                     HasArg::Optional => break,
                     HasArg::Required => {
-                        if k + 1 == chars.len() {
-                            if i + 1 >= argv.len() {
-                                return err(format!("option requires an argument -- '{c}'"));
-                            }
+                        let attached: String = chars[k + 1..].iter().collect();
+                        let value = if !attached.is_empty() {
+                            attached.into_bytes()
+                        } else if i + 1 < argv.len() {
                             i += 1;
+                            argv[i].as_bytes().to_vec()
+                        } else {
+                            return err(format!("option requires an argument -- '{c}'"));
+                        };
+                        if let Some(m) = check(&opt.id, &value) {
+                            return Scan::Error(m);
+                        }
+                        let before: String = chars[..k].iter().collect();
+                        match opt.longs.first() {
+                            Some(long) => {
+                                if !before.is_empty() {
+                                    out.push(OsString::from(format!("-{before}")));
+                                }
+                                token = joined(long, &value).into_vec();
+                            }
+                            None => {
+                                out.push(OsString::from(format!("-{before}{c}")));
+                                token = value;
+                            }
                         }
                         break;
                     }
                 }
             }
+            out.push(OsString::from_vec(token));
+        } else {
+            out.push(argv[i].clone());
         }
         i += 1;
     }
-    Scan::Clean
+    Scan::Clean(out)
 }
 
 #[cfg(test)]
@@ -211,6 +280,12 @@ mod tests {
                 Arg::new("help")
                     .short('h')
                     .long("help")
+                    .action(ArgAction::SetTrue),
+            )
+            .arg(
+                Arg::new("syslog")
+                    .short('s')
+                    .long("syslog")
                     .action(ArgAction::SetTrue),
             )
             .arg(
@@ -240,16 +315,23 @@ mod tests {
             .arg(Arg::new("rest").num_args(0..))
     }
 
-    fn run(args: &[&str]) -> Scan {
-        let argv: Vec<OsString> = std::iter::once("/sbin/t")
+    fn argv(args: &[&str]) -> Vec<OsString> {
+        std::iter::once("/sbin/t")
             .chain(args.iter().copied())
             .map(OsString::from)
-            .collect();
-        scan(&cmd(), &argv, &["help"])
+            .collect()
+    }
+
+    fn run(args: &[&str]) -> Scan {
+        scan(&cmd(), &argv(args), &["help"], &["sim"])
     }
 
     fn msg(s: &str) -> Scan {
         Scan::Error(format!("/sbin/t: {s}\n").into_bytes())
+    }
+
+    fn clean(args: &[&str]) -> Scan {
+        Scan::Clean(argv(args))
     }
 
     #[test]
@@ -280,20 +362,66 @@ mod tests {
     }
 
     #[test]
-    fn accepted_forms() {
-        assert_eq!(run(&["-S", "--bogus", "x"]), Scan::Clean);
+    fn accepted_forms_in_claps_words() {
+        assert_eq!(
+            run(&["-S", "--bogus", "x"]),
+            clean(&["--set-version=--bogus", "x"])
+        );
         assert_eq!(
             run(&["-vS1", "--set-v", "2", "--show-d", "--sim", "--sim=/s"]),
-            Scan::Clean
+            clean(&[
+                "-v",
+                "--set-version=1",
+                "--set-version=2",
+                "--show-depends",
+                "--sim",
+                "--sim=/s"
+            ])
         );
-        assert_eq!(run(&["--", "--bogus"]), Scan::Clean);
-        assert_eq!(run(&["-", "mod", "a=1"]), Scan::Clean);
-        assert_eq!(run(&["--show-c"]), Scan::Clean);
+        assert_eq!(run(&["-S", "-v"]), clean(&["--set-version=-v"]));
+        assert_eq!(run(&["--", "--bogus"]), clean(&["--", "--bogus"]));
+        assert_eq!(run(&["-", "mod", "a=1"]), clean(&["-", "mod", "a=1"]));
+        assert_eq!(run(&["--show-c"]), clean(&["--show-config"]));
+    }
+
+    #[test]
+    fn kmods_options_win_abbreviations_over_rkmods() {
+        // kmod's insmod has --syslog only among --s…: --s is --syslog there
+        let small = Command::new("t")
+            .arg(
+                Arg::new("syslog")
+                    .short('s')
+                    .long("syslog")
+                    .action(ArgAction::SetTrue),
+            )
+            .arg(
+                Arg::new("sim")
+                    .long("sim")
+                    .num_args(0..=1)
+                    .require_equals(true),
+            );
+        assert_eq!(
+            scan(&small, &argv(&["--s"]), &[], &["sim"]),
+            clean(&["--syslog"])
+        );
+        assert_eq!(
+            scan(&small, &argv(&["--si"]), &[], &["sim"]),
+            clean(&["--sim"])
+        );
+        // an ambiguity among kmod's options names kmod's only
+        assert_eq!(
+            run(&["--s"]),
+            msg("option '--s' is ambiguous; possibilities: '--syslog' '--set-version' '--show-depends' '--showconfig' '--show-config'")
+        );
     }
 
     #[test]
     fn help_before_an_error_wins() {
-        assert_eq!(run(&["-vh", "--bogus"]), Scan::ActsAt(1));
+        assert_eq!(run(&["-vh", "--bogus"]), Scan::Acts(argv(&["-vh"])));
+        assert_eq!(
+            run(&["-S", "1", "--he", "--bogus"]),
+            Scan::Acts(argv(&["--set-version=1", "--help"]))
+        );
         assert_eq!(
             run(&["--bogus", "-h"]),
             msg("unrecognized option '--bogus'")

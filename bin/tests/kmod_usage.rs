@@ -88,6 +88,31 @@ fn usage_errors_in_getopt_words() {
         &["depmod", "--basedir"],
         &["depmod", "-P"],
         &["depmod", "-E"],
+        // an option's argument is the next word, whatever it looks like
+        &["depmod", "-b", "-A", "1.2.3"],
+        &["depmod", "--basedir", "-r", "-A"],
+        &["modinfo", "-F", "-a", "/no/such/file.ko"],
+        // checked in getopt's order: before later options are looked at
+        &["depmod", "-P", "-v", "-Px"],
+        &["depmod", "--symbol-prefix", "-Px", "--bogus"],
+        &["modprobe", "-n", "-w", "-i", "-", "-C"],
+        &["modprobe", "--wait", "--resolve", "-n", "--wait"],
+        &["modprobe", "-w", "abc", "-V"],
+        // options may come again
+        &["modprobe", "-n", "-n", "-q", "-q", "/no/such/file.ko"],
+        &[
+            "modinfo",
+            "-F",
+            "a",
+            "-F",
+            "b",
+            "-0",
+            "-0",
+            "/no/such/file.ko",
+        ],
+        // an abbreviation kmod reads as its option is that option, though
+        // rkmod has more options starting so
+        &["rmmod", "--f"],
     ];
     for case in cases {
         let (name, args) = case.split_first().unwrap();
@@ -96,6 +121,23 @@ fn usage_errors_in_getopt_words() {
         assert_same_all(&format!("{case:?}"), &k, &o);
         assert_ne!(o.status.code(), Some(0), "{case:?}");
     }
+}
+
+/// rmmod: libkmod's line for a refused removal, then rmmod's.
+#[test]
+fn rmmod_refused_removal_in_kmods_two_lines() {
+    let o = tool(true, "rmmod", &["-f", "no-such-mod"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    let reason = lines[1]
+        .strip_prefix("rmmod: ERROR: could not remove module no-such-mod: ")
+        .unwrap_or_else(|| panic!("{err}"));
+    assert_eq!(
+        lines[0],
+        format!("rmmod: ERROR: could not remove 'no_such_mod': {reason}")
+    );
 }
 
 #[test]
@@ -128,6 +170,16 @@ fn kmod_34_usage_errors() {
         (
             &["/sbin/lsmod", "-Y"],
             "/sbin/lsmod: invalid option -- 'Y'\n",
+        ),
+        // --f is --force in kmod 34's insmod, though rkmod also has --sim
+        (
+            &["insmod", "--f", "/no/such/file.ko"],
+            "insmod: ERROR: could not load module /no/such/file.ko: No such file or directory\n",
+        ),
+        // the argument of -o is the next word
+        (
+            &["depmod", "-o", "-m", "--bogus"],
+            "depmod: unrecognized option '--bogus'\n",
         ),
     ] {
         let (name, rest) = args.split_first().unwrap();

@@ -108,7 +108,6 @@ fn command(prog: &str) -> Command {
     Command::new(prog.to_string())
         .disable_help_flag(true)
         .disable_version_flag(true)
-        .infer_long_args(true)
         .args_override_self(true)
         .arg(flag("all", 'a', "all"))
         .arg(flag("quick", 'A', "quick"))
@@ -261,15 +260,26 @@ fn deprecated_warnings(m: &ArgMatches) -> Vec<String> {
 
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     return_large_buffers_to_the_system();
-    let mut argv = argv;
-    match crate::getopt::scan(&command(prog), &argv, &["help", "version"]) {
+    let mut cmd = command(prog);
+    cmd.build();
+    // kmod refuses a -P of more than one character as getopt returns it
+    let check_prefix = |id: &str, value: &[u8]| {
+        (id == "symbol-prefix" && value.len() != 1)
+            .then(|| format!("{prog}: FATAL: -P only takes a single char\n").into_bytes())
+    };
+    let argv = match crate::getopt::scan_checked(
+        &cmd,
+        &argv,
+        &["help", "version"],
+        &["json", "graph", "sim"],
+        &check_prefix,
+    ) {
         crate::getopt::Scan::Error(msg) => {
             let _ = std::io::stderr().write_all(&msg);
             return 1;
         }
-        crate::getopt::Scan::ActsAt(i) => argv.truncate(i + 1),
-        crate::getopt::Scan::Clean => {}
-    }
+        crate::getopt::Scan::Acts(a) | crate::getopt::Scan::Clean(a) => a,
+    };
     let m = match command(prog).try_get_matches_from(&argv) {
         Ok(m) => m,
         Err(e) => return crate::tools::usage_exit(prog, e),

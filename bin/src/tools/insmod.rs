@@ -107,9 +107,6 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         None => return 1,
     };
     let path = module.path().unwrap_or(&filename);
-    if args.verbose > 0 {
-        out.info(&format!("insmod {} {}", path.display(), params));
-    }
     match kernel.insert(path, params.as_bytes(), flags) {
         Ok(()) => {
             out.finish();

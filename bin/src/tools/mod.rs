@@ -51,22 +51,35 @@ pub(crate) fn usage_exit(prog: &str, e: clap::Error) -> i32 {
 pub(crate) fn parse(
     tool: crate::Tool,
     cmd: clap::Command,
-    mut argv: Vec<OsString>,
+    argv: Vec<OsString>,
     rkmod_ids: &[&str],
+) -> Result<clap::ArgMatches, i32> {
+    parse_checked(tool, cmd, argv, rkmod_ids, &|_, _| None)
+}
+
+/// [`parse`], with the option arguments kmod checks inside its getopt
+/// loop checked in the same order ([`crate::getopt::Check`]).
+pub(crate) fn parse_checked(
+    tool: crate::Tool,
+    cmd: clap::Command,
+    argv: Vec<OsString>,
+    rkmod_ids: &[&str],
+    check: crate::getopt::Check,
 ) -> Result<clap::ArgMatches, i32> {
     let prog = cmd.get_name().to_string();
     let help = crate::help::text(tool, &prog, &cmd, rkmod_ids);
-    let mut cmd = cmd.override_help(help).infer_long_args(true);
+    // getopt lets an option come again (the last value wins)
+    let mut cmd = cmd.override_help(help).args_override_self(true);
     cmd.build();
-    match crate::getopt::scan(&cmd, &argv, &["help", "version"]) {
-        crate::getopt::Scan::Error(msg) => {
-            use std::io::Write;
-            let _ = std::io::stderr().write_all(&msg);
-            return Err(1);
-        }
-        crate::getopt::Scan::ActsAt(i) => argv.truncate(i + 1),
-        crate::getopt::Scan::Clean => {}
-    }
+    let argv =
+        match crate::getopt::scan_checked(&cmd, &argv, &["help", "version"], rkmod_ids, check) {
+            crate::getopt::Scan::Error(msg) => {
+                use std::io::Write;
+                let _ = std::io::stderr().write_all(&msg);
+                return Err(1);
+            }
+            crate::getopt::Scan::Acts(a) | crate::getopt::Scan::Clean(a) => a,
+        };
     cmd.try_get_matches_from(argv)
         .map_err(|e| usage_exit(&prog, e))
 }

@@ -132,11 +132,25 @@ struct Modprobe<'a> {
 
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     let argv = prepend_env_options(argv);
-    let matches = match super::parse(
+    // kmod refuses a bad -w value as getopt returns it
+    let check_wait = |id: &str, value: &[u8]| {
+        let ok = std::str::from_utf8(value)
+            .ok()
+            .and_then(parse_msec)
+            .is_some();
+        (id == "wait" && !ok).then(|| {
+            let mut m = format!("{prog}: ERROR: unexpected wait value '").into_bytes();
+            m.extend_from_slice(value);
+            m.extend_from_slice(b"'.\n");
+            m
+        })
+    };
+    let matches = match super::parse_checked(
         crate::Tool::Modprobe,
         Args::command().name(prog.to_string()),
         argv,
         &["json", "graph", "sim"],
+        &check_wait,
     ) {
         Ok(m) => m,
         Err(code) => return code,

@@ -100,10 +100,12 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
             failed = true;
             continue;
         }
-        if args.verbose > 0 {
-            out.info(&format!("rmmod {name}"));
-        }
         if let Err(e) = kernel.remove(&name, RemoveFlags { force: args.force }) {
+            // libkmod's line, then rmmod's
+            out.error(&format!(
+                "could not remove '{name}': {}",
+                rkmod::strerror(e.errno())
+            ));
             out.error(&format!(
                 "could not remove module {}: {}",
                 arg.to_string_lossy(),
