@@ -181,6 +181,12 @@ fn kmod_34_usage_errors() {
             &["depmod", "-o", "-m", "--bogus"],
             "depmod: unrecognized option '--bogus'\n",
         ),
+        // --m is --moduledir and --q --quick (kmod 30's --map and --quiet
+        // are accepted still, but kmod 34's table has them no more)
+        (
+            &["depmod", "--m", "--q", "--bogus"],
+            "depmod: unrecognized option '--bogus'\n",
+        ),
     ] {
         let (name, rest) = args.split_first().unwrap();
         let o = tool(true, name, rest);

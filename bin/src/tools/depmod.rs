@@ -271,7 +271,17 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         &cmd,
         &argv,
         &["help", "version"],
-        &["json", "graph", "sim"],
+        // rkmod's options and kmod 30's deprecated ones: kmod 34's table
+        // has neither, an abbreviation of its own options stays theirs
+        &[
+            "json",
+            "graph",
+            "sim",
+            "dep-unresolved-error",
+            "dep-quiet",
+            "dep-root",
+            "dep-map",
+        ],
         &check_prefix,
     ) {
         crate::getopt::Scan::Error(msg) => {
