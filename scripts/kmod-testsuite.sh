@@ -22,6 +22,9 @@
 # uname.so, init_module.so, delete_module.so) wrap libc's entry points;
 # rkmod reaches paths and the module syscalls through those (crate pathfs).
 #
+# Then kmod static-nodes (no test of kmod's own) under the same traps,
+# kmod 34's kmod and rkmod side by side on the Debian trees' modules.devname.
+#
 # Prints each test's verdict, then the counts; exits 1 when a test fails.
 
 set -u
@@ -94,5 +97,49 @@ for t in "${tests[@]}"; do
     fi
 done
 rm -f "$log"
+
+# kmod static-nodes has no test there: the same traps judge it here. kmod
+# 34's kmod and rkmod (as kmod) read modules.devname of the trapped
+# release under a scratch root (the Debian trees' files, when at hand),
+# write to stdout and to a file the trap puts under the root; stdout,
+# stderr, status and the file must be the same.
+sn_work=$(mktemp -d)
+sn_inputs=()
+for f in /var/tmp/rkmod-trees/*/lib/modules/*/modules.devname /lib/modules/*/modules.devname; do
+    [ -f "$f" ] && sn_inputs+=("$f")
+done
+printf '# comment\nfuse fuse c10:229\n\nbad line\nsnd-timer snd/timer c116:33\nloop loop-control b10:237 junk\nz y c+1:-1' \
+    >"$sn_work/odd.devname"
+sn_inputs+=("$sn_work/odd.devname")
+ln -s "$rkmod" "$sn_work/kmod"
+for input in "${sn_inputs[@]}" missing; do
+    for args in "" "-f tmpfiles" "--format=devname" "-o /run/tmpfiles.d/static-nodes.conf -f tmpfiles"; do
+        results=()
+        for which in kmod rkmod; do
+            root="$sn_work/root-$which"
+            rm -rf "$root"
+            mkdir -p "$root/lib/modules/9.9.9"
+            [ "$input" != missing ] && cp "$input" "$root/lib/modules/9.9.9/modules.devname"
+            exe="$build/kmod"
+            [ $which = rkmod ] && exe="$sn_work/kmod"
+            # shellcheck disable=SC2086
+            out=$(LD_PRELOAD="$build/testsuite/path.so:$build/testsuite/uname.so" \
+                TESTSUITE_ROOTFS="$root/" TESTSUITE_UNAME_R=9.9.9 \
+                "$exe" static-nodes $args 2>&1; echo "status $?")
+            written=$(cat "$root/run/tmpfiles.d/static-nodes.conf" 2>/dev/null)
+            results+=("$out$written")
+        done
+        what="static-nodes ${args:-(human)} of ${input}"
+        if [ "${results[0]}" = "${results[1]}" ]; then
+            pass=$((pass + 1))
+            echo "ok    $what"
+        else
+            fail=$((fail + 1))
+            echo "FAIL  $what"
+            diff <(echo "${results[0]}") <(echo "${results[1]}") | head -10
+        fi
+    done
+done
+rm -rf "$sn_work"
 echo "kmod 34 testsuite with rkmod: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

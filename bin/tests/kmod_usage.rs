@@ -375,6 +375,12 @@ fn devname_files() -> Vec<std::path::PathBuf> {
 /// `kmod static-nodes ARGS` in a mount namespace where /lib/modules is
 /// `fake`, from the working directory `cwd`.
 fn static_nodes(ours: bool, fake: &Path, cwd: &Path, args: &[&str]) -> Output {
+    static_nodes_to(ours, fake, cwd, args, false)
+}
+
+/// [`static_nodes`], with standard error on standard output when `merged`
+/// (where kmod's buffered stdout puts error lines in between).
+fn static_nodes_to(ours: bool, fake: &Path, cwd: &Path, args: &[&str], merged: bool) -> Output {
     let exe = if ours {
         std::path::PathBuf::from(env!("CARGO_BIN_EXE_rkmod"))
     } else {
@@ -385,7 +391,11 @@ fn static_nodes(ours: bool, fake: &Path, cwd: &Path, args: &[&str]) -> Output {
             "-m",
             "sh",
             "-c",
-            "mount --bind \"$1\" /lib/modules || exit 99; shift; cd \"$1\" && shift && exec \"$@\"",
+            if merged {
+                "mount --bind \"$1\" /lib/modules || exit 99; shift; cd \"$1\" && shift && exec \"$@\" 2>&1"
+            } else {
+                "mount --bind \"$1\" /lib/modules || exit 99; shift; cd \"$1\" && shift && exec \"$@\""
+            },
             "sh",
         ])
         .arg(fake)
@@ -466,6 +476,16 @@ fn static_nodes_as_kmod() {
             assert_same_all(&what, &outs[0].0, &outs[1].0);
             assert_eq!(outs[0].1, outs[1].1, "{what}: files written");
         }
+    }
+    // errors and entries in one stream: in the order kmod's buffering
+    // gives them
+    let cwd = scratch.0.join("cwd-merged");
+    std::fs::create_dir_all(&cwd).unwrap();
+    for args in [&["static-nodes"][..], &["static-nodes", "-f", "devname"]] {
+        let k = static_nodes_to(false, &fake, &cwd, args, true);
+        let o = static_nodes_to(true, &fake, &cwd, args, true);
+        assert_same_all(&format!("merged: {args:?}"), &k, &o);
+        assert!(String::from_utf8_lossy(&o.stdout).contains("Error: invalid devname entry"));
     }
     // no modules.devname: kmod's warning and success; a directory instead
     // reads as nothing; no output file is made when there is no input
