@@ -14,21 +14,44 @@ use clap::Command;
 
 /// Whether an option takes an argument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum HasArg {
+pub(crate) enum HasArg {
     No,
     Required,
     /// Only as `--opt=value` (or `-ovalue`).
     Optional,
 }
 
+/// One entry of an option table, as `struct option` and the short
+/// option string give it to getopt_long.
 #[derive(Debug, Clone)]
-struct Opt {
-    id: String,
-    shorts: Vec<char>,
-    longs: Vec<String>,
-    has_arg: HasArg,
+pub(crate) struct Opt {
+    pub id: String,
+    pub shorts: Vec<char>,
+    pub longs: Vec<String>,
+    pub has_arg: HasArg,
 }
 
+impl Opt {
+    pub fn new(id: &str, short: char, long: &str, has_arg: HasArg) -> Opt {
+        Opt {
+            id: id.into(),
+            shorts: vec![short],
+            longs: vec![long.into()],
+            has_arg,
+        }
+    }
+}
+
+fn dedup<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    items.into_iter().fold(Vec::new(), |mut v, x| {
+        if !v.contains(&x) {
+            v.push(x);
+        }
+        v
+    })
+}
+
+/// The option table of a clap command.
 fn table(cmd: &Command) -> Vec<Opt> {
     cmd.get_arguments()
         .filter(|a| !a.is_positional())
@@ -37,29 +60,19 @@ fn table(cmd: &Command) -> Vec<Opt> {
             let optional = a.get_num_args().is_some_and(|r| r.min_values() == 0);
             Opt {
                 id: a.get_id().to_string(),
-                shorts: a
-                    .get_short_and_visible_aliases()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .chain(a.get_all_short_aliases().unwrap_or_default())
-                    .fold(Vec::new(), |mut v, c| {
-                        if !v.contains(&c) {
-                            v.push(c);
-                        }
-                        v
-                    }),
-                longs: a
-                    .get_long_and_visible_aliases()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .chain(a.get_all_aliases().unwrap_or_default())
-                    .map(str::to_string)
-                    .fold(Vec::new(), |mut v, l| {
-                        if !v.contains(&l) {
-                            v.push(l);
-                        }
-                        v
-                    }),
+                shorts: dedup(
+                    a.get_short_and_visible_aliases()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .chain(a.get_all_short_aliases().unwrap_or_default()),
+                ),
+                longs: dedup(
+                    a.get_long_and_visible_aliases()
+                        .unwrap_or_default()
+                        .into_iter()
+                        .chain(a.get_all_aliases().unwrap_or_default())
+                        .map(str::to_string),
+                ),
                 has_arg: match (takes, optional) {
                     (false, _) => HasArg::No,
                     (true, true) => HasArg::Optional,
@@ -68,6 +81,145 @@ fn table(cmd: &Command) -> Vec<Opt> {
             }
         })
         .collect()
+}
+
+/// What getopt_long hands back, one at a time.
+pub(crate) enum Got<'a> {
+    /// An option and its argument.
+    Opt(&'a Opt, Option<OsString>),
+    /// An argument that is no option (getopt moves them behind).
+    Operand(&'a OsString),
+    /// `--` and what follows it.
+    Rest(&'a [OsString]),
+}
+
+/// Whether to go on after an option.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Flow {
+    Go,
+    Stop,
+}
+
+/// getopt_long over `argv` (argv[0] first) with the option table `opts`,
+/// each finding handed to `on` in order until it says stop. `own` are
+/// the ids of options kmod's table does not have (rkmod's): an
+/// abbreviation that kmod reads as one of its options stays that option.
+/// With `stop_at_operand` (a `+` in kmod's option string) the first
+/// operand ends the options. `Ok`: the index where the scan stopped;
+/// `Err`: getopt's message, naming argv[0], with its newline.
+pub(crate) fn getopt<'a>(
+    argv: &'a [OsString],
+    opts: &'a [Opt],
+    own: &[&str],
+    stop_at_operand: bool,
+    on: &mut dyn FnMut(Got<'a>) -> Flow,
+) -> Result<usize, Vec<u8>> {
+    let prog = argv
+        .first()
+        .map(|a| a.as_bytes().to_vec())
+        .unwrap_or_default();
+    let err = |text: String| {
+        let mut m = prog.clone();
+        m.extend_from_slice(b": ");
+        m.extend_from_slice(text.as_bytes());
+        m.push(b'\n');
+        m
+    };
+    let mut i = 1;
+    while i < argv.len() {
+        let arg = argv[i].as_bytes();
+        if arg == b"--" {
+            on(Got::Rest(&argv[i..]));
+            return Ok(i + 1);
+        }
+        if let Some(body) = arg.strip_prefix(b"--") {
+            let (name, value) = match body.iter().position(|&b| b == b'=') {
+                Some(at) => (&body[..at], Some(&body[at + 1..])),
+                None => (body, None),
+            };
+            let name = String::from_utf8_lossy(name).into_owned();
+            let exact = opts
+                .iter()
+                .find_map(|o| o.longs.iter().find(|l| **l == name).map(|l| (o, l)));
+            let (opt, full) = match exact {
+                Some(found) => found,
+                None => {
+                    let mut cands: Vec<(&Opt, &String)> = opts
+                        .iter()
+                        .flat_map(|o| o.longs.iter().map(move |l| (o, l)))
+                        .filter(|(_, l)| l.starts_with(&name))
+                        .collect();
+                    // kmod's own options first: rkmod's are not in its table.
+                    if cands.iter().any(|(o, _)| !own.contains(&o.id.as_str())) {
+                        cands.retain(|(o, _)| !own.contains(&o.id.as_str()));
+                    }
+                    let shown = String::from_utf8_lossy(arg);
+                    match cands.first() {
+                        None => return Err(err(format!("unrecognized option '{shown}'"))),
+                        // names of one option are no ambiguity
+                        Some(&(o, l)) if cands.iter().all(|(c, _)| c.id == o.id) => (o, l),
+                        Some(_) => {
+                            let mut m = format!("option '{shown}' is ambiguous; possibilities:");
+                            for (_, l) in &cands {
+                                m.push_str(&format!(" '--{l}'"));
+                            }
+                            return Err(err(m));
+                        }
+                    }
+                }
+            };
+            let value = match (opt.has_arg, value) {
+                (HasArg::No, Some(_)) => {
+                    return Err(err(format!("option '--{full}' doesn't allow an argument")))
+                }
+                (HasArg::Required, None) => {
+                    if i + 1 >= argv.len() {
+                        return Err(err(format!("option '--{full}' requires an argument")));
+                    }
+                    i += 1;
+                    Some(argv[i].clone())
+                }
+                (_, v) => v.map(|v| OsString::from_vec(v.to_vec())),
+            };
+            if on(Got::Opt(opt, value)) == Flow::Stop {
+                return Ok(i + 1);
+            }
+        } else if arg.len() > 1 && arg[0] == b'-' {
+            let text = String::from_utf8_lossy(&arg[1..]).into_owned();
+            let chars: Vec<char> = text.chars().collect();
+            for (k, &c) in chars.iter().enumerate() {
+                let Some(opt) = opts.iter().find(|o| o.shorts.contains(&c)) else {
+                    return Err(err(format!("invalid option -- '{c}'")));
+                };
+                let attached: String = chars[k + 1..].iter().collect();
+                let value = match opt.has_arg {
+                    HasArg::No => None,
+                    HasArg::Optional => (!attached.is_empty()).then(|| attached.into()),
+                    HasArg::Required if !attached.is_empty() => Some(attached.into()),
+                    HasArg::Required => {
+                        if i + 1 >= argv.len() {
+                            return Err(err(format!("option requires an argument -- '{c}'")));
+                        }
+                        i += 1;
+                        Some(argv[i].clone())
+                    }
+                };
+                let last = opt.has_arg != HasArg::No;
+                if on(Got::Opt(opt, value)) == Flow::Stop {
+                    return Ok(i + 1);
+                }
+                if last {
+                    break;
+                }
+            }
+        } else if stop_at_operand {
+            return Ok(i);
+        } else {
+            on(Got::Operand(&argv[i]));
+        }
+        i += 1;
+    }
+    Ok(i)
 }
 
 /// What the scan found first.
@@ -84,11 +236,10 @@ pub(crate) enum Scan {
 
 /// Scan `argv` (argv[0] first) as `getopt_long` would with the options of
 /// `cmd`. `acting` are the ids of options kmod acts on when it meets them;
-/// `own` the ids of rkmod's own options, which kmod's table does not have:
-/// an abbreviation kmod reads as one of its options stays that option.
+/// `own` the ids of rkmod's own options (see [`getopt`]).
 ///
-/// The arguments come back in a form clap reads as getopt did: a long
-/// option by its full name, and an option's argument joined to it
+/// The arguments come back in a form clap reads as getopt did: each
+/// option by itself, by its long name, its argument joined to it
 /// (`--outdir=-m`: getopt takes the next argument whatever it looks like).
 #[cfg(test)]
 fn scan(cmd: &Command, argv: &[OsString], acting: &[&str], own: &[&str]) -> Scan {
@@ -100,8 +251,8 @@ fn scan(cmd: &Command, argv: &[OsString], acting: &[&str], own: &[&str]) -> Scan
 /// message (with its newline) when the value is refused.
 pub(crate) type Check<'a> = &'a dyn Fn(&str, &[u8]) -> Option<Vec<u8>>;
 
-/// The getopt scan, with `check` run on each option's argument in order, as kmod
-/// checks some (`-w`, `-P`) inside its getopt loop.
+/// The getopt scan, with `check` run on each option's argument in order,
+/// as kmod checks some (`-w`, `-P`) inside its getopt loop.
 pub(crate) fn scan_checked(
     cmd: &Command,
     argv: &[OsString],
@@ -110,156 +261,49 @@ pub(crate) fn scan_checked(
     check: Check,
 ) -> Scan {
     let opts = table(cmd);
-    let prog = argv
-        .first()
-        .map(|a| a.as_bytes().to_vec())
-        .unwrap_or_default();
-    let err = |text: String| {
-        let mut m = prog.clone();
-        m.extend_from_slice(b": ");
-        m.extend_from_slice(text.as_bytes());
-        m.push(b'\n');
-        Scan::Error(m)
-    };
-    let joined = |long: &str, value: &[u8]| {
-        let mut t = format!("--{long}=").into_bytes();
-        t.extend_from_slice(value);
-        OsString::from_vec(t)
-    };
     let mut out: Vec<OsString> = argv.iter().take(1).cloned().collect();
-    let mut i = 1;
-    while i < argv.len() {
-        let arg = argv[i].as_bytes();
-        if arg == b"--" {
-            out.extend_from_slice(&argv[i..]);
-            break;
-        }
-        if let Some(body) = arg.strip_prefix(b"--") {
-            let (name, value) = match body.iter().position(|&b| b == b'=') {
-                Some(at) => (&body[..at], Some(&body[at + 1..])),
-                None => (body, None),
-            };
-            let name = String::from_utf8_lossy(name).into_owned();
-            let exact = opts.iter().find(|o| o.longs.contains(&name));
-            let found = if let Some(o) = exact {
-                (o, name.clone())
-            } else {
-                let mut cands: Vec<(&Opt, &String)> = Vec::new();
-                for o in &opts {
-                    for l in &o.longs {
-                        if l.starts_with(&name) {
-                            cands.push((o, l));
-                        }
-                    }
-                }
-                // kmod's own options first: rkmod's are not in its table.
-                if cands.iter().any(|(o, _)| !own.contains(&o.id.as_str())) {
-                    cands.retain(|(o, _)| !own.contains(&o.id.as_str()));
-                }
-                // Candidates that all mean the same option are no ambiguity.
-                let first = cands.first().map(|(o, _)| o.id.clone());
-                match cands.first() {
-                    None => {
-                        return err(format!(
-                            "unrecognized option '{}'",
-                            String::from_utf8_lossy(arg)
-                        ))
-                    }
-                    Some(_) if cands.iter().all(|(o, _)| Some(&o.id) == first.as_ref()) => {
-                        (cands[0].0, cands[0].1.clone())
-                    }
-                    Some(_) => {
-                        let mut m = format!(
-                            "option '{}' is ambiguous; possibilities:",
-                            String::from_utf8_lossy(arg)
-                        );
-                        for (_, l) in &cands {
-                            m.push_str(&format!(" '--{l}'"));
-                        }
-                        return err(m);
-                    }
-                }
-            };
-            let (opt, full) = found;
-            match (opt.has_arg, value) {
-                (HasArg::No, Some(_)) => {
-                    return err(format!("option '--{full}' doesn't allow an argument"))
-                }
-                (HasArg::Required, None) => {
-                    if i + 1 >= argv.len() {
-                        return err(format!("option '--{full}' requires an argument"));
-                    }
-                    i += 1;
-                    if let Some(m) = check(&opt.id, argv[i].as_bytes()) {
-                        return Scan::Error(m);
-                    }
-                    out.push(joined(&full, argv[i].as_bytes()));
-                }
-                (_, Some(v)) => {
-                    if let Some(m) = check(&opt.id, v) {
-                        return Scan::Error(m);
-                    }
-                    out.push(joined(&full, v))
-                }
-                (_, None) => out.push(OsString::from(format!("--{full}"))),
-            }
-            if acting.contains(&opt.id.as_str()) {
-                return Scan::Acts(out);
-            }
-        } else if arg.len() > 1 && arg[0] == b'-' {
-            let text = String::from_utf8_lossy(&arg[1..]).into_owned();
-            let chars: Vec<char> = text.chars().collect();
-            let mut k = 0;
-            let mut token = arg.to_vec();
-            while k < chars.len() {
-                let c = chars[k];
-                let Some(opt) = opts.iter().find(|o| o.shorts.contains(&c)) else {
-                    return err(format!("invalid option -- '{c}'"));
+    let mut refused: Option<Vec<u8>> = None;
+    let mut acts = false;
+    let scanned = getopt(argv, &opts, own, false, &mut |got| {
+        match got {
+            Got::Opt(opt, value) => {
+                let name = match (opt.longs.first(), opt.shorts.first()) {
+                    (Some(l), _) => format!("--{l}"),
+                    (None, Some(c)) => format!("-{c}"),
+                    (None, None) => return Flow::Go,
                 };
-                if acting.contains(&opt.id.as_str()) {
-                    out.push(OsString::from_vec(token));
-                    return Scan::Acts(out);
-                }
-                match opt.has_arg {
-                    HasArg::No => k += 1,
-                    HasArg::Optional => break,
-                    HasArg::Required => {
-                        let attached: String = chars[k + 1..].iter().collect();
-                        let value = if !attached.is_empty() {
-                            attached.into_bytes()
-                        } else if i + 1 < argv.len() {
-                            i += 1;
-                            argv[i].as_bytes().to_vec()
+                match value {
+                    Some(v) => {
+                        if let Some(m) = check(&opt.id, v.as_bytes()) {
+                            refused = Some(m);
+                            return Flow::Stop;
+                        }
+                        if opt.longs.is_empty() {
+                            out.push(name.into());
+                            out.push(v);
                         } else {
-                            return err(format!("option requires an argument -- '{c}'"));
-                        };
-                        if let Some(m) = check(&opt.id, &value) {
-                            return Scan::Error(m);
+                            let mut t = format!("{name}=").into_bytes();
+                            t.extend_from_slice(v.as_bytes());
+                            out.push(OsString::from_vec(t));
                         }
-                        let before: String = chars[..k].iter().collect();
-                        match opt.longs.first() {
-                            Some(long) => {
-                                if !before.is_empty() {
-                                    out.push(OsString::from(format!("-{before}")));
-                                }
-                                token = joined(long, &value).into_vec();
-                            }
-                            None => {
-                                out.push(OsString::from(format!("-{before}{c}")));
-                                token = value;
-                            }
-                        }
-                        break;
                     }
+                    None => out.push(name.into()),
+                }
+                if acting.contains(&opt.id.as_str()) {
+                    acts = true;
+                    return Flow::Stop;
                 }
             }
-            out.push(OsString::from_vec(token));
-        } else {
-            out.push(argv[i].clone());
+            Got::Operand(a) => out.push(a.clone()),
+            Got::Rest(rest) => out.extend_from_slice(rest),
         }
-        i += 1;
+        Flow::Go
+    });
+    match (scanned, refused) {
+        (Err(m), _) | (_, Some(m)) => Scan::Error(m),
+        _ if acts => Scan::Acts(out),
+        _ => Scan::Clean(out),
     }
-    Scan::Clean(out)
 }
 
 #[cfg(test)]
@@ -370,7 +414,7 @@ mod tests {
         assert_eq!(
             run(&["-vS1", "--set-v", "2", "--show-d", "--sim", "--sim=/s"]),
             clean(&[
-                "-v",
+                "--verbose",
                 "--set-version=1",
                 "--set-version=2",
                 "--show-depends",
@@ -381,7 +425,8 @@ mod tests {
         assert_eq!(run(&["-S", "-v"]), clean(&["--set-version=-v"]));
         assert_eq!(run(&["--", "--bogus"]), clean(&["--", "--bogus"]));
         assert_eq!(run(&["-", "mod", "a=1"]), clean(&["-", "mod", "a=1"]));
-        assert_eq!(run(&["--show-c"]), clean(&["--show-config"]));
+        assert_eq!(run(&["--show-c"]), clean(&["--showconfig"]));
+        assert_eq!(run(&["-vv", "x"]), clean(&["--verbose", "--verbose", "x"]));
     }
 
     #[test]
@@ -417,7 +462,10 @@ mod tests {
 
     #[test]
     fn help_before_an_error_wins() {
-        assert_eq!(run(&["-vh", "--bogus"]), Scan::Acts(argv(&["-vh"])));
+        assert_eq!(
+            run(&["-vh", "--bogus"]),
+            Scan::Acts(argv(&["--verbose", "--help"]))
+        );
         assert_eq!(
             run(&["-S", "1", "--he", "--bogus"]),
             Scan::Acts(argv(&["--set-version=1", "--help"]))

@@ -9,6 +9,8 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 use rkmod::static_nodes::{self, Format, Line};
 
+use crate::getopt::{getopt, Flow, Got, HasArg, Opt};
+
 /// kmod's commands: name and help line.
 const COMMANDS: [(&str, &str); 3] = [
     ("help", "show help message"),
@@ -48,143 +50,6 @@ pub(crate) fn help_text(prog: &str) -> String {
     s
 }
 
-/// One option as getopt_long returns it.
-#[derive(Debug, PartialEq, Eq)]
-enum Got {
-    /// The option's short letter, and its argument.
-    Opt(char, Option<OsString>),
-    /// getopt's message (already printed): the command fails.
-    Error,
-}
-
-/// An option of a getopt_long table: short letter, long name, whether
-/// it takes an argument.
-type OptSpec = (char, &'static str, bool);
-
-/// getopt_long over `argv[start..]`, in order, options anywhere (operands
-/// are skipped; `--` ends the options). Messages name `argv[0]`, as
-/// getopt does. With `stop_at_operand` ("+" in kmod's option string) the
-/// scan ends at the first operand; the index of the first argument not
-/// taken as an option is returned with the options.
-fn getopt(
-    argv: &[OsString],
-    table: &[OptSpec],
-    stop_at_operand: bool,
-    mut on: impl FnMut(Got) -> bool,
-) -> usize {
-    let prog = argv
-        .first()
-        .map(|a| a.as_bytes().to_vec())
-        .unwrap_or_default();
-    let fail = |text: String| {
-        let mut m = prog.clone();
-        m.extend_from_slice(b": ");
-        m.extend_from_slice(text.as_bytes());
-        m.push(b'\n');
-        let _ = std::io::stderr().write_all(&m);
-    };
-    let mut i = 1;
-    while i < argv.len() {
-        let arg = argv[i].as_bytes();
-        if arg == b"--" {
-            return i + 1;
-        }
-        if let Some(body) = arg.strip_prefix(b"--") {
-            let (name, value) = match body.iter().position(|&b| b == b'=') {
-                Some(at) => (&body[..at], Some(&body[at + 1..])),
-                None => (body, None),
-            };
-            let exact = table.iter().find(|o| o.1.as_bytes() == name);
-            let cands: Vec<&OptSpec> = table
-                .iter()
-                .filter(|o| o.1.as_bytes().starts_with(name))
-                .collect();
-            let opt = match (exact, cands.as_slice()) {
-                (Some(o), _) => *o,
-                (None, [o]) => **o,
-                (None, []) => {
-                    fail(format!(
-                        "unrecognized option '{}'",
-                        String::from_utf8_lossy(arg)
-                    ));
-                    on(Got::Error);
-                    return i;
-                }
-                (None, many) => {
-                    let mut m = format!(
-                        "option '{}' is ambiguous; possibilities:",
-                        String::from_utf8_lossy(arg)
-                    );
-                    for o in many {
-                        m.push_str(&format!(" '--{}'", o.1));
-                    }
-                    fail(m);
-                    on(Got::Error);
-                    return i;
-                }
-            };
-            let value = match (opt.2, value) {
-                (false, Some(_)) => {
-                    fail(format!("option '--{}' doesn't allow an argument", opt.1));
-                    on(Got::Error);
-                    return i;
-                }
-                (false, None) => None,
-                (true, Some(v)) => Some(OsStr::from_bytes(v).to_os_string()),
-                (true, None) => {
-                    if i + 1 >= argv.len() {
-                        fail(format!("option '--{}' requires an argument", opt.1));
-                        on(Got::Error);
-                        return i;
-                    }
-                    i += 1;
-                    Some(argv[i].clone())
-                }
-            };
-            if !on(Got::Opt(opt.0, value)) {
-                return i;
-            }
-        } else if arg.len() > 1 && arg[0] == b'-' {
-            let mut k = 1;
-            while k < arg.len() {
-                let c = arg[k] as char;
-                let Some(opt) = table.iter().find(|o| o.0 == c && arg[k].is_ascii()) else {
-                    let shown = String::from_utf8_lossy(&arg[k..k + 1]).into_owned();
-                    fail(format!("invalid option -- '{shown}'"));
-                    on(Got::Error);
-                    return i;
-                };
-                let value = if opt.2 {
-                    if k + 1 < arg.len() {
-                        Some(OsStr::from_bytes(&arg[k + 1..]).to_os_string())
-                    } else if i + 1 < argv.len() {
-                        i += 1;
-                        Some(argv[i].clone())
-                    } else {
-                        fail(format!("option requires an argument -- '{c}'"));
-                        on(Got::Error);
-                        return i;
-                    }
-                } else {
-                    None
-                };
-                let takes = opt.2;
-                if !on(Got::Opt(opt.0, value)) {
-                    return i;
-                }
-                if takes {
-                    break;
-                }
-                k += 1;
-            }
-        } else if stop_at_operand {
-            return i;
-        }
-        i += 1;
-    }
-    i
-}
-
 /// `kmod ARGS` (argv[0] first, as invoked). The exit status.
 pub fn run(argv: Vec<OsString>) -> i32 {
     let prog = argv
@@ -192,25 +57,31 @@ pub fn run(argv: Vec<OsString>) -> i32 {
         .and_then(|a| std::path::Path::new(a).file_name())
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_else(|| "kmod".into());
-    let mut done: Option<i32> = None;
-    let table: [OptSpec; 2] = [('h', "help", false), ('V', "version", false)];
-    let at = getopt(&argv, &table, true, |got| {
-        done = Some(match got {
-            Got::Opt('h', _) => {
+    let table = [
+        Opt::new("help", 'h', "help", HasArg::No),
+        Opt::new("version", 'V', "version", HasArg::No),
+    ];
+    let mut done = false;
+    let scanned = getopt(&argv, &table, &[], true, &mut |got| {
+        if let Got::Opt(opt, _) = got {
+            if opt.id == "help" {
                 print!("{}", help_text(&prog));
-                0
-            }
-            Got::Opt(_, _) => {
+            } else {
                 print!("{}", super::version_text());
-                0
             }
-            Got::Error => 1,
-        });
-        false
+            done = true;
+            return Flow::Stop;
+        }
+        Flow::Go
     });
-    if let Some(code) = done {
-        return code;
-    }
+    let at = match scanned {
+        Err(msg) => {
+            let _ = std::io::stderr().write_all(&msg);
+            return 1;
+        }
+        Ok(_) if done => return 0,
+        Ok(at) => at,
+    };
     let Some(cmd) = argv.get(at) else {
         eprintln!("missing command");
         print!("{}", help_text(&prog));
@@ -265,19 +136,22 @@ const MODULE_DIRECTORY: &str = "/lib/modules";
 
 /// `kmod static-nodes [-f FORMAT] [-o FILE]`.
 pub fn static_nodes_command(prog: &str, argv: &[OsString]) -> i32 {
-    let table: [OptSpec; 3] = [
-        ('o', "output", true),
-        ('f', "format", true),
-        ('h', "help", false),
+    let table = [
+        Opt::new("output", 'o', "output", HasArg::Required),
+        Opt::new("format", 'f', "format", HasArg::Required),
+        Opt::new("help", 'h', "help", HasArg::No),
     ];
     let mut output: Option<OsString> = None;
     let mut format = Format::Human;
     let mut done: Option<i32> = None;
-    getopt(argv, &table, false, |got| {
-        match got {
-            Got::Opt('o', v) => output = v,
-            Got::Opt('f', v) => {
-                let v = v.unwrap_or_default();
+    let scanned = getopt(argv, &table, &[], false, &mut |got| {
+        let Got::Opt(opt, value) = got else {
+            return Flow::Go;
+        };
+        match opt.id.as_str() {
+            "output" => output = value,
+            "format" => {
+                let v = value.unwrap_or_default();
                 match Format::from_name(v.as_bytes()) {
                     Some(f) => format = f,
                     None => {
@@ -290,14 +164,21 @@ pub fn static_nodes_command(prog: &str, argv: &[OsString]) -> i32 {
                     }
                 }
             }
-            Got::Opt(_, _) => {
+            _ => {
                 print!("{}", static_nodes_help(prog));
                 done = Some(0);
             }
-            Got::Error => done = Some(1),
         }
-        done.is_none()
+        if done.is_some() {
+            Flow::Stop
+        } else {
+            Flow::Go
+        }
     });
+    if let Err(msg) = scanned {
+        let _ = std::io::stderr().write_all(&msg);
+        return 1;
+    }
     if let Some(code) = done {
         return code;
     }
