@@ -629,3 +629,82 @@ fn modprobe_module_given_by_path() {
         );
     }
 }
+
+/// Standard output is buffered as kmod's C stdio buffers it, messages are
+/// not: with both streams on one pipe, or on a terminal (`script` gives
+/// one), the bytes come in kmod's order. An install command's own output
+/// comes after the action line on a terminal, before it in a pipe.
+/// (Written against kmod 30, which agrees with 34 on these.)
+#[test]
+fn output_order_of_shared_streams_as_kmod() {
+    let scratch = Scratch::new("stream-order");
+    let conf = scratch.write(
+        "conf/a.conf",
+        b"install fakemod echo child-says-hi\nremove other echo rm-other; exit 3\n",
+    );
+    let confdir = conf.parent().unwrap().to_str().unwrap().to_string();
+    let sample = kmodref::root().join("testdata/kernel/6.1.0-56-amd64/square.ko");
+    let sample = sample.to_str().unwrap();
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["modprobe", "-v", "-C", &confdir, "fakemod"],
+        vec!["modprobe", "-a", "-v", "-C", &confdir, "fakemod", "nosuch"],
+        // remove lines are written out at once (kmod's SHOW)
+        vec!["modprobe", "-r", "-v", "-C", &confdir, "other"],
+        vec!["modinfo", "-F", "license", sample, "/no/such.ko", sample],
+    ];
+    let rkmod = env!("CARGO_BIN_EXE_rkmod").to_string();
+    let kmod_bin = kmod("kmod").display().to_string();
+    for case in &cases {
+        let (name, args) = case.split_first().unwrap();
+        for terminal in [false, true] {
+            let mut outs = Vec::new();
+            for exe in [&kmod_bin, &rkmod] {
+                // argv[0] is the tool's name: exec -a
+                let line = format!(
+                    "exec -a {name} {exe} {} 2>&1",
+                    args.iter()
+                        .map(|a| format!("'{a}'"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                );
+                let o = if terminal {
+                    run(Command::new("script").args([
+                        "-qec",
+                        &format!("bash -c \"{line}\""),
+                        "/dev/null",
+                    ]))
+                } else {
+                    run(Command::new("bash").args(["-c", &line]))
+                };
+                outs.push(o);
+            }
+            assert!(
+                outs[0].stdout == outs[1].stdout && outs[0].status.code() == outs[1].status.code(),
+                "{case:?} (terminal: {terminal})\n=== kmod:\n{}\n=== rkmod:\n{}",
+                String::from_utf8_lossy(&outs[0].stdout),
+                String::from_utf8_lossy(&outs[1].stdout)
+            );
+            assert!(!outs[1].stdout.is_empty(), "{case:?}");
+        }
+    }
+}
+
+/// kmod 34: an install command that fails is reported by libkmod (its
+/// command line and exit status), then by modprobe.
+#[test]
+fn failing_install_command_as_kmod_34() {
+    let scratch = Scratch::new("install-fails");
+    let conf = scratch.write(
+        "conf/a.conf",
+        b"install other echo hi $CMDLINE_OPTS; exit 3\n",
+    );
+    let confdir = conf.parent().unwrap().to_str().unwrap().to_string();
+    let o = tool(true, "modprobe", &["-C", &confdir, "other", "x=1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "hi x=1\n");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "modprobe: ERROR: Error running install command 'echo hi x=1; exit 3' for module other: retcode 3\n\
+         modprobe: ERROR: could not insert 'other': Invalid argument\n"
+    );
+}

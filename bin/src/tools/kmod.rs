@@ -205,7 +205,7 @@ pub fn static_nodes_command(prog: &str, argv: &[OsString]) -> i32 {
         }
     };
     let mut out: Box<dyn Write> = match &output {
-        None => Box::new(CStdout::new()),
+        None => Box::new(crate::output::CStdout::new()),
         Some(file) => match create_output(file) {
             Ok(f) => Box::new(std::io::BufWriter::new(f)),
             Err(msg) => {
@@ -268,71 +268,4 @@ fn create_output(file: &OsStr) -> Result<std::fs::File, Vec<u8>> {
         );
         m
     })
-}
-
-/// Standard output buffered as C's stdio buffers it, so that what goes to
-/// standard error in between lands where it does with kmod when both
-/// share a pipe or file: a terminal is flushed line by line, anything else
-/// in blocks of its `st_blksize` (glibc's rule), counted from the start.
-struct CStdout {
-    buf: Vec<u8>,
-    /// None: line buffered.
-    block: Option<usize>,
-}
-
-impl CStdout {
-    fn new() -> CStdout {
-        let block = if nix::unistd::isatty(1).unwrap_or(false) {
-            None
-        } else {
-            let size = nix::sys::stat::fstat(1)
-                .map(|st| st.st_blksize as usize)
-                .unwrap_or(0);
-            Some(if size > 0 { size } else { 8192 })
-        };
-        CStdout {
-            buf: Vec::new(),
-            block,
-        }
-    }
-
-    fn emit(&mut self, n: usize) {
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(&self.buf[..n]);
-        let _ = out.flush();
-        self.buf.drain(..n);
-    }
-}
-
-impl Write for CStdout {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        match self.block {
-            Some(block) => {
-                while self.buf.len() >= block {
-                    self.emit(block);
-                }
-            }
-            None => {
-                if data.contains(&b'\n') {
-                    self.emit(self.buf.len());
-                }
-            }
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        let n = self.buf.len();
-        if n > 0 {
-            self.emit(n);
-        }
-        Ok(())
-    }
-}
-
-impl Drop for CStdout {
-    fn drop(&mut self) {
-        let _ = self.flush();
-    }
 }

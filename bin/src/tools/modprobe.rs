@@ -521,17 +521,20 @@ impl Modprobe<'_> {
             let show = self.show_enabled() && !machine;
             let ctx = &self.ctx;
             let kernel = self.kernel;
-            let mut lines: Vec<u8> = Vec::new();
+            let out = &mut self.out;
             let mut steps = Vec::new();
+            // Each action is shown as it is about to happen (before an
+            // install command's own output), as kmod's print_action does.
             let mut observer = |step: &PlanStep, command: Option<&[u8]>| {
                 if show {
-                    print_action(ctx, kernel, step, command, &mut lines);
+                    let mut line = Vec::new();
+                    print_action(ctx, kernel, step, command, &mut line);
+                    out.bytes(&line);
                 }
                 steps.push(rkmod::json::StepRecord::new(step, command));
             };
             let result = ctx.probe(kernel, module, flags, options, &mut observer);
             self.library_messages();
-            self.out.bytes(&lines);
             if self.args.json {
                 self.plans.push(rkmod::json::PlanRecord {
                     request: alias.to_string(),
@@ -618,8 +621,10 @@ impl Modprobe<'_> {
         match event {
             RemoveEvent::Action(line) => {
                 if show {
+                    // kmod's SHOW: written out at once
                     self.out.text(&line);
                     self.out.text("\n");
+                    self.out.flush();
                 }
             }
             RemoveEvent::NotInKernel(n) => {
