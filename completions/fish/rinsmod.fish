@@ -3,7 +3,6 @@ complete -c rinsmod -s f -l force -d 'DANGEROUS: forces a module load, may cause
 complete -c rinsmod -s s -l syslog -d 'print to syslog, not stderr'
 complete -c rinsmod -s v -l verbose -d 'enables more messages'
 complete -c rinsmod -s V -l version -d 'show version'
-complete -c rinsmod -s p -d 'ignored, for compatibility with old insmod'
 complete -c rinsmod -s h -l help -d 'Print help'
 
 # rkmod: module names, installed releases, loaded modules and parameters

@@ -39,17 +39,17 @@ complete -c rkmod -n "__fish_rkmod_using_subcommand insmod" -s f -l force -d 'DA
 complete -c rkmod -n "__fish_rkmod_using_subcommand insmod" -s s -l syslog -d 'print to syslog, not stderr'
 complete -c rkmod -n "__fish_rkmod_using_subcommand insmod" -s v -l verbose -d 'enables more messages'
 complete -c rkmod -n "__fish_rkmod_using_subcommand insmod" -s V -l version -d 'show version'
-complete -c rkmod -n "__fish_rkmod_using_subcommand insmod" -s p -d 'ignored, for compatibility with old insmod'
 complete -c rkmod -n "__fish_rkmod_using_subcommand insmod" -s h -l help -d 'Print help'
 complete -c rkmod -n "__fish_rkmod_using_subcommand rmmod" -l sim -d 'Use the sim kernel (test mode) at SOCKET; without a value $RKMOD_SIM, else the default socket' -r
 complete -c rkmod -n "__fish_rkmod_using_subcommand rmmod" -s f -l force -d 'DANGEROUS: forces a module unload and may crash your machine'
 complete -c rkmod -n "__fish_rkmod_using_subcommand rmmod" -s s -l syslog -d 'print to syslog, not stderr'
 complete -c rkmod -n "__fish_rkmod_using_subcommand rmmod" -s v -l verbose -d 'enables more messages'
 complete -c rkmod -n "__fish_rkmod_using_subcommand rmmod" -s V -l version -d 'show version'
-complete -c rkmod -n "__fish_rkmod_using_subcommand rmmod" -s w -l wait -d 'ignored, kept for compatibility (removal never waits)'
 complete -c rkmod -n "__fish_rkmod_using_subcommand rmmod" -s h -l help -d 'Print help'
 complete -c rkmod -n "__fish_rkmod_using_subcommand lsmod" -l sim -d 'Use the sim kernel (test mode) at SOCKET; without a value $RKMOD_SIM, else the default socket' -r
-complete -c rkmod -n "__fish_rkmod_using_subcommand lsmod" -s V -l version -d 'Show version'
+complete -c rkmod -n "__fish_rkmod_using_subcommand lsmod" -s s -l syslog -d 'print to syslog, not stderr'
+complete -c rkmod -n "__fish_rkmod_using_subcommand lsmod" -s v -l verbose -d 'enables more messages'
+complete -c rkmod -n "__fish_rkmod_using_subcommand lsmod" -s V -l version -d 'show version'
 complete -c rkmod -n "__fish_rkmod_using_subcommand lsmod" -l json -d 'Print one JSON document (schema rkmod/1, see docs/json.md) instead of the table'
 complete -c rkmod -n "__fish_rkmod_using_subcommand lsmod" -s h -l help -d 'Print help'
 complete -c rkmod -n "__fish_rkmod_using_subcommand modinfo" -s F -l field -d 'Print only provided FIELD' -r

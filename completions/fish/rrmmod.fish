@@ -3,7 +3,6 @@ complete -c rrmmod -s f -l force -d 'DANGEROUS: forces a module unload and may c
 complete -c rrmmod -s s -l syslog -d 'print to syslog, not stderr'
 complete -c rrmmod -s v -l verbose -d 'enables more messages'
 complete -c rrmmod -s V -l version -d 'show version'
-complete -c rrmmod -s w -l wait -d 'ignored, kept for compatibility (removal never waits)'
 complete -c rrmmod -s h -l help -d 'Print help'
 
 # rkmod: module names, installed releases, loaded modules and parameters
