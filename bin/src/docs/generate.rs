@@ -32,6 +32,13 @@ pub fn command(tool: Option<Tool>) -> Command {
             for t in Tool::ALL {
                 rkmod = rkmod.subcommand(tool_command(t).name(t.kmod_name()));
             }
+            // kmod's own commands, which rkmod takes too
+            let kmod = kmod_command();
+            for name in ["list", "static-nodes"] {
+                if let Some(sub) = kmod.find_subcommand(name) {
+                    rkmod = rkmod.subcommand(sub.clone());
+                }
+            }
             rkmod.subcommand(
                 crate::tools::sim::Args::command().name("sim").about(
                     "The sim kernel (test mode): serve, start, stop, status, log, read, write",
@@ -101,7 +108,8 @@ fn subcommands_section(cmd: &Command) -> String {
         let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
         s.push_str(&format!(".TP\n\\fB{}\\fR\n", roff_escape(name)));
         s.push_str(&roff_escape(&about));
-        match Tool::from_name(name) {
+        // `list` prints lsmod's table
+        match Tool::from_name(if name == "list" { "lsmod" } else { name }) {
             Some(t) => s.push_str(&format!(" (\\fB{}\\fR(8))\n", roff_escape(&t.rkmod_name()))),
             None => s.push_str(" (see DESCRIPTION)\n"),
         }
