@@ -355,6 +355,7 @@ fn bash_completes_like_kmod() {
         ["square", "square_xz"]
     );
     assert_eq!(bash_complete("rkmod", &["rkmod", "modp"]), ["modprobe"]);
+    assert_eq!(bash_complete("rkmod", &["rkmod", "st"]), ["static-nodes"]);
     let kmod = |w: &[&str]| bash_complete("kmod", w);
     assert_eq!(
         kmod(&["kmod", ""]),
@@ -577,6 +578,10 @@ fn zsh_completion_system_completes_like_kmod() {
         ["test_cube", "test_square"]
     );
     assert_eq!(z("rkmod modp"), ["modprobe"]);
+    assert_eq!(
+        z("rkmod static-nodes --format="),
+        ["devname", "human", "tmpfiles"]
+    );
     assert_eq!(z(&format!("rdepmod -b {root} ")), [REL]);
     assert_eq!(z("kmod "), ["help", "list", "static-nodes"]);
     assert_eq!(
