@@ -89,40 +89,57 @@ man completions: build
 	$(RELEASE_BIN)/rkmod __generate .
 
 # make install PREFIX=/usr/local DESTDIR= [SYMLINKS=1]: the binaries, the
-# man pages and the completions; with SYMLINKS=1 also kmod's plain names
-# (modprobe, depmod, ...) as links to rkmod.
+# man pages, the completions, the C header of sim modules
+# ($(PREFIX)/include/rkmod/sim_module.h) and the documents
+# ($(PREFIX)/share/doc/rkmod). SYMLINKS=1 installs kmod's names as Debian's
+# kmod package lays them out: kmod (and lsmod) in bin, modprobe, depmod,
+# insmod, rmmod, lsmod and modinfo in sbin, all links to rkmod; the pages
+# under kmod's names (links to rkmod's); the `kmod` completions.
 PREFIX  ?= /usr/local
 DESTDIR ?=
+BINDIR  ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+INCLUDEDIR ?= $(PREFIX)/include
+DOCDIR  ?= $(PREFIX)/share/doc/rkmod
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+KMOD_TOOLS   = insmod rmmod lsmod modinfo modprobe depmod
+# The completions under rkmod's names; kmod's `kmod` ones go with SYMLINKS=1.
+RKMOD_COMPLETIONS = $(filter-out completions/bash/kmod completions/zsh/_kmod completions/fish/kmod.fish,$(wildcard completions/bash/* completions/zsh/* completions/fish/*))
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
-		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
-		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
-	install -m 755 $(addprefix $(RELEASE_BIN)/,$(TOOLS)) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
-	install -m 644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
-	install -m 644 completions/bash/* $(DESTDIR)$(PREFIX)/share/bash-completion/completions/
-	install -m 644 completions/zsh/* $(DESTDIR)$(PREFIX)/share/zsh/site-functions/
-	install -m 644 completions/fish/* $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/rkmod $(DESTDIR)$(DOCDIR)
+	install -m 755 $(addprefix $(RELEASE_BIN)/,$(TOOLS)) $(DESTDIR)$(BINDIR)/
+	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 $(filter completions/bash/%,$(RKMOD_COMPLETIONS)) $(DESTDIR)$(BASHCOMPDIR)/
+	install -m 644 $(filter completions/zsh/%,$(RKMOD_COMPLETIONS)) $(DESTDIR)$(ZSHCOMPDIR)/
+	install -m 644 $(filter completions/fish/%,$(RKMOD_COMPLETIONS)) $(DESTDIR)$(FISHCOMPDIR)/
+	install -m 644 crates/sim-module/include/sim_module.h $(DESTDIR)$(INCLUDEDIR)/rkmod/
+	install -m 644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/
 	@if [ "$(SYMLINKS)" = 1 ]; then \
-		for t in insmod rmmod lsmod modinfo modprobe depmod; do \
-			ln -sf rkmod $(DESTDIR)$(PREFIX)/bin/$$t; \
+		set -e; \
+		install -d $(DESTDIR)$(SBINDIR); \
+		ln -sf rkmod $(DESTDIR)$(BINDIR)/kmod; \
+		ln -sf kmod $(DESTDIR)$(BINDIR)/lsmod; \
+		for t in $(KMOD_TOOLS); do \
+			ln -sf $$(realpath -s -m --relative-to=$(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)/kmod) $(DESTDIR)$(SBINDIR)/$$t; \
+			ln -sf r$$t.8 $(DESTDIR)$(MANDIR)/man8/$$t.8; \
 		done; \
+		ln -sf rkmod.8 $(DESTDIR)$(MANDIR)/man8/kmod.8; \
+		ln -sf modules.dep.5 $(DESTDIR)$(MANDIR)/man5/modules.dep.bin.5; \
+		install -m 644 completions/bash/kmod $(DESTDIR)$(BASHCOMPDIR)/; \
+		install -m 644 completions/zsh/_kmod $(DESTDIR)$(ZSHCOMPDIR)/; \
+		install -m 644 completions/fish/kmod.fish $(DESTDIR)$(FISHCOMPDIR)/; \
 	fi
 
-# make install into a scratch DESTDIR, with and without the plain names.
+# make install into a scratch root, with and without kmod's names, and
+# run the installed tools from there (tests/install/check.sh).
 test-install: build
-	@d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
-	$(MAKE) -s install DESTDIR=$$d PREFIX=/usr >/dev/null && \
-	for f in bin/rkmod bin/rmodprobe bin/rdepmod share/man/man8/rmodprobe.8 share/man/man5/modprobe.d.5 \
-		share/bash-completion/completions/rmodprobe share/zsh/site-functions/_rmodprobe \
-		share/fish/vendor_completions.d/rmodprobe.fish; do \
-		[ -e "$$d/usr/$$f" ] || { echo "test-install: $$f missing"; exit 1; }; \
-	done; \
-	[ ! -e "$$d/usr/bin/modprobe" ] || { echo "test-install: plain names without SYMLINKS=1"; exit 1; }; \
-	$(MAKE) -s install DESTDIR=$$d PREFIX=/usr SYMLINKS=1 >/dev/null && \
-	[ "$$(readlink $$d/usr/bin/modprobe)" = rkmod ] || { echo "test-install: no modprobe link"; exit 1; }; \
-	$$d/usr/bin/modinfo -F license testdata/kernel/*/square.ko | grep -qx GPL || { echo "test-install: modinfo link"; exit 1; }; \
-	echo "test-install: ok"
+	tests/install/check.sh
 
 bench: deps build
 	python3 scripts/bench-depmod.py --ours $(RELEASE_BIN)/rdepmod

@@ -6,6 +6,8 @@ use std::ffi::OsString;
 use std::path::Path;
 
 pub mod docs;
+mod getopt;
+mod help;
 mod output;
 mod sim_mode;
 mod tools;
@@ -87,6 +89,9 @@ pub fn multicall(args: Vec<OsString>) -> i32 {
     if let Some(tool) = Tool::from_name(&invoked) {
         return tool.run(&invoked, args);
     }
+    if invoked == "kmod" {
+        return tools::kmod::run(args);
+    }
     let sub = args.get(1).map(|a| a.to_string_lossy().into_owned());
     match sub.as_deref() {
         Some("--version" | "-V") => {
@@ -99,13 +104,18 @@ pub fn multicall(args: Vec<OsString>) -> i32 {
         // Hidden: the module loader's layout and relocation, for tests and
         // for checking a module against another linker.
         Some("__relocate") => tools::relocate::run(&args[2..]),
+        // kmod's own commands
+        Some("list") => Tool::Lsmod.run(&invoked, args[1..].to_vec()),
+        Some("static-nodes") => tools::kmod::static_nodes_command(&invoked, &args[1..]),
         Some("sim") => tools::sim::run(&format!("{invoked} sim"), args[1..].to_vec()),
         // A module host of the sim kernel: started by the daemon only.
         Some(tools::sim::HOST_COMMAND) => sim::host::main(),
         Some(name) if Tool::from_name(name).is_some() => {
             let tool = Tool::from_name(name).unwrap_or(Tool::Modinfo);
             let prog = tool.rkmod_name();
-            tool.run(&prog, args[1..].to_vec())
+            let mut argv = args[1..].to_vec();
+            argv[0] = OsString::from(&prog);
+            tool.run(&prog, argv)
         }
         Some("help" | "--help" | "-h") | None => {
             print!("{}", usage(&invoked));
@@ -121,17 +131,23 @@ pub fn multicall(args: Vec<OsString>) -> i32 {
 
 fn usage(prog: &str) -> String {
     let mut s = format!("Usage:\n\t{prog} <command> [options]\n\nCommands:\n");
+    let mut line = |name: &str, what: &str| s.push_str(&format!("  {name:<12} {what}\n"));
     for t in Tool::ALL {
-        s.push_str(&format!(
-            "  {:<10} kmod's {}\n",
-            t.kmod_name(),
-            t.kmod_name()
-        ));
+        line(t.kmod_name(), &format!("kmod's {}", t.kmod_name()));
     }
-    s.push_str(
-        "  sim        the sim kernel (test mode): serve, start, stop, status, log, read, write\n",
+    line("list", "kmod's list (lsmod's table)");
+    line(
+        "static-nodes",
+        "kmod's static-nodes: the device nodes of modules.devname",
     );
-    s.push_str("\nEach command is also installed as r<command> (rmodinfo, rdepmod, ...).\n");
+    line(
+        "sim",
+        "the sim kernel (test mode): serve, start, stop, status, log, read, write",
+    );
+    s.push_str(
+        "\nEach tool is also installed as r<tool> (rmodinfo, rdepmod, ...); invoked as\n\
+         kmod, rkmod is kmod's own command (help, list, static-nodes).\n",
+    );
     s
 }
 

@@ -1,12 +1,15 @@
-//! How tools talk: buffered standard output written as raw bytes (module
-//! data need not be UTF-8), and kmod-style messages on standard error.
+//! How tools talk: standard output written as raw bytes (module data need
+//! not be UTF-8) and buffered as kmod's C stdio buffers it, and kmod-style
+//! messages on standard error, unbuffered: where stdout and stderr share a
+//! terminal, pipe or file, lines fall in kmod's order (on a terminal
+//! line by line; else stdout in blocks, the messages before them).
 
-use std::io::{self, BufWriter, StdoutLock, Write};
+use std::io::{self, Write};
 
 /// A tool's output channels.
 pub struct Output {
     prog: String,
-    out: BufWriter<StdoutLock<'static>>,
+    out: CStdout,
     syslog: bool,
 }
 
@@ -14,7 +17,7 @@ impl Output {
     pub fn new(prog: &str) -> Output {
         Output {
             prog: prog.to_string(),
-            out: BufWriter::with_capacity(64 * 1024, io::stdout().lock()),
+            out: CStdout::new(),
             syslog: false,
         }
     }
@@ -41,7 +44,7 @@ impl Output {
         self.bytes(s.as_bytes());
     }
 
-    /// `prog: ERROR: msg` on standard error, after what stdout has so far.
+    /// `prog: ERROR: msg` on standard error.
     pub fn error(&mut self, msg: &str) {
         self.error_bytes(msg.as_bytes());
     }
@@ -70,7 +73,6 @@ impl Output {
 
     /// `hint: msg`: rkmod's explanation after a kmod error line.
     pub fn hint(&mut self, msg: &str) {
-        let _ = self.out.flush();
         if self.syslog {
             syslog(nix_level::ERR, format!("hint: {msg}").as_bytes());
         } else {
@@ -79,7 +81,6 @@ impl Output {
     }
 
     fn message(&mut self, level: i32, text: &[u8]) {
-        let _ = self.out.flush();
         let line = [self.prog.as_bytes(), b": ", text].concat();
         if self.syslog {
             syslog(level, &line);
@@ -122,5 +123,72 @@ fn syslog(priority: i32, msg: &[u8]) {
         let mut err = io::stderr().lock();
         let _ = err.write_all(msg);
         let _ = err.write_all(b"\n");
+    }
+}
+
+/// Standard output buffered as C's stdio buffers it, so that what goes to
+/// standard error in between lands where it does with kmod when both
+/// share a pipe or file: a terminal is flushed line by line, anything else
+/// in blocks of its `st_blksize` (glibc's rule), counted from the start.
+pub(crate) struct CStdout {
+    buf: Vec<u8>,
+    /// None: line buffered.
+    block: Option<usize>,
+}
+
+impl CStdout {
+    pub(crate) fn new() -> CStdout {
+        let block = if nix::unistd::isatty(1).unwrap_or(false) {
+            None
+        } else {
+            let size = nix::sys::stat::fstat(1)
+                .map(|st| st.st_blksize as usize)
+                .unwrap_or(0);
+            Some(if size > 0 { size } else { 8192 })
+        };
+        CStdout {
+            buf: Vec::new(),
+            block,
+        }
+    }
+
+    fn emit(&mut self, n: usize) {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(&self.buf[..n]);
+        let _ = out.flush();
+        self.buf.drain(..n);
+    }
+}
+
+impl Write for CStdout {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        match self.block {
+            Some(block) => {
+                while self.buf.len() >= block {
+                    self.emit(block);
+                }
+            }
+            None => {
+                if data.contains(&b'\n') {
+                    self.emit(self.buf.len());
+                }
+            }
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let n = self.buf.len();
+        if n > 0 {
+            self.emit(n);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for CStdout {
+    fn drop(&mut self) {
+        let _ = self.flush();
     }
 }

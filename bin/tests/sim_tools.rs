@@ -157,9 +157,11 @@ fn permanent_module_needs_force() {
     sim.tool("rinsmod", &[&sim.module("permanent")]).ok();
     let r = sim.tool("rrmmod", &["permanent"]);
     assert_eq!(r.status, 1);
+    // libkmod's line, then rmmod's, as kmod prints them
     assert_eq!(
         r.stderr,
-        "rrmmod: ERROR: could not remove module permanent: Device or resource busy\n"
+        "rrmmod: ERROR: could not remove 'permanent': Device or resource busy\n\
+         rrmmod: ERROR: could not remove module permanent: Device or resource busy\n"
     );
     sim.tool("rrmmod", &["-f", "permanent"]).ok();
     assert!(!sim.loaded("permanent"));
@@ -273,9 +275,14 @@ fn rkmod_sim_environment_and_unreachable_daemon() {
     assert!(!sim.loaded("counter"));
 
     for tool in ["rlsmod", "rinsmod", "rrmmod", "rmodprobe", "rdepmod"] {
+        // insmod opens its file before it talks to the kernel: give it one
+        // that exists.
+        let file = sim.module("counter");
         let mut args = vec!["--sim=/nonexistent/rkmod-sim.sock"];
-        if tool != "rlsmod" && tool != "rdepmod" {
-            args.push("counter");
+        match tool {
+            "rinsmod" => args.push(file.as_str()),
+            "rlsmod" | "rdepmod" => {}
+            _ => args.push("counter"),
         }
         let r = run(tool, &args);
         assert_eq!(r.status, 1, "{tool}");
@@ -471,4 +478,104 @@ fn refused_connections_are_reported_with_the_daemons_reason() {
         sim.tool("rinsmod", &[&khello]).status == 0
     }));
     assert!(sim.loaded("khello"));
+}
+
+/// With $RKMOD_SIM set, a tree named on the command line wins in every
+/// tool that takes one: rdepmod -b DIR RELEASE indexes DIR (the sim tree
+/// is left alone), rmodinfo -b/-k and rmodprobe -d/-S look up in DIR. The
+/// environment alone does not make them test mode then: they run with
+/// no daemon to reach.
+#[test]
+fn explicit_tree_wins_over_rkmod_sim() {
+    let sim = Sim::start();
+    assert_eq!(sim.tool("rdepmod", &[]).status, 0);
+    let sim_dep = sim.tree.join("modules.dep");
+    let before = std::fs::read(&sim_dep).unwrap();
+    let ko = simkit::repo_root().join("testdata/kernel/6.1.0-56-amd64");
+    let base = sim.dir.join("other-root");
+    let rel = "6.1.0-56-amd64";
+    let tree = base.join("lib/modules").join(rel);
+    std::fs::create_dir_all(tree.join("kernel")).unwrap();
+    for m in ["square.ko", "test_square.ko"] {
+        std::fs::copy(ko.join(m), tree.join("kernel").join(m)).unwrap();
+    }
+    let b = base.to_str().unwrap();
+    for sock in [sim.socket.to_str().unwrap(), "/nonexistent/rkmod-sim.sock"] {
+        let _ = std::fs::remove_file(tree.join("modules.dep"));
+        let env = [("RKMOD_SIM", sock)];
+        assert_eq!(
+            run_env("rdepmod", &["-b", b, rel], &env).status,
+            0,
+            "{sock}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(tree.join("modules.dep")).unwrap(),
+            "kernel/square.ko:\nkernel/test_square.ko: kernel/square.ko\n"
+        );
+        assert_eq!(
+            std::fs::read(&sim_dep).unwrap(),
+            before,
+            "the sim tree was rewritten"
+        );
+        let n = run_env("rmodinfo", &["-b", b, "-k", rel, "-n", "test_square"], &env).ok();
+        assert_eq!(
+            n,
+            format!("{}\n", tree.join("kernel/test_square.ko").display())
+        );
+        let d = run_env(
+            "rmodprobe",
+            &["-d", b, "-S", rel, "-D", "test_square"],
+            &env,
+        )
+        .ok();
+        assert_eq!(
+            d,
+            format!(
+                "insmod {}/kernel/square.ko \ninsmod {}/kernel/test_square.ko \n",
+                tree.display(),
+                tree.display()
+            )
+        );
+    }
+    // --sim on the command line with a tree: that tree (`.so` modules
+    // taken too); the daemon is asked for nothing when the release is
+    // given as well.
+    std::fs::remove_file(tree.join("modules.dep")).unwrap();
+    let r = run(
+        "rdepmod",
+        &["--sim=/nonexistent/rkmod-sim.sock", "-b", b, rel],
+    );
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(tree.join("modules.dep")).unwrap(),
+        "kernel/square.ko:\nkernel/test_square.ko: kernel/square.ko\n"
+    );
+}
+
+/// `kmod list` is lsmod's table, here of the sim kernel ($RKMOD_SIM);
+/// `rkmod list` too.
+#[test]
+fn kmod_list_is_lsmods_table() {
+    use std::os::unix::process::CommandExt;
+    let sim = Sim::start();
+    let sock = sim.socket.to_str().unwrap();
+    run_env("rinsmod", &[&sim.module("counter")], &[("RKMOD_SIM", sock)]).ok();
+    let table = run_env("rlsmod", &[], &[("RKMOD_SIM", sock)]).ok();
+    assert!(table.contains("\ncounter "), "{table}");
+    let out = std::process::Command::new(simkit::tool_path("rkmod"))
+        .arg0("kmod")
+        .arg("list")
+        .env("RKMOD_SIM", sock)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), table);
+    assert_eq!(
+        run_env("rkmod", &["list"], &[("RKMOD_SIM", sock)]).ok(),
+        table
+    );
 }

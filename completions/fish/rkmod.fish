@@ -31,7 +31,9 @@ complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "rmmod" -d 'Remove a mod
 complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "lsmod" -d 'Show the status of modules in the Linux kernel'
 complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "modinfo" -d 'Show information about Linux kernel modules'
 complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "modprobe" -d 'Add and remove modules from the Linux kernel'
-complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "depmod"
+complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "depmod" -d 'Generate modules.dep and map files'
+complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "list" -d 'list currently loaded modules'
+complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "static-nodes" -d 'outputs the static-node information installed with the currently running kernel'
 complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "sim" -d 'The sim kernel (test mode): serve, start, stop, status, log, read, write'
 complete -c rkmod -n "__fish_rkmod_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rkmod -n "__fish_rkmod_using_subcommand insmod" -l sim -d 'Use the sim kernel (test mode) at SOCKET; without a value $RKMOD_SIM, else the default socket' -r
@@ -39,17 +41,17 @@ complete -c rkmod -n "__fish_rkmod_using_subcommand insmod" -s f -l force -d 'DA
 complete -c rkmod -n "__fish_rkmod_using_subcommand insmod" -s s -l syslog -d 'print to syslog, not stderr'
 complete -c rkmod -n "__fish_rkmod_using_subcommand insmod" -s v -l verbose -d 'enables more messages'
 complete -c rkmod -n "__fish_rkmod_using_subcommand insmod" -s V -l version -d 'show version'
-complete -c rkmod -n "__fish_rkmod_using_subcommand insmod" -s p -d 'ignored, for compatibility with old insmod'
 complete -c rkmod -n "__fish_rkmod_using_subcommand insmod" -s h -l help -d 'Print help'
 complete -c rkmod -n "__fish_rkmod_using_subcommand rmmod" -l sim -d 'Use the sim kernel (test mode) at SOCKET; without a value $RKMOD_SIM, else the default socket' -r
 complete -c rkmod -n "__fish_rkmod_using_subcommand rmmod" -s f -l force -d 'DANGEROUS: forces a module unload and may crash your machine'
 complete -c rkmod -n "__fish_rkmod_using_subcommand rmmod" -s s -l syslog -d 'print to syslog, not stderr'
 complete -c rkmod -n "__fish_rkmod_using_subcommand rmmod" -s v -l verbose -d 'enables more messages'
 complete -c rkmod -n "__fish_rkmod_using_subcommand rmmod" -s V -l version -d 'show version'
-complete -c rkmod -n "__fish_rkmod_using_subcommand rmmod" -s w -l wait -d 'ignored, kept for compatibility (removal never waits)'
 complete -c rkmod -n "__fish_rkmod_using_subcommand rmmod" -s h -l help -d 'Print help'
 complete -c rkmod -n "__fish_rkmod_using_subcommand lsmod" -l sim -d 'Use the sim kernel (test mode) at SOCKET; without a value $RKMOD_SIM, else the default socket' -r
-complete -c rkmod -n "__fish_rkmod_using_subcommand lsmod" -s V -l version -d 'Show version'
+complete -c rkmod -n "__fish_rkmod_using_subcommand lsmod" -s s -l syslog -d 'print to syslog, not stderr'
+complete -c rkmod -n "__fish_rkmod_using_subcommand lsmod" -s v -l verbose -d 'enables more messages'
+complete -c rkmod -n "__fish_rkmod_using_subcommand lsmod" -s V -l version -d 'show version'
 complete -c rkmod -n "__fish_rkmod_using_subcommand lsmod" -l json -d 'Print one JSON document (schema rkmod/1, see docs/json.md) instead of the table'
 complete -c rkmod -n "__fish_rkmod_using_subcommand lsmod" -s h -l help -d 'Print help'
 complete -c rkmod -n "__fish_rkmod_using_subcommand modinfo" -s F -l field -d 'Print only provided FIELD' -r
@@ -118,6 +120,12 @@ complete -c rkmod -n "__fish_rkmod_using_subcommand depmod" -s n -l show -l dry-
 complete -c rkmod -n "__fish_rkmod_using_subcommand depmod" -s w -l warn -d 'Warn on duplicates'
 complete -c rkmod -n "__fish_rkmod_using_subcommand depmod" -s V -l version -d 'Show version'
 complete -c rkmod -n "__fish_rkmod_using_subcommand depmod" -s h -l help -d 'Show this help'
+complete -c rkmod -n "__fish_rkmod_using_subcommand list" -s h -l help -d 'Print help'
+complete -c rkmod -n "__fish_rkmod_using_subcommand static-nodes" -s f -l format -d 'choose format to use' -r -f -a "human\t''
+tmpfiles\t''
+devname\t''"
+complete -c rkmod -n "__fish_rkmod_using_subcommand static-nodes" -s o -l output -d 'write output to file' -r -F
+complete -c rkmod -n "__fish_rkmod_using_subcommand static-nodes" -s h -l help -d 'Print help'
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and not __fish_seen_subcommand_from serve start stop status log read write help" -s h -l help -d 'Print help'
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and not __fish_seen_subcommand_from serve start stop status log read write help" -f -a "serve" -d 'Run a sim kernel in the foreground until SIGTERM, SIGINT or SIGHUP'
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and not __fish_seen_subcommand_from serve start stop status log read write help" -f -a "start" -d 'Start a sim kernel in the background; return once it serves'
@@ -172,14 +180,16 @@ complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcomm
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from help" -f -a "read" -d 'Print a module\'s file (/proc/..., /sys/kernel/..., /sys/module/M/parameters/P) as the module\'s own code serves it'
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from help" -f -a "write" -d 'Write VALUE (exactly, no newline added) to a module\'s file in one write'
 complete -c rkmod -n "__fish_rkmod_using_subcommand sim; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "insmod" -d 'Insert a module into the Linux kernel'
-complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "rmmod" -d 'Remove a module from the Linux kernel'
-complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "lsmod" -d 'Show the status of modules in the Linux kernel'
-complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "modinfo" -d 'Show information about Linux kernel modules'
-complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "modprobe" -d 'Add and remove modules from the Linux kernel'
-complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "depmod"
-complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "sim" -d 'The sim kernel (test mode): serve, start, stop, status, log, read, write'
-complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod sim help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod list static-nodes sim help" -f -a "insmod" -d 'Insert a module into the Linux kernel'
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod list static-nodes sim help" -f -a "rmmod" -d 'Remove a module from the Linux kernel'
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod list static-nodes sim help" -f -a "lsmod" -d 'Show the status of modules in the Linux kernel'
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod list static-nodes sim help" -f -a "modinfo" -d 'Show information about Linux kernel modules'
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod list static-nodes sim help" -f -a "modprobe" -d 'Add and remove modules from the Linux kernel'
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod list static-nodes sim help" -f -a "depmod" -d 'Generate modules.dep and map files'
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod list static-nodes sim help" -f -a "list" -d 'list currently loaded modules'
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod list static-nodes sim help" -f -a "static-nodes" -d 'outputs the static-node information installed with the currently running kernel'
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod list static-nodes sim help" -f -a "sim" -d 'The sim kernel (test mode): serve, start, stop, status, log, read, write'
+complete -c rkmod -n "__fish_rkmod_using_subcommand help; and not __fish_seen_subcommand_from insmod rmmod lsmod modinfo modprobe depmod list static-nodes sim help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and __fish_seen_subcommand_from sim" -f -a "serve" -d 'Run a sim kernel in the foreground until SIGTERM, SIGINT or SIGHUP'
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and __fish_seen_subcommand_from sim" -f -a "start" -d 'Start a sim kernel in the background; return once it serves'
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and __fish_seen_subcommand_from sim" -f -a "stop" -d 'Stop a sim kernel (SIGTERM) and wait until it is gone'
@@ -187,3 +197,88 @@ complete -c rkmod -n "__fish_rkmod_using_subcommand help; and __fish_seen_subcom
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and __fish_seen_subcommand_from sim" -f -a "log" -d 'Print a sim kernel\'s log (its dmesg)'
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and __fish_seen_subcommand_from sim" -f -a "read" -d 'Print a module\'s file (/proc/..., /sys/kernel/..., /sys/module/M/parameters/P) as the module\'s own code serves it'
 complete -c rkmod -n "__fish_rkmod_using_subcommand help; and __fish_seen_subcommand_from sim" -f -a "write" -d 'Write VALUE (exactly, no newline added) to a module\'s file in one write'
+
+# rkmod: module names, installed releases, loaded modules and parameters
+# from `rkmod __complete` (with --sim or RKMOD_SIM, the sim kernel's). The
+# options that take a value come from the clap definitions.
+set -g _rkmod_value_opts_rinsmod 
+set -g _rkmod_value_opts_rrmmod 
+set -g _rkmod_value_opts_rmodinfo -F --field -k --set-version -b --basedir
+set -g _rkmod_value_opts_rmodprobe -w --wait -C --config -d --dirname -S --set-version
+set -g _rkmod_value_opts_rdepmod -b --basedir -m --moduledir -o --outdir -C --config -E --symvers -F --filesyms -P --symbol-prefix
+# __rkmod_values TOOL FIRST [KIND]: the values for TOOL whose arguments
+# start at word FIRST of the command line; KIND forces one (releases).
+function __rkmod_values -a tool first kind
+    set -l words (commandline -opc)
+    set -l vo _rkmod_value_opts_$tool
+    set -l opts
+    set -l module
+    set -l remove 0
+    set -l all 0
+    set -l given
+    set -l i $first
+    while test $i -le (count $words)
+        set -l w $words[$i]
+        switch $w
+            case -S --set-version -k -d --dirname -b --basedir
+                set i (math $i + 1)
+                set opts $opts $w $words[$i]
+            case '--set-version=*' '--dirname=*' '--basedir=*' --sim '--sim=*'
+                set opts $opts $w
+            case -r --remove
+                set remove 1
+            case -a --all
+                set all 1
+            case '-*'
+                if contains -- $w $$vo
+                    set i (math $i + 1)
+                end
+            case '*=*'
+                set given $given (string split -m1 = -- $w)[1]=
+            case '*'
+                test -z "$module"; and set module $w
+        end
+        set i (math $i + 1)
+    end
+    if test "$kind" = releases
+        rkmod __complete releases $opts
+        return
+    end
+    switch $tool
+        case rrmmod
+            rkmod __complete loaded $opts
+        case rmodinfo
+            rkmod __complete modules $opts
+        case rinsmod
+            test -n "$module"; and __rkmod_params $module $given -- $opts
+        case rdepmod
+            test -z "$module"; and rkmod __complete releases $opts
+        case rmodprobe
+            if test $remove = 1
+                rkmod __complete loaded $opts
+            else if test -n "$module" -a $all = 0
+                __rkmod_params $module $given -- $opts
+            else
+                rkmod __complete modules $opts
+            end
+    end
+end
+
+# __rkmod_params MODULE GIVEN... -- OPTS...: MODULE's parameters not given yet
+function __rkmod_params -a module
+    set -l rest $argv[2..-1]
+    set -l sep (contains -i -- -- $rest)
+    set -l given
+    set -l opts
+    test $sep -gt 1; and set given $rest[1..(math $sep - 1)]
+    test $sep -lt (count $rest); and set opts $rest[(math $sep + 1)..-1]
+    for p in (rkmod __complete params $opts $module)
+        contains -- $p $given; or echo $p
+    end
+end
+# rkmod TOOL ...: TOOL's values after its name (rkmod modprobe te<TAB>).
+for t in insmod rmmod modinfo modprobe depmod
+    set -l f -f
+    contains $t insmod depmod; and set f
+    complete -c rkmod $f -n "__fish_seen_subcommand_from $t; and not string match -q -- '-*' (commandline -ct)" -a "(__rkmod_values r$t 3)"
+end

@@ -1,47 +1,81 @@
 
 # rkmod: values only the module tree knows, asked of `rkmod __complete`:
-# module names (honouring -S/-k and -d/-b), loaded modules, and the
-# parameters of the module already on the line.
+# module names (honouring -S/-k and -d/-b), installed releases for -S/-k,
+# loaded modules, and the parameters of the module already on the line;
+# with --sim or RKMOD_SIM, those of the sim kernel. The options that take
+# a value come from the clap definitions (`make completions`).
+declare -gA _rkmod_value_opts 2>/dev/null
+@VALUE_OPTS@
+# _rkmod_values TOOL FIRST: complete the word under the cursor for TOOL
+# (rmodprobe, rmodinfo, rrmmod, rinsmod, rdepmod) whose arguments start at word
+# FIRST; returns 1 when the word is not one of these values.
 _rkmod_values() {
-    local tool=$1 cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-    local i w remove= module= kind
-    local -a opts=()
-    case $prev in
-        -S|--set-version|-k|-d|--dirname|-b|--basedir|-C|--config|-w|--wait|-F|--field|--sim)
-            return 1 ;;
-    esac
-    [[ $cur == -* || $cur == */* ]] && return 1
-    for ((i = 1; i < COMP_CWORD; i++)); do
+    local tool=$1 first=$2 i w cur prev cword=0
+    local -a words=() opts=()
+    local module= remove= all= given=" "
+    # bash splits name=value at '=' (COMP_WORDBREAKS): join the pieces
+    for ((i = 0; i < ${#COMP_WORDS[@]}; i++)); do
         w=${COMP_WORDS[i]}
+        if ((i > first && ${#words[@]} > 0)) && [[ $w == = || ${COMP_WORDS[i-1]} == = ]]; then
+            words[${#words[@]}-1]+=$w
+        else
+            words+=("$w")
+        fi
+        ((i == COMP_CWORD)) && cword=$((${#words[@]} - 1))
+    done
+    cur=${words[cword]} prev=${words[cword-1]}
+    local value_opts=" ${_rkmod_value_opts[$tool]} "
+    for ((i = first; i < cword; i++)); do
+        w=${words[i]}
         case $w in
             -S|--set-version|-k|-d|--dirname|-b|--basedir)
-                opts+=("$w" "${COMP_WORDS[i+1]}"); ((i++)) ;;
-            --set-version=*|--dirname=*|--basedir=*) opts+=("$w") ;;
+                ((i + 1 < cword)) && opts+=("$w" "${words[i+1]}"); ((i++)) ;;
+            --set-version=*|--dirname=*|--basedir=*|--sim|--sim=*) opts+=("$w") ;;
             -r|--remove) remove=1 ;;
-            -*|*=*) ;;
-            *) module=$w ;;
+            -a|--all) all=1 ;;
+            -*) [[ $value_opts == *" $w "* ]] && ((i++)) ;;
+            *=*) given+="${w%%=*}= " ;;
+            *) [[ -z $module ]] && module=$w ;;
         esac
     done
-    case $tool in
-        rrmmod) kind=loaded ;;
-        rmodinfo) kind=modules ;;
-        rmodprobe)
-            if [[ -n $remove ]]; then kind=loaded
-            elif [[ -n $module ]]; then kind=params
-            else kind=modules; fi ;;
-        *) return 1 ;;
+    local IFS=$'\n' kind
+    case $prev in
+        -S|--set-version|-k) kind=releases ;;
+        *) [[ $value_opts == *" $prev "* ]] && return 1 ;;
     esac
-    local IFS=$'\n'
+    if [[ -z $kind ]]; then
+        case $cur in
+            --set-version=*)
+                local piece=${COMP_WORDS[COMP_CWORD]} pre=
+                [[ $piece == = ]] && piece= pre==
+                COMPREPLY=($(compgen -P "$pre" -W "$(rkmod __complete releases "${opts[@]}" 2>/dev/null)" -- "$piece"))
+                return 0 ;;
+            -*|*/*) return 1 ;;
+            *=*) # a parameter's value: nothing to offer, and no file names
+                COMPREPLY=(); compopt +o default +o bashdefault 2>/dev/null; return 0 ;;
+        esac
+        case $tool in
+            rrmmod) kind=loaded ;;
+            rmodinfo) kind=modules ;;
+            rinsmod) [[ -n $module ]] && kind=params || return 1 ;;
+            rdepmod) [[ -z $module ]] && kind=releases || return 1 ;;
+            rmodprobe)
+                if [[ -n $remove ]]; then kind=loaded
+                elif [[ -n $module && -z $all ]]; then kind=params
+                else kind=modules; fi ;;
+            *) return 1 ;;
+        esac
+    fi
     if [[ $kind == params ]]; then
-        COMPREPLY=($(compgen -W "$(rkmod __complete params "${opts[@]}" "$module" 2>/dev/null)" -- "$cur"))
+        local p
+        COMPREPLY=()
+        for p in $(rkmod __complete params "${opts[@]}" "$module" 2>/dev/null); do
+            # a parameter already given is not offered again
+            [[ $given == *" $p "* || $p != "$cur"* ]] || COMPREPLY+=("$p")
+        done
         compopt -o nospace 2>/dev/null
     else
         COMPREPLY=($(compgen -W "$(rkmod __complete $kind "${opts[@]}" 2>/dev/null)" -- "$cur"))
     fi
     return 0
 }
-
-_rkmod_complete_@TOOL@() {
-    _rkmod_values @TOOL@ || _@TOOL@ "$@"
-}
-complete -F _rkmod_complete_@TOOL@ -o bashdefault -o default @TOOL@

@@ -4,7 +4,14 @@
 //! * `modules`: module names of a release (modules.dep), honouring
 //!   `-S/-k VERSION` and `-d/-b DIR` as rmodprobe and rmodinfo do;
 //! * `loaded`: modules in `/proc/modules`;
-//! * `params MODULE`: `name=` for each parameter of the module.
+//! * `params MODULE`: `name=` for each parameter of the module;
+//! * `releases`: the kernel releases installed under `<root>/lib/modules`.
+//!
+//! With `--sim[=SOCKET]` among the options, or `RKMOD_SIM` set, the values
+//! are the sim kernel's (its module tree, release and loaded modules), as
+//! the tools would use them; an explicit `-S/-k` or `-d/-b` still wins for
+//! the module tree, as on the tools' command line (`--sim` with only a
+//! root: that root at the sim kernel's release).
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -15,12 +22,17 @@ pub fn run(args: &[OsString]) -> i32 {
         return 2;
     };
     let (mut root, mut release, mut rest) = (None::<PathBuf>, None::<String>, Vec::new());
+    let mut sim_arg: Option<std::ffi::OsString> = None;
     while let Some(w) = words.next() {
         match w.as_str() {
             "-S" | "-k" | "--set-version" => release = words.next(),
             "-d" | "-b" | "--dirname" | "--basedir" => root = words.next().map(PathBuf::from),
             _ => {
-                if let Some(v) = w.strip_prefix("--set-version=") {
+                if w == "--sim" {
+                    sim_arg = Some("".into());
+                } else if let Some(v) = w.strip_prefix("--sim=") {
+                    sim_arg = Some(v.into());
+                } else if let Some(v) = w.strip_prefix("--set-version=") {
                     release = Some(v.to_string());
                 } else if let Some(v) = w
                     .strip_prefix("--dirname=")
@@ -33,13 +45,29 @@ pub fn run(args: &[OsString]) -> i32 {
             }
         }
     }
+    // an option whose value is still being typed names nothing
+    release = release.filter(|r| !r.is_empty());
+    root = root.filter(|r| !r.as_os_str().is_empty());
+    // the sim kernel, unless the command line names the tree itself
+    let sim = crate::sim_mode::socket(sim_arg.as_deref())
+        .and_then(|socket| rkmod::Sim::connect(&socket).ok());
+    let tree_sim = sim.as_ref().filter(|_| root.is_none() && release.is_none());
+    // `--sim` itself with a root but no release: that root, the sim
+    // kernel's release (as the tools read such a line)
+    if sim_arg.is_some() && root.is_some() && release.is_none() {
+        release = sim.as_ref().map(|s| s.release().to_string());
+    }
     let candidates = match kind.as_str() {
-        "modules" => modules(root, release),
-        "loaded" => loaded(),
+        "modules" => modules(tree(tree_sim, root, release)),
+        "loaded" => loaded(sim.as_ref()),
         "params" => rest
             .last()
-            .map(|m| params(root, release, m))
+            .map(|m| params(tree(tree_sim, root, release), m))
             .unwrap_or_default(),
+        "releases" => match tree_sim {
+            Some(s) => vec![s.release().to_string()],
+            None => releases(root),
+        },
         _ => return 2,
     };
     let mut out = String::new();
@@ -51,12 +79,21 @@ pub fn run(args: &[OsString]) -> i32 {
     0
 }
 
-fn context(root: Option<PathBuf>, release: Option<String>) -> Option<rkmod::Context> {
-    rkmod::Context::new(root.as_deref(), release.as_deref()).ok()
+/// The module tree to complete from: the sim kernel's, or the release
+/// and root of the command line.
+fn tree(
+    sim: Option<&rkmod::Sim>,
+    root: Option<PathBuf>,
+    release: Option<String>,
+) -> Option<rkmod::Context> {
+    match sim {
+        Some(s) => crate::sim_mode::context(s).ok(),
+        None => rkmod::Context::new(root.as_deref(), release.as_deref()).ok(),
+    }
 }
 
-fn modules(root: Option<PathBuf>, release: Option<String>) -> Vec<String> {
-    let Some(ctx) = context(root, release) else {
+fn modules(ctx: Option<rkmod::Context>) -> Vec<String> {
+    let Some(ctx) = ctx else {
         return Vec::new();
     };
     let Ok(dep) = std::fs::read(ctx.dirname().join("modules.dep")) else {
@@ -72,8 +109,15 @@ fn modules(root: Option<PathBuf>, release: Option<String>) -> Vec<String> {
     names
 }
 
-fn loaded() -> Vec<String> {
-    let text = std::fs::read_to_string("/proc/modules").unwrap_or_default();
+fn loaded(sim: Option<&rkmod::Sim>) -> Vec<String> {
+    let proc_modules = match sim {
+        Some(s) => {
+            use rkmod::Kernel;
+            s.state().proc_modules().to_path_buf()
+        }
+        None => PathBuf::from("/proc/modules"),
+    };
+    let text = std::fs::read_to_string(proc_modules).unwrap_or_default();
     let mut names: Vec<String> = text
         .lines()
         .filter_map(|l| l.split(' ').next())
@@ -83,8 +127,24 @@ fn loaded() -> Vec<String> {
     names
 }
 
-fn params(root: Option<PathBuf>, release: Option<String>, module: &str) -> Vec<String> {
-    let Some(ctx) = context(root, release) else {
+/// The directories of `<root>/lib/modules`: the installed releases.
+fn releases(root: Option<PathBuf>) -> Vec<String> {
+    let dir = root
+        .unwrap_or_else(|| PathBuf::from("/"))
+        .join("lib/modules");
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn params(ctx: Option<rkmod::Context>, module: &str) -> Vec<String> {
+    let Some(ctx) = ctx else {
         return Vec::new();
     };
     let found = if module.contains('/') {

@@ -32,6 +32,13 @@ pub fn command(tool: Option<Tool>) -> Command {
             for t in Tool::ALL {
                 rkmod = rkmod.subcommand(tool_command(t).name(t.kmod_name()));
             }
+            // kmod's own commands, which rkmod takes too
+            let kmod = kmod_command();
+            for name in ["list", "static-nodes"] {
+                if let Some(sub) = kmod.find_subcommand(name) {
+                    rkmod = rkmod.subcommand(sub.clone());
+                }
+            }
             rkmod.subcommand(
                 crate::tools::sim::Args::command().name("sim").about(
                     "The sim kernel (test mode): serve, start, stop, status, log, read, write",
@@ -49,7 +56,11 @@ fn tool_command(tool: Tool) -> Command {
         Tool::Lsmod => lsmod::Args::command(),
         Tool::Modinfo => modinfo::Args::command(),
         Tool::Modprobe => modprobe::Args::command(),
-        Tool::Depmod => depmod::documented_command("rdepmod"),
+        // kmod's depmod prints its usage by hand, so its command has no
+        // about of its own: the page's NAME line takes kmod's.
+        Tool::Depmod => {
+            depmod::documented_command("rdepmod").about("Generate modules.dep and map files")
+        }
     }
 }
 
@@ -77,35 +88,160 @@ fn man_page(name: &str, tool: Option<Tool>, fragments: &Path) -> std::io::Result
     man.render_synopsis_section(&mut out)?;
     man.render_options_section(&mut out)?;
     if cmd.get_subcommands().next().is_some() {
-        man.render_subcommands_section(&mut out)?;
+        out.extend(subcommands_section(&cmd).into_bytes());
     }
     out.extend(std::fs::read(fragments.join(format!("{name}.roff")))?);
     Ok(out)
 }
 
-/// Completion script of `name` for `shell`: clap_complete's, then the
-/// shell's part that asks `rkmod __complete` for module names, loaded
-/// modules and parameters (`completions/src/dynamic.<shell>`).
-fn completion(
-    name: &str,
-    tool: Option<Tool>,
-    shell: Shell,
-    src: &Path,
-) -> std::io::Result<Vec<u8>> {
-    let mut cmd = command(tool);
-    let mut out = Vec::new();
-    clap_complete::generate(shell, &mut cmd, name, &mut out);
-    let ext = shell_ext(shell);
-    let dynamic = std::fs::read_to_string(src.join(format!("dynamic.{ext}")))?;
-    if dynamic_tool(name) {
-        out.extend(dynamic.replace("@TOOL@", name).into_bytes());
+/// The SUBCOMMANDS section of rkmod(8): each tool with a reference to
+/// its own page (`rinsmod(8)`, the page that is installed), the sim
+/// kernel described in the page itself; clap's `help` is left out.
+/// (clap_mangen would refer to `rkmod-insmod(8)`, a page nobody installs.)
+fn subcommands_section(cmd: &Command) -> String {
+    let mut s = String::from(".SH SUBCOMMANDS\n");
+    for sub in cmd.get_subcommands() {
+        let name = sub.get_name();
+        if name == "help" {
+            continue;
+        }
+        let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+        s.push_str(&format!(".TP\n\\fB{}\\fR\n", roff_escape(name)));
+        s.push_str(&roff_escape(&about));
+        // `list` prints lsmod's table
+        match Tool::from_name(if name == "list" { "lsmod" } else { name }) {
+            Some(t) => s.push_str(&format!(" (\\fB{}\\fR(8))\n", roff_escape(&t.rkmod_name()))),
+            None => s.push_str(" (see DESCRIPTION)\n"),
+        }
     }
+    s
+}
+
+/// Text as roff reads it: backslashes and hyphens escaped, no line
+/// starting with a control character.
+fn roff_escape(text: &str) -> String {
+    let s = text.replace('\\', "\\e").replace('-', "\\-");
+    if s.starts_with('.') || s.starts_with('\'') {
+        format!("\\&{s}")
+    } else {
+        s
+    }
+}
+
+/// Completion script of `name` for `shell`: clap_complete's, then the
+/// shell's part that asks `rkmod __complete` for module names, releases,
+/// loaded modules and parameters: the functions every such script shares
+/// (`completions/src/dynamic.<shell>`) and the script's own registration
+/// (`tool.<shell>` for a tool, `rkmod.<shell>` for rkmod's subcommands).
+/// `kmod` has clap_complete's part only.
+fn completion(name: &str, cmd: &mut Command, shell: Shell, src: &Path) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, cmd, name, &mut out);
+    let ext = shell_ext(shell);
+    let read = |part: &str| std::fs::read_to_string(src.join(format!("{part}.{ext}")));
+    let (tools, own) = if dynamic_tool(name) {
+        (vec![name.to_string()], read("tool")?)
+    } else if name == "rkmod" {
+        let tools = Tool::ALL
+            .iter()
+            .map(|t| t.rkmod_name())
+            .filter(|n| dynamic_tool(n))
+            .collect();
+        (tools, read("rkmod")?)
+    } else {
+        return Ok(out);
+    };
+    if shell == Shell::Zsh {
+        // clap's ending runs its own function when the file is autoloaded:
+        // the registration below runs ours instead, on the first <TAB> too
+        let ending = format!("if [ \"$funcstack[1]\" = \"_{name}\" ]; then");
+        if let Some(at) = out
+            .windows(ending.len())
+            .rposition(|w| w == ending.as_bytes())
+        {
+            out.truncate(at);
+        }
+    }
+    let table: String = tools
+        .iter()
+        .map(|t| {
+            let opts = value_options(&command(Tool::from_name(t)));
+            match shell {
+                Shell::Fish => format!("set -g _rkmod_value_opts_{t} {opts}\n"),
+                _ => format!("_rkmod_value_opts[{t}]='{opts}'\n"),
+            }
+        })
+        .collect();
+    let dynamic = read("dynamic")?.replace("@VALUE_OPTS@\n", &table);
+    out.extend(dynamic.into_bytes());
+    out.extend(own.replace("@TOOL@", name).into_bytes());
     Ok(out)
 }
 
-/// Tools whose arguments are module names.
+/// The options of `cmd` that take a value in the next word (`-C FILE`),
+/// short and long, space-separated: what a completion skips when it
+/// looks for the module name.
+fn value_options(cmd: &Command) -> String {
+    let mut v = Vec::new();
+    for a in cmd.get_arguments() {
+        let optional = a.get_num_args().is_some_and(|r| r.min_values() == 0);
+        if a.is_positional() || !a.get_action().takes_values() || optional {
+            continue;
+        }
+        v.extend(a.get_short().map(|c| format!("-{c}")));
+        v.extend(a.get_long().map(|l| format!("--{l}")));
+    }
+    v.join(" ")
+}
+
+/// kmod's own command line (kmod 34's `kmod help|list|static-nodes`), for
+/// its completions: what `kmod <command> <TAB>` offers.
+fn kmod_command() -> Command {
+    use clap::{Arg, ArgAction};
+    Command::new("kmod")
+        .about("Manage kernel modules: list, load, unload, etc")
+        .disable_version_flag(true)
+        .disable_help_subcommand(true)
+        .arg(
+            Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(ArgAction::SetTrue)
+                .help("show version"),
+        )
+        .subcommand(Command::new("help").about("show help message"))
+        .subcommand(Command::new("list").about("list currently loaded modules"))
+        .subcommand(
+            Command::new("static-nodes")
+                .about(
+                    "outputs the static-node information installed with the currently running kernel",
+                )
+                .arg(
+                    Arg::new("format")
+                        .short('f')
+                        .long("format")
+                        .value_name("FORMAT")
+                        .value_parser(["human", "tmpfiles", "devname"])
+                        .help("choose format to use"),
+                )
+                .arg(
+                    Arg::new("output")
+                        .short('o')
+                        .long("output")
+                        .value_name("FILE")
+                        .value_hint(clap::ValueHint::FilePath)
+                        .help("write output to file"),
+                ),
+        )
+}
+
+/// Tools whose arguments are module names (rinsmod: parameters after
+/// the file; rdepmod: a release, then files).
 fn dynamic_tool(name: &str) -> bool {
-    matches!(name, "rmodprobe" | "rmodinfo" | "rrmmod")
+    matches!(
+        name,
+        "rmodprobe" | "rmodinfo" | "rrmmod" | "rinsmod" | "rdepmod"
+    )
 }
 
 fn shell_ext(shell: Shell) -> &'static str {
@@ -137,9 +273,26 @@ pub fn render_all(repo: &Path) -> std::io::Result<Vec<(PathBuf, Vec<u8>)>> {
         for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
             files.push((
                 Path::new("completions").join(completion_path(shell, &name)),
-                completion(&name, tool, shell, &repo.join("completions/src"))?,
+                completion(
+                    &name,
+                    &mut command(tool),
+                    shell,
+                    &repo.join("completions/src"),
+                )?,
             ));
         }
+    }
+    // kmod's name (installed with SYMLINKS=1): its own commands
+    for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+        files.push((
+            Path::new("completions").join(completion_path(shell, "kmod")),
+            completion(
+                "kmod",
+                &mut kmod_command(),
+                shell,
+                &repo.join("completions/src"),
+            )?,
+        ));
     }
     Ok(files)
 }

@@ -12,7 +12,7 @@ use depmod::report::{Diagnostic, Level, Reporter};
 use depmod::{Depmod, Error, Options};
 
 /// kmod's depmod usage text (kmod 34's, which documents `-m` and `-o`).
-fn help_text(prog: &str) -> String {
+pub(crate) fn help_text(prog: &str) -> String {
     format!(
         "Usage:\n\
          \t{prog} -[aA] [options] [forced_version]\n\
@@ -108,7 +108,6 @@ fn command(prog: &str) -> Command {
     Command::new(prog.to_string())
         .disable_help_flag(true)
         .disable_version_flag(true)
-        .infer_long_args(true)
         .args_override_self(true)
         .arg(flag("all", 'a', "all"))
         .arg(flag("quick", 'A', "quick"))
@@ -259,68 +258,41 @@ fn deprecated_warnings(m: &ArgMatches) -> Vec<String> {
         .collect()
 }
 
-/// getopt's words for the usage errors depmod users see most, from clap's
-/// error and the arguments as typed.
-fn getopt_message(invoked: &str, e: &clap::Error, argv: &[OsString]) -> Option<String> {
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
-    let arg = match e.get(ContextKind::InvalidArg) {
-        Some(ContextValue::String(s)) => s.clone(),
-        _ => return None,
-    };
-    match e.kind() {
-        ErrorKind::UnknownArgument => {
-            if let Some(long) = arg.strip_prefix("--") {
-                let typed = argv
-                    .iter()
-                    .skip(1)
-                    .map(|a| a.to_string_lossy())
-                    .find(|a| a.strip_prefix("--").is_some_and(|t| t.starts_with(long)))
-                    .map(|a| a.into_owned())
-                    .unwrap_or(arg.clone());
-                Some(format!("{invoked}: unrecognized option '{typed}'\n"))
-            } else {
-                let c = arg.chars().nth(1)?;
-                Some(format!("{invoked}: invalid option -- '{c}'\n"))
-            }
-        }
-        ErrorKind::InvalidValue | ErrorKind::NoEquals => {
-            let long = arg.strip_prefix("--")?.split(' ').next()?.to_string();
-            let last = argv.last()?.to_string_lossy();
-            if last.starts_with("--") {
-                Some(format!(
-                    "{invoked}: option '--{long}' requires an argument\n"
-                ))
-            } else {
-                let short = command(invoked)
-                    .get_arguments()
-                    .find(|a| a.get_long() == Some(long.as_str()))?
-                    .get_short()?;
-                Some(format!(
-                    "{invoked}: option requires an argument -- '{short}'\n"
-                ))
-            }
-        }
-        _ => None,
-    }
-}
-
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     return_large_buffers_to_the_system();
+    let mut cmd = command(prog);
+    cmd.build();
+    // kmod refuses a -P of more than one character as getopt returns it
+    let check_prefix = |id: &str, value: &[u8]| {
+        (id == "symbol-prefix" && value.len() != 1)
+            .then(|| format!("{prog}: FATAL: -P only takes a single char\n").into_bytes())
+    };
+    let argv = match crate::getopt::scan_checked(
+        &cmd,
+        &argv,
+        &["help", "version"],
+        // rkmod's options and kmod 30's deprecated ones: kmod 34's table
+        // has neither, an abbreviation of its own options stays theirs
+        &[
+            "json",
+            "graph",
+            "sim",
+            "dep-unresolved-error",
+            "dep-quiet",
+            "dep-root",
+            "dep-map",
+        ],
+        &check_prefix,
+    ) {
+        crate::getopt::Scan::Error(msg) => {
+            let _ = std::io::stderr().write_all(&msg);
+            return 1;
+        }
+        crate::getopt::Scan::Acts(a) | crate::getopt::Scan::Clean(a) => a,
+    };
     let m = match command(prog).try_get_matches_from(&argv) {
         Ok(m) => m,
-        Err(e) => {
-            // getopt names the program as invoked (argv[0]), not by its
-            // short name as kmod's log does.
-            let invoked = argv
-                .first()
-                .map(|a| a.to_string_lossy().into_owned())
-                .unwrap_or_else(|| prog.to_string());
-            if let Some(msg) = getopt_message(&invoked, &e, &argv) {
-                let _ = std::io::stderr().write_all(msg.as_bytes());
-                return 1;
-            }
-            return crate::tools::clap_exit(e);
-        }
+        Err(e) => return crate::tools::usage_exit(prog, e),
     };
     let verbosity = m.get_count("verbose");
     let mut p = Printer {
@@ -340,7 +312,12 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         p.say(Level::Warning, &w);
     }
     if m.get_flag("help") {
-        let text = help_text(p.prog.as_str());
+        let text = crate::help::text(
+            crate::Tool::Depmod,
+            p.prog.as_str(),
+            &documented_command(p.prog.as_str()),
+            &["json", "graph", "sim"],
+        );
         let _ = p.out.write_all(text.as_bytes());
         return 0;
     }
@@ -357,8 +334,23 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
             return 1;
         }
     };
-    // Test mode: the sim kernel's release and module tree, `.so` modules.
-    let sim = match crate::sim_mode::socket(os("sim").map(|s| s.as_os_str())) {
+    let mut args: Vec<&OsString> = m
+        .get_many::<OsString>("args")
+        .map(|v| v.collect())
+        .unwrap_or_default();
+    // The tree named on the command line (-b, -m, a release) wins over
+    // the environment: $RKMOD_SIM alone does not replace it.
+    let explicit_tree = os("basedir").is_some() || os("moduledir").is_some() || !args.is_empty();
+    let sim_arg = os("sim").map(|s| s.as_os_str());
+    let sim_socket = match sim_arg {
+        None if explicit_tree => None,
+        _ => crate::sim_mode::socket(sim_arg),
+    };
+    // Test mode: the sim kernel's release and module tree, `.so` modules;
+    // with --sim and an explicit tree, that tree's `.so` modules (the sim
+    // kernel asked only for a release the command line does not give).
+    let shared_objects = sim_socket.is_some();
+    let sim = match sim_socket.filter(|_| args.is_empty()) {
         Some(socket) => match rkmod::Sim::connect(&socket) {
             Ok(s) => Some(s),
             Err(e) => {
@@ -374,10 +366,6 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         .map(|d| d.as_bytes().to_vec())
         .unwrap_or_else(|| b"/lib/modules".to_vec());
 
-    let mut args: Vec<&OsString> = m
-        .get_many::<OsString>("args")
-        .map(|v| v.collect())
-        .unwrap_or_default();
     let version = if let (true, Some(s)) = (args.is_empty(), &sim) {
         s.release().to_string()
     } else if args.is_empty() {
@@ -400,7 +388,7 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         v.to_string_lossy().into_owned()
     };
     let (dirname, outdir) = match &sim {
-        Some(s) => {
+        Some(s) if !explicit_tree => {
             let tree = s.module_root().as_os_str().as_bytes().to_vec();
             let out = match &out_root {
                 Some(o) => module_dir(o, &moduledir, &version),
@@ -408,7 +396,7 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
             };
             (tree, out)
         }
-        None => (
+        _ => (
             module_dir(&root, &moduledir, &version),
             module_dir(out_root.as_deref().unwrap_or(&root), &moduledir, &version),
         ),
@@ -417,7 +405,7 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
     let mut all = m.get_flag("all") || args.is_empty();
 
     // -A compares `.ko` files only; a sim tree is small, so it is redone.
-    if m.get_flag("quick") && sim.is_none() {
+    if m.get_flag("quick") && !shared_objects {
         if dry_run || depmod::uptodate::is_up_to_date(&dirname, p) {
             return 0;
         }
@@ -431,7 +419,7 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
     opts.check_symvers = os("symvers").is_some();
     opts.print_unknown = m.get_flag("errsyms");
     opts.warn_dups = m.get_flag("warn");
-    opts.shared_objects = sim.is_some();
+    opts.shared_objects = shared_objects;
     if opts.print_unknown && os("symvers").is_none() && os("filesyms").is_none() {
         p.say(Level::Warning, "-e needs -E or -F\n");
         opts.print_unknown = false;
@@ -508,7 +496,7 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         return 0;
     }
     let outdir = PathBuf::from(OsString::from_vec(outdir));
-    if let Err(e) = std::fs::create_dir_all(&outdir) {
+    if let Err(e) = pathfs::create_dir_all(&outdir, 0o755) {
         p.say(
             Level::Fatal,
             &format!(

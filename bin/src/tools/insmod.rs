@@ -27,9 +27,6 @@ pub struct Args {
     /// show version
     #[arg(short = 'V', long)]
     version: bool,
-    /// ignored, for compatibility with old insmod
-    #[arg(short = 'p', hide = true)]
-    probe: bool,
     /// Use the sim kernel (test mode) at SOCKET; without a value $RKMOD_SIM, else the default socket
     #[arg(long, value_name = "SOCKET", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     sim: Option<OsString>,
@@ -64,16 +61,18 @@ mod nix_errno {
 }
 
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
-    let matches = match Args::command()
-        .name(prog.to_string())
-        .try_get_matches_from(argv)
-    {
+    let matches = match super::parse(
+        crate::Tool::Insmod,
+        Args::command().name(prog.to_string()),
+        argv,
+        &["sim"],
+    ) {
         Ok(m) => m,
-        Err(e) => return super::clap_exit(e),
+        Err(code) => return code,
     };
     let args = match Args::from_arg_matches(&matches) {
         Ok(a) => a,
-        Err(e) => return super::clap_exit(e),
+        Err(e) => return super::usage_exit(prog, e),
     };
     let mut out = Output::new(prog).with_syslog(args.syslog);
     if args.version {
@@ -90,7 +89,7 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         return 1;
     }
     let params = rkmod::params::join_args(&args.options);
-    let module = match Module::from_path(&filename) {
+    let module = match Module::from_existing_path(&filename) {
         Ok(m) => m,
         Err(e) => {
             let reason = rkmod::strerror(e.raw_os_error().unwrap_or(2));
@@ -108,9 +107,6 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         None => return 1,
     };
     let path = module.path().unwrap_or(&filename);
-    if args.verbose > 0 {
-        out.info(&format!("insmod {} {}", path.display(), params));
-    }
     match kernel.insert(path, params.as_bytes(), flags) {
         Ok(()) => {
             out.finish();

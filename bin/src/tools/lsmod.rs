@@ -12,7 +12,13 @@ use crate::Output;
     disable_version_flag = true
 )]
 pub struct Args {
-    /// Show version
+    /// print to syslog, not stderr
+    #[arg(short = 's', long)]
+    syslog: bool,
+    /// enables more messages
+    #[arg(short = 'v', long, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// show version
     #[arg(short = 'V', long)]
     version: bool,
     /// Print one JSON document (schema rkmod/1, see docs/json.md) instead of the table
@@ -24,18 +30,35 @@ pub struct Args {
 }
 
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
-    let args = match Args::command()
-        .name(prog.to_string())
-        .try_get_matches_from(argv)
-    {
+    let args = match super::parse(
+        crate::Tool::Lsmod,
+        // kmod takes no operands and says so after parsing: collect them
+        // (not part of the documented command).
+        Args::command().name(prog.to_string()).arg(
+            clap::Arg::new("extra")
+                .hide(true)
+                .num_args(0..)
+                .allow_hyphen_values(true)
+                .value_parser(clap::value_parser!(OsString)),
+        ),
+        argv,
+        &["json", "sim"],
+    ) {
         Ok(m) => m,
-        Err(e) => return super::clap_exit(e),
+        Err(code) => return code,
     };
-    let mut out = Output::new(prog);
+    let mut out = Output::new(prog).with_syslog(args.get_flag("syslog"));
     if args.get_flag("version") {
         out.text(&super::version_text());
         out.finish();
         return 0;
+    }
+    if args
+        .get_many::<OsString>("extra")
+        .is_some_and(|mut e| e.next().is_some())
+    {
+        out.error("too many arguments provided.");
+        return 1;
     }
     let kernel = match super::kernel_for(
         &mut out,
@@ -55,10 +78,9 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
                 0
             }
             Err(e) => {
-                eprintln!(
-                    "Error: could not get list of modules: {}",
-                    rkmod::strerror(e.raw_os_error().unwrap_or(5))
-                );
+                let reason = rkmod::strerror(e.raw_os_error().unwrap_or(5));
+                out.error(&format!("could not open /proc/modules: {reason}"));
+                out.error(&format!("could not get list of modules: {reason}"));
                 1
             }
         };
@@ -66,11 +88,10 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     let loaded = match state.loaded() {
         Ok(l) => l,
         Err(e) => {
-            // kmod's lsmod words this one without the usual prefix
-            eprintln!(
-                "Error: could not get list of modules: {}",
-                rkmod::strerror(e.raw_os_error().unwrap_or(5))
-            );
+            // kmod 34: libkmod's own line, then lsmod's
+            let reason = rkmod::strerror(e.raw_os_error().unwrap_or(5));
+            out.error(&format!("could not open /proc/modules: {reason}"));
+            out.error(&format!("could not get list of modules: {reason}"));
             return 1;
         }
     };

@@ -2,12 +2,15 @@
 
 pub mod depmod;
 pub mod insmod;
+pub mod kmod;
 pub mod lsmod;
 pub mod modinfo;
 pub mod modprobe;
 pub mod relocate;
 pub mod rmmod;
 pub mod sim;
+
+use std::ffi::OsString;
 
 /// Report a clap outcome as getopt-based kmod tools do: help and version
 /// exit 0, usage errors exit 1.
@@ -17,6 +20,68 @@ pub(crate) fn clap_exit(e: clap::Error) -> i32 {
         clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
         _ => 1,
     }
+}
+
+/// A clap outcome for a kmod tool: help and version as clap prints them
+/// (exit 0); an error that getopt would not have seen (rkmod's own
+/// options used together wrongly) as a kmod error line, `prog: ERROR:
+/// reason` (exit 1), not clap's text.
+pub(crate) fn usage_exit(prog: &str, e: clap::Error) -> i32 {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return 0;
+    }
+    let text = e.render().to_string();
+    let reason = text
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let reason = reason.strip_prefix("error: ").unwrap_or(&reason);
+    eprintln!("{prog}: ERROR: {reason}");
+    1
+}
+
+/// Parse a tool's arguments as kmod's tool would: getopt's usage errors
+/// first (in its words, with `argv[0]` as typed), kmod's `-h` text plus
+/// rkmod's options (`rkmod_ids`) for help, then clap. `Err` is the exit
+/// status when the tool has nothing more to do.
+pub(crate) fn parse(
+    tool: crate::Tool,
+    cmd: clap::Command,
+    argv: Vec<OsString>,
+    rkmod_ids: &[&str],
+) -> Result<clap::ArgMatches, i32> {
+    parse_checked(tool, cmd, argv, rkmod_ids, &|_, _| None)
+}
+
+/// [`parse`], with the option arguments kmod checks inside its getopt
+/// loop checked in the same order ([`crate::getopt::Check`]).
+pub(crate) fn parse_checked(
+    tool: crate::Tool,
+    cmd: clap::Command,
+    argv: Vec<OsString>,
+    rkmod_ids: &[&str],
+    check: crate::getopt::Check,
+) -> Result<clap::ArgMatches, i32> {
+    let prog = cmd.get_name().to_string();
+    let help = crate::help::text(tool, &prog, &cmd, rkmod_ids);
+    // getopt lets an option come again (the last value wins)
+    let mut cmd = cmd.override_help(help).args_override_self(true);
+    cmd.build();
+    let argv =
+        match crate::getopt::scan_checked(&cmd, &argv, &["help", "version"], rkmod_ids, check) {
+            crate::getopt::Scan::Error(msg) => {
+                use std::io::Write;
+                let _ = std::io::stderr().write_all(&msg);
+                return Err(1);
+            }
+            crate::getopt::Scan::Acts(a) | crate::getopt::Scan::Clean(a) => a,
+        };
+    cmd.try_get_matches_from(argv)
+        .map_err(|e| usage_exit(&prog, e))
 }
 
 /// `-V` text: the version, then the features as kmod lists them.

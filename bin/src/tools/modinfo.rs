@@ -90,14 +90,18 @@ fn selected_field(args: &Args, m: &ArgMatches) -> Option<String> {
 }
 
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
-    let cmd = Args::command().name(prog.to_string());
-    let matches = match cmd.try_get_matches_from(argv) {
+    let matches = match super::parse(
+        crate::Tool::Modinfo,
+        Args::command().name(prog.to_string()),
+        argv,
+        &["json", "sim"],
+    ) {
         Ok(m) => m,
-        Err(e) => return crate::tools::clap_exit(e),
+        Err(code) => return code,
     };
     let args = match Args::from_arg_matches(&matches) {
         Ok(a) => a,
-        Err(e) => return crate::tools::clap_exit(e),
+        Err(e) => return crate::tools::usage_exit(prog, e),
     };
     let mut out = Output::new(prog);
     if args.version {
@@ -111,9 +115,15 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     }
     // In test mode a `.so` path is a module file too; the sim kernel is
     // asked for its tree only when a name has to be looked up.
-    let sim_socket = crate::sim_mode::socket(args.sim.as_deref());
+    // A tree named on the command line (-b, -k) wins over $RKMOD_SIM
+    // alone: the environment then does not make this test mode.
+    let explicit_tree = args.basedir.is_some() || args.set_version.is_some();
+    let sim_socket = match args.sim.as_deref() {
+        None if explicit_tree => None,
+        arg => crate::sim_mode::socket(arg),
+    };
     let sim_files = sim_socket.is_some();
-    let ctx = if args.basedir.is_some() || args.set_version.is_some() {
+    let ctx = if explicit_tree {
         Context::new(args.basedir.as_deref(), args.set_version.as_deref())
     } else if sim_files && needs_lookup(&args) {
         let Ok(Some(sim)) = crate::sim_mode::open(&mut out, args.sim.as_deref(), &[]) else {
@@ -160,7 +170,7 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
 /// like a sim module).
 fn is_module_filename(path: &Path, sim: bool) -> bool {
     let name = path.as_os_str().as_bytes();
-    path.metadata().is_ok_and(|m| m.is_file())
+    pathfs::is_file(path)
         && (rkmod::has_module_extension(name)
             || (sim && depmod::scan::has_sim_module_extension(name)))
 }

@@ -132,16 +132,32 @@ struct Modprobe<'a> {
 
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     let argv = prepend_env_options(argv);
-    let matches = match Args::command()
-        .name(prog.to_string())
-        .try_get_matches_from(argv)
-    {
+    // kmod refuses a bad -w value as getopt returns it
+    let check_wait = |id: &str, value: &[u8]| {
+        let ok = std::str::from_utf8(value)
+            .ok()
+            .and_then(parse_msec)
+            .is_some();
+        (id == "wait" && !ok).then(|| {
+            let mut m = format!("{prog}: ERROR: unexpected wait value '").into_bytes();
+            m.extend_from_slice(value);
+            m.extend_from_slice(b"'.\n");
+            m
+        })
+    };
+    let matches = match super::parse_checked(
+        crate::Tool::Modprobe,
+        Args::command().name(prog.to_string()),
+        argv,
+        &["json", "graph", "sim"],
+        &check_wait,
+    ) {
         Ok(m) => m,
-        Err(e) => return super::clap_exit(e),
+        Err(code) => return code,
     };
     let args = match Args::from_arg_matches(&matches) {
         Ok(a) => a,
-        Err(e) => return super::clap_exit(e),
+        Err(e) => return super::usage_exit(prog, e),
     };
     let mut out = Output::new(prog).with_syslog(args.syslog);
     if args.version {
@@ -176,7 +192,15 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         .iter()
         .map(|n| format!("could not {verb} '{n}'"))
         .collect();
-    let sim = match crate::sim_mode::open(&mut out, args.sim.as_deref(), &failing) {
+    // A tree named on the command line (-d, -S) wins over $RKMOD_SIM
+    // alone: the environment then does not make this test mode.
+    let explicit_tree = args.dirname.is_some() || args.set_version.is_some();
+    let sim = if args.sim.is_none() && explicit_tree {
+        Ok(None)
+    } else {
+        crate::sim_mode::open(&mut out, args.sim.as_deref(), &failing)
+    };
+    let sim = match sim {
         Ok(s) => s,
         Err(()) => return 1,
     };
@@ -395,6 +419,12 @@ impl Modprobe<'_> {
         } else {
             "modversions"
         };
+        // libkmod's kmod_module_new_from_path: a file that cannot be
+        // stat'ed is a module not found, not a failure to read it.
+        if Module::from_existing_path(std::path::Path::new(file)).is_err() {
+            self.log(self.log_level, &format!("Module {file} not found."));
+            return false;
+        }
         let loaded = modfile::ModuleFile::open(file).and_then(|f| {
             let elf = f.elf()?;
             let syms = if self.args.show_exports {
@@ -440,7 +470,21 @@ impl Modprobe<'_> {
     }
 
     fn insert(&mut self, alias: &str, options: &str) -> bool {
-        let found = self.ctx.lookup(alias).unwrap_or_default();
+        let found = if Module::names_a_file(alias.as_bytes()) {
+            match Module::from_existing_path(std::path::Path::new(alias)) {
+                Ok(m) => vec![m],
+                Err(e) => {
+                    let msg = format!(
+                        "Failed to get module from path {alias}: {}",
+                        rkmod::strerror(e.raw_os_error().unwrap_or(ENOENT))
+                    );
+                    self.log(self.log_level, &msg);
+                    return false;
+                }
+            }
+        } else {
+            self.ctx.lookup(alias).unwrap_or_default()
+        };
         self.library_messages();
         if found.is_empty() {
             let msg = format!(
@@ -477,17 +521,20 @@ impl Modprobe<'_> {
             let show = self.show_enabled() && !machine;
             let ctx = &self.ctx;
             let kernel = self.kernel;
-            let mut lines: Vec<u8> = Vec::new();
+            let out = &mut self.out;
             let mut steps = Vec::new();
+            // Each action is shown as it is about to happen (before an
+            // install command's own output), as kmod's print_action does.
             let mut observer = |step: &PlanStep, command: Option<&[u8]>| {
                 if show {
-                    print_action(ctx, kernel, step, command, &mut lines);
+                    let mut line = Vec::new();
+                    print_action(ctx, kernel, step, command, &mut line);
+                    out.bytes(&line);
                 }
                 steps.push(rkmod::json::StepRecord::new(step, command));
             };
             let result = ctx.probe(kernel, module, flags, options, &mut observer);
             self.library_messages();
-            self.out.bytes(&lines);
             if self.args.json {
                 self.plans.push(rkmod::json::PlanRecord {
                     request: alias.to_string(),
@@ -574,8 +621,10 @@ impl Modprobe<'_> {
         match event {
             RemoveEvent::Action(line) => {
                 if show {
+                    // kmod's SHOW: written out at once
                     self.out.text(&line);
                     self.out.text("\n");
+                    self.out.flush();
                 }
             }
             RemoveEvent::NotInKernel(n) => {

@@ -28,9 +28,6 @@ pub struct Args {
     /// show version
     #[arg(short = 'V', long)]
     version: bool,
-    /// ignored, kept for compatibility (removal never waits)
-    #[arg(short = 'w', long, hide = true)]
-    wait: bool,
     /// Use the sim kernel (test mode) at SOCKET; without a value $RKMOD_SIM, else the default socket
     #[arg(long, value_name = "SOCKET", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     sim: Option<OsString>,
@@ -40,16 +37,18 @@ pub struct Args {
 }
 
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
-    let matches = match Args::command()
-        .name(prog.to_string())
-        .try_get_matches_from(argv)
-    {
+    let matches = match super::parse(
+        crate::Tool::Rmmod,
+        Args::command().name(prog.to_string()),
+        argv,
+        &["sim"],
+    ) {
         Ok(m) => m,
-        Err(e) => return super::clap_exit(e),
+        Err(code) => return code,
     };
     let args = match Args::from_arg_matches(&matches) {
         Ok(a) => a,
-        Err(e) => return super::clap_exit(e),
+        Err(e) => return super::usage_exit(prog, e),
     };
     let mut out = Output::new(prog).with_syslog(args.syslog);
     if args.version {
@@ -81,7 +80,7 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     let mut failed = false;
     for arg in &args.modules {
         let path = Path::new(arg);
-        let name = if path.exists() {
+        let name = if pathfs::exists(path) {
             match Module::from_path(path) {
                 Ok(m) => m.name_lossy().into_owned(),
                 Err(e) => {
@@ -101,10 +100,12 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
             failed = true;
             continue;
         }
-        if args.verbose > 0 {
-            out.info(&format!("rmmod {name}"));
-        }
         if let Err(e) = kernel.remove(&name, RemoveFlags { force: args.force }) {
+            // libkmod's line, then rmmod's
+            out.error(&format!(
+                "could not remove '{name}': {}",
+                rkmod::strerror(e.errno())
+            ));
             out.error(&format!(
                 "could not remove module {}: {}",
                 arg.to_string_lossy(),

@@ -285,9 +285,16 @@ impl CycleWalk<'_> {
         self.lines.push(line);
     }
 
+    /// Take `m` off the pending roots as kmod's list removal does: its list
+    /// is circular and the removal hands back the node after the removed
+    /// one, so the roots that came before `m` move behind the rest.
     fn forget(&mut self, m: ModIdx) {
         if let Some(at) = self.pending.iter().position(|&p| p == m) {
             self.pending.remove(at);
+            if !self.pending.is_empty() {
+                let len = self.pending.len();
+                self.pending.rotate_left(at % len);
+            }
         }
     }
 }
@@ -352,6 +359,48 @@ mod tests {
             vec![
                 "Cycle detected: a -> b -> c -> a\n",
                 "Found 3 modules in dependency cycles!\n"
+            ]
+        );
+    }
+
+    #[test]
+    fn roots_before_a_removed_one_move_behind_the_rest() {
+        // kmod's testsuite's detect-loop shape, modules in its hash order:
+        // d i b a h j f c g k e. d<->e, i->j->{h,k}, k->h, h->i, and
+        // a->{b,f,g}, b->{c,f,g}, c->a. Removing e (last) and then h, k, j
+        // rotates kmod's circular root list, so c comes before b and a.
+        let (d, i, b, a, h, j, f, c, gg, k, e) = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+        let edges = [
+            (d, e),
+            (e, d),
+            (i, j),
+            (j, h),
+            (j, k),
+            (k, h),
+            (h, i),
+            (a, b),
+            (a, f),
+            (a, gg),
+            (b, c),
+            (b, f),
+            (b, gg),
+            (c, a),
+        ];
+        let mut g = graph(11, &edges);
+        let names: Vec<&[u8]> = vec![
+            b"d", b"i", b"b", b"a", b"h", b"j", b"f", b"c", b"g", b"k", b"e",
+        ];
+        let mut log = Collect::default();
+        assert!(!g.sort(&names, &mut log));
+        let texts: Vec<_> = log.diags.iter().map(|d| d.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            vec![
+                "Cycle detected: d -> e -> d\n",
+                "Cycle detected: i -> j -> k -> h -> i\n",
+                "Cycle detected: i -> j -> h -> i\n",
+                "Cycle detected: c -> a -> b -> c\n",
+                "Found 9 modules in dependency cycles!\n"
             ]
         );
     }

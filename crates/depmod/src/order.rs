@@ -32,7 +32,7 @@ pub(crate) fn read_in_dir(dirname: &[u8], file: &str, log: &mut dyn Reporter) ->
             modconf::strerror(e)
         );
     };
-    if let Err(e) = std::fs::metadata(dir) {
+    if let Err(e) = pathfs::stat(dir) {
         warn_dir(&e, log);
         return None;
     }

@@ -8,7 +8,6 @@ use std::ffi::OsStr;
 use std::fs;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::FileTypeExt;
 
 use modconf::{strerror, DepmodConfig, Diagnostic, Level, Search};
 
@@ -136,7 +135,7 @@ impl Found {
             path: shown.clone(),
             source,
         };
-        fs::metadata(OsStr::from_bytes(path)).map_err(create_err)?;
+        pathfs::stat(OsStr::from_bytes(path)).map_err(create_err)?;
         if basename(path).is_empty() {
             return Err(create_err(io::Error::from_raw_os_error(2)));
         }
@@ -256,7 +255,7 @@ impl<'a> Scanner<'a> {
             let is_dir = match entry.file_type() {
                 Ok(t) if t.is_file() => false,
                 Ok(t) if t.is_dir() => true,
-                _ => match fs::metadata(OsStr::from_bytes(path)) {
+                _ => match pathfs::stat(OsStr::from_bytes(path)) {
                     Err(e) => {
                         log.diag(Diagnostic::new(
                             Level::Error,
@@ -276,7 +275,7 @@ impl<'a> Scanner<'a> {
                             format!(
                                 "unsupported file type {}: {:o}\n",
                                 String::from_utf8_lossy(path),
-                                file_type_bits(&m.file_type())
+                                m.file_type_bits()
                             ),
                         ));
                         continue;
@@ -323,23 +322,6 @@ impl<'a> Scanner<'a> {
             }
         }
         self.found.put(entry);
-    }
-}
-
-/// The `S_IFMT` bits of a file type, for kmod's octal message.
-fn file_type_bits(t: &fs::FileType) -> u32 {
-    if t.is_fifo() {
-        0o010000
-    } else if t.is_char_device() {
-        0o020000
-    } else if t.is_block_device() {
-        0o060000
-    } else if t.is_socket() {
-        0o140000
-    } else if t.is_symlink() {
-        0o120000
-    } else {
-        0
     }
 }
 

@@ -181,11 +181,18 @@ impl SymbolTable {
     }
 }
 
+/// The file's bytes as kmod's fgets loop sees them: failing to open it
+/// is an error; a read error (a directory: `EISDIR`) ends the input,
+/// keeping what was read.
 fn read_input(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|source| Error::KernelSymbols {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).map_err(|source| Error::KernelSymbols {
         path: path.display().to_string(),
         source,
-    })
+    })?;
+    let mut data = Vec::new();
+    let _ = file.read_to_end(&mut data);
+    Ok(data)
 }
 
 #[cfg(test)]
@@ -197,6 +204,16 @@ mod tests {
         let p = std::env::temp_dir().join(format!("depmod-sym-{tag}-{}", std::process::id()));
         std::fs::write(&p, content).unwrap();
         p
+    }
+
+    #[test]
+    fn a_directory_reads_as_empty() {
+        let dir = std::env::temp_dir();
+        let mut syms = SymbolTable::new(None);
+        let mut log = Collect::default();
+        syms.load_symvers(&dir, &mut log).unwrap();
+        syms.load_system_map(&dir, &mut log).unwrap();
+        assert!(read_input(Path::new("/no/such/Module.symvers")).is_err());
     }
 
     #[test]

@@ -4,7 +4,6 @@
 use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use crate::report::{diag, Reporter};
@@ -28,7 +27,7 @@ pub fn is_up_to_date(dirname: &[u8], log: &mut dyn Reporter) -> bool {
             return false;
         }
     };
-    let dep_mtime = match fs::metadata(dir.join("modules.dep")) {
+    let dep_mtime = match pathfs::stat(dir.join("modules.dep")) {
         Ok(m) => m.mtime(),
         Err(e) => {
             diag!(
@@ -58,7 +57,7 @@ fn walk(
             continue;
         }
         let path = dir.join(&name);
-        let meta = match fs::metadata(&path) {
+        let meta = match pathfs::stat(&path) {
             Ok(m) => m,
             Err(e) => {
                 diag!(

@@ -13,13 +13,13 @@
 //! * Runs on the same directory take turns (an exclusive `flock` on the
 //!   directory), so concurrent runs leave one run's complete set of files.
 
-use std::fs::{self, File, OpenOptions};
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
 use std::io::{self, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::io::AsRawFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use nix::fcntl::{Flock, FlockArg};
+use pathfs::Dir;
 
 use crate::error::{Error, Result};
 use crate::output::OutputFile;
@@ -33,45 +33,54 @@ pub struct WriteSummary {
     pub unchanged: Vec<&'static str>,
 }
 
-/// Replace the files in `dir` (which must exist) with `files`.
+/// Replace the files in `dir` (which must exist) with `files`. The
+/// directory is opened once and every file is reached by name inside it.
 pub fn write_outputs(dir: &Path, files: &[OutputFile]) -> Result<WriteSummary> {
-    let fail = |path: &Path, source| Error::Write {
-        path: path.display().to_string(),
+    let fail = |name: &str, source| Error::Write {
+        path: if name.is_empty() {
+            dir.display().to_string()
+        } else {
+            dir.join(name).display().to_string()
+        },
         source,
     };
-    let dir_file = File::open(dir).map_err(|e| fail(dir, e))?;
+    let handle = Dir::open(dir).map_err(|e| fail("", e))?;
     // A file system without locks still gets atomic files, just no turns.
-    let _lock = Flock::lock(dir_file, FlockArg::LockExclusive).ok();
-    remove_stale_temporaries(dir);
+    let _lock = handle
+        .as_file()
+        .ok()
+        .and_then(|f| Flock::lock(f, FlockArg::LockExclusive).ok());
+    remove_stale_temporaries(dir, &handle);
 
     let mut summary = WriteSummary::default();
-    let mut staged: Vec<(Staged, PathBuf, &'static str)> = Vec::new();
+    let mut staged: Vec<(Staged, &'static str)> = Vec::new();
     for f in files {
-        let target = dir.join(f.name);
         // Only a file of the same size can hold the same bytes: others are
         // not read (the module cache is megabytes).
-        let same_size = fs::metadata(&target).is_ok_and(|m| m.len() == f.data.len() as u64);
-        if same_size && fs::read(&target).is_ok_and(|old| old == f.data) {
+        let same_size = handle
+            .stat(f.name)
+            .is_ok_and(|m| m.len() == f.data.len() as u64);
+        if same_size && handle.read(f.name).is_ok_and(|old| old == f.data) {
             summary.unchanged.push(f.name);
             continue;
         }
-        match Staged::write(dir, f.name, &f.data) {
-            Ok(s) => staged.push((s, target, f.name)),
+        match Staged::write(&handle, f.name, &f.data) {
+            Ok(s) => staged.push((s, f.name)),
             Err(e) => {
-                for (s, _, _) in staged {
-                    s.discard();
+                for (s, _) in staged {
+                    s.discard(&handle);
                 }
-                return Err(fail(&target, e));
+                return Err(fail(f.name, e));
             }
         }
     }
     let mut pending = staged.into_iter();
-    while let Some((s, target, name)) = pending.next() {
-        if let Err(e) = s.commit(dir, &target) {
-            for (rest, _, _) in pending {
-                rest.discard();
+    while let Some((s, name)) = pending.next() {
+        if let Err(e) = s.commit(&handle, name) {
+            for (rest, _) in pending {
+                rest.discard(&handle);
             }
-            return Err(fail(&target, e));
+            return Err(fail(name, e));
         }
         summary.written.push(name);
     }
@@ -82,34 +91,23 @@ pub fn write_outputs(dir: &Path, files: &[OutputFile]) -> Result<WriteSummary> {
 enum Staged {
     /// Unnamed (`O_TMPFILE`): gets a name only at commit.
     Unnamed(File),
-    /// Named fallback.
-    Named(PathBuf),
+    /// Named fallback (a name in the directory).
+    Named(OsString),
 }
 
 impl Staged {
-    fn write(dir: &Path, name: &str, data: &[u8]) -> io::Result<Staged> {
-        match OpenOptions::new()
-            .write(true)
-            .mode(0o644)
-            .custom_flags(nix::libc::O_TMPFILE)
-            .open(dir)
-        {
+    fn write(dir: &Dir, name: &str, data: &[u8]) -> io::Result<Staged> {
+        match dir.tmpfile(0o644) {
             Ok(mut f) => {
                 f.write_all(data)?;
                 Ok(Staged::Unnamed(f))
             }
             Err(e) if tmpfile_unsupported(&e) => {
-                let path = temp_name(dir, name);
-                let written = OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o644)
-                    .open(&path)
-                    .and_then(|mut f| f.write_all(data));
-                match written {
-                    Ok(()) => Ok(Staged::Named(path)),
+                let tmp = temp_name(name);
+                match dir.create_new(&tmp, 0o644, data) {
+                    Ok(()) => Ok(Staged::Named(tmp)),
                     Err(e) => {
-                        let _ = fs::remove_file(&path);
+                        let _ = dir.remove_file(&tmp);
                         Err(e)
                     }
                 }
@@ -118,33 +116,23 @@ impl Staged {
         }
     }
 
-    fn commit(self, dir: &Path, target: &Path) -> io::Result<()> {
+    fn commit(self, dir: &Dir, target: &str) -> io::Result<()> {
         let named = match self {
-            Staged::Named(p) => p,
+            Staged::Named(n) => n,
             Staged::Unnamed(f) => {
-                // Give the file a name through /proc (linkat with an empty
-                // path would need privileges), then rename over the target.
-                let name = temp_name(dir, "link");
-                let proc_path = format!("/proc/self/fd/{}", f.as_raw_fd());
-                nix::unistd::linkat(
-                    None,
-                    Path::new(&proc_path),
-                    None,
-                    name.as_path(),
-                    nix::fcntl::AtFlags::AT_SYMLINK_FOLLOW,
-                )
-                .map_err(io::Error::from)?;
-                name
+                let tmp = temp_name("link");
+                dir.link(&f, &tmp)?;
+                tmp
             }
         };
-        fs::rename(&named, target).inspect_err(|_| {
-            let _ = fs::remove_file(&named);
+        dir.rename(&named, target).inspect_err(|_| {
+            let _ = dir.remove_file(&named);
         })
     }
 
-    fn discard(self) {
-        if let Staged::Named(p) = self {
-            let _ = fs::remove_file(p);
+    fn discard(self, dir: &Dir) {
+        if let Staged::Named(n) = self {
+            let _ = dir.remove_file(n);
         }
     }
 }
@@ -158,14 +146,14 @@ fn tmpfile_unsupported(e: &io::Error) -> bool {
 
 /// Temporaries of runs that were killed: `.<file>.rdepmod-<pid>-<n>` whose
 /// process is gone (a live one may be a run on a file system without locks).
-fn remove_stale_temporaries(dir: &Path) {
-    let Ok(entries) = fs::read_dir(dir) else {
+fn remove_stale_temporaries(path: &Path, dir: &Dir) {
+    let Ok(entries) = std::fs::read_dir(path) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        let Some((_, tail)) = name.split_once(".rdepmod-") else {
+        let Some(text) = name.to_str() else { continue };
+        let Some((_, tail)) = text.split_once(".rdepmod-") else {
             continue;
         };
         let pid = tail.split('-').next().and_then(|p| p.parse::<i32>().ok());
@@ -173,24 +161,26 @@ fn remove_stale_temporaries(dir: &Path) {
             nix::sys::signal::kill(nix::unistd::Pid::from_raw(p), None)
                 == Err(nix::errno::Errno::ESRCH)
         });
-        if name.starts_with('.') && gone {
-            let _ = fs::remove_file(entry.path());
+        if text.starts_with('.') && gone {
+            let _ = dir.remove_file(&name);
         }
     }
 }
 
 /// A hidden name unique to this process and call.
-fn temp_name(dir: &Path, name: &str) -> PathBuf {
+fn temp_name(name: &str) -> OsString {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    dir.join(format!(".{name}.rdepmod-{}-{n}", std::process::id()))
+    OsStr::new(&format!(".{name}.rdepmod-{}-{n}", std::process::id())).to_os_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
     use std::os::unix::fs::MetadataExt;
+    use std::path::PathBuf;
 
     fn tmpdir(tag: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("depmod-write-{tag}-{}", std::process::id()));
@@ -243,5 +233,19 @@ mod tests {
         let d = tmpdir("missing").join("nope");
         let err = write_outputs(&d, &[file("modules.dep", b"x")]).unwrap_err();
         assert!(err.to_string().starts_with("could not write "), "{err}");
+    }
+
+    #[test]
+    fn stale_temporaries_of_dead_runs_go_and_live_ones_stay() {
+        let d = tmpdir("stale");
+        // pid 0x7ffffffe is no process here; our own pid is alive.
+        let dead = ".modules.dep.rdepmod-2147483646-0";
+        let live = format!(".modules.dep.rdepmod-{}-99", std::process::id());
+        fs::write(d.join(dead), b"x").unwrap();
+        fs::write(d.join(&live), b"x").unwrap();
+        write_outputs(&d, &[file("modules.dep", b"x")]).unwrap();
+        assert!(!d.join(dead).exists());
+        assert!(d.join(&live).exists());
+        fs::remove_dir_all(&d).unwrap();
     }
 }

@@ -32,7 +32,7 @@ pub fn config_files<P: AsRef<Path>>(paths: &[P]) -> (Vec<ConfigFile>, Vec<Diagno
 
 fn list_one(path: &Path, files: &mut Vec<ConfigFile>, diags: &mut Vec<Diagnostic>) {
     // A path that does not exist is simply not there: no message.
-    let Ok(meta) = std::fs::metadata(path) else {
+    let Ok(meta) = pathfs::stat(path) else {
         return;
     };
     if !meta.is_dir() {
@@ -79,7 +79,7 @@ fn skip_entry(dir: &Path, name: &OsStr, diags: &mut Vec<Diagnostic>) -> bool {
         ));
         return true;
     }
-    if std::fs::metadata(dir.join(name)).is_ok_and(|m| m.is_dir()) {
+    if pathfs::is_dir(dir.join(name)) {
         diags.push(Diagnostic::new(
             Level::Error,
             format!(
@@ -125,7 +125,7 @@ pub fn join_bytes(dir: &Path, name: &[u8]) -> PathBuf {
 
 fn libkmod_list_one(path: &Path, files: &mut Vec<ConfigFile>, diags: &mut Vec<Diagnostic>) {
     // A missing path is normal (most default directories do not exist).
-    let Ok(meta) = std::fs::metadata(path) else {
+    let Ok(meta) = pathfs::stat(path) else {
         return;
     };
     if !meta.is_dir() {
@@ -156,7 +156,7 @@ fn libkmod_list_one(path: &Path, files: &mut Vec<ConfigFile>, diags: &mut Vec<Di
             continue;
         }
         let full = join_bytes(path, bytes);
-        if std::fs::metadata(&full).is_ok_and(|m| m.is_dir()) {
+        if pathfs::is_dir(&full) {
             diags.push(Diagnostic::new(
                 Level::Error,
                 format!(

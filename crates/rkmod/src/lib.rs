@@ -23,6 +23,7 @@ mod lookup;
 pub mod params;
 pub mod probe;
 pub mod remove;
+pub mod static_nodes;
 pub use lookup::normalize_alias;
 mod module;
 

@@ -42,6 +42,27 @@ impl Module {
         })
     }
 
+    /// A module given by a file path that must exist (kmod's
+    /// `kmod_module_new_from_path`): made absolute as
+    /// [`from_path`](Self::from_path), then `stat`ed; the error is the
+    /// one `stat` gave.
+    pub fn from_existing_path(path: &Path) -> std::io::Result<Module> {
+        let m = Module::from_path(path)?;
+        if let Some(p) = &m.path {
+            pathfs::stat(p)?;
+        }
+        if m.name.is_empty() {
+            return Err(std::io::Error::from_raw_os_error(nix::libc::ENOENT));
+        }
+        Ok(m)
+    }
+
+    /// Whether modprobe takes `arg` as a module file rather than a name or
+    /// alias: kmod 34 does so when it starts with `/` or `./`.
+    pub fn names_a_file(arg: &[u8]) -> bool {
+        arg.starts_with(b"/") || arg.starts_with(b"./")
+    }
+
     /// The module's name (`-` normalised to `_`).
     pub fn name(&self) -> &[u8] {
         &self.name

@@ -322,10 +322,22 @@ impl Context {
                     return Ok(());
                 }
                 let command = substitute_options(cmd, &step.options);
-                run_command(m, &command).map_err(|status| ProbeError {
-                    errno: nix::libc::EINVAL,
-                    module: Some(m.clone()),
-                    command_status: Some(status),
+                run_command(m, &command).map_err(|status| {
+                    // libkmod's words for it, before modprobe's own
+                    let command = String::from_utf8_lossy(&command);
+                    let name = m.name_lossy();
+                    self.memo().note_all(&[if status < 0 {
+                        format!("Could not run install command '{command}' for module {name}")
+                    } else {
+                        format!(
+                            "Error running install command '{command}' for module {name}: retcode {status}"
+                        )
+                    }]);
+                    ProbeError {
+                        errno: nix::libc::EINVAL,
+                        module: Some(m.clone()),
+                        command_status: Some(status),
+                    }
                 })
             }
             action => {

@@ -84,10 +84,49 @@ impl Linux {
         if flags.ignore_vermagic || flags.ignore_modversions {
             let elf = file.elf().map_err(|e| KernelError(e.errno()))?;
             let image = elf.strip_for_force();
-            return nix::kmod::init_module(&image, params).map_err(KernelError::from);
+            return init_module(&image, params);
         }
-        nix::kmod::init_module(file.bytes(), params).map_err(KernelError::from)
+        init_module(file.bytes(), params)
     }
+}
+
+// The C library's own entry points, as kmod calls them: one that wraps
+// them (kmod's testsuite does, with `LD_PRELOAD`) sees these calls, which
+// it could not through `syscall(2)`. `finit_module` has no such entry
+// point: it goes through `syscall(2)`, as in kmod.
+extern "C" {
+    #[link_name = "init_module"]
+    fn libc_init_module(
+        image: *const nix::libc::c_void,
+        len: nix::libc::c_ulong,
+        params: *const nix::libc::c_char,
+    ) -> nix::libc::c_int;
+    #[link_name = "delete_module"]
+    fn libc_delete_module(
+        name: *const nix::libc::c_char,
+        flags: nix::libc::c_uint,
+    ) -> nix::libc::c_int;
+}
+
+/// `init_module(2)` through the C library.
+fn init_module(image: &[u8], params: &CString) -> Result<(), KernelError> {
+    // SAFETY: the image and the parameter string outlive the call, which
+    // only reads them.
+    let r = unsafe {
+        libc_init_module(
+            image.as_ptr().cast(),
+            image.len() as nix::libc::c_ulong,
+            params.as_ptr(),
+        )
+    };
+    Errno::result(r).map(drop).map_err(KernelError::from)
+}
+
+/// `delete_module(2)` through the C library.
+fn delete_module(name: &CString, flags: DeleteModuleFlags) -> Result<(), KernelError> {
+    // SAFETY: the name outlives the call, which only reads it.
+    let r = unsafe { libc_delete_module(name.as_ptr(), flags.bits() as nix::libc::c_uint) };
+    Errno::result(r).map(drop).map_err(KernelError::from)
 }
 
 fn sniff(file: &File) -> Result<Compression, KernelError> {
@@ -112,7 +151,7 @@ impl Kernel for Linux {
         if flags.force {
             kflags |= DeleteModuleFlags::O_TRUNC;
         }
-        nix::kmod::delete_module(&name, kflags).map_err(KernelError::from)
+        delete_module(&name, kflags)
     }
 
     fn state(&self) -> &KernelState {

@@ -74,7 +74,7 @@ impl KernelState {
 
     /// Whether `/sys/module/<name>` exists (loaded, or builtin with parameters).
     pub fn exists(&self, name: &str) -> bool {
-        self.sys_module.join(name).is_dir()
+        pathfs::is_dir(self.sys_module.join(name))
     }
 
     /// `initstate` as kmod reads it: a module directory without the file is
@@ -88,7 +88,7 @@ impl KernelState {
                 "going" => Some(Initstate::Going),
                 _ => None,
             },
-            Err(_) if dir.is_dir() => Some(Initstate::Coming),
+            Err(_) if pathfs::is_dir(&dir) => Some(Initstate::Coming),
             Err(_) => None,
         }
     }

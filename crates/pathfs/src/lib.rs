@@ -1,0 +1,290 @@
+//! File-system calls by path through libc's own entry points, and by name
+//! inside an open directory.
+//!
+//! The standard library asks the kernel about a path with `statx(2)`
+//! (called directly), renames with `rename(2)` and so on. Those are fine
+//! for a program, but a tool that is tested the way kmod's testsuite tests
+//! its tools — an `LD_PRELOAD` library that moves every absolute path under
+//! a test root by wrapping `open`, `stat`, `opendir`, `mkdir`, `fopen` —
+//! would see the real file system through them. So the module tools reach
+//! a path only through those wrapped calls ([`stat`], [`is_dir`],
+//! [`create_dir_all`], and `std`'s `File::open`/`read_dir`, which are
+//! `open64`/`opendir`), and do everything else *relative to a directory
+//! they opened* ([`Dir`]: `openat`, `renameat`, `unlinkat`, `linkat`, as
+//! kmod's depmod does). The behaviour is the same either way; the second
+//! form is also immune to the directory being swapped under the tool.
+
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use nix::fcntl::{AtFlags, OFlag};
+use nix::sys::stat::{FileStat, Mode, SFlag};
+use nix::unistd::UnlinkatFlags;
+
+/// What `stat(2)` says of a file.
+#[derive(Clone, Copy)]
+pub struct Stat(FileStat);
+
+impl std::fmt::Debug for Stat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stat")
+            .field("mode", &format_args!("{:o}", self.0.st_mode))
+            .field("size", &self.0.st_size)
+            .field("mtime", &self.0.st_mtime)
+            .finish()
+    }
+}
+
+impl Stat {
+    /// The file-type bits of `st_mode` (`S_IFMT`).
+    pub fn file_type_bits(&self) -> u32 {
+        self.0.st_mode & SFlag::S_IFMT.bits()
+    }
+    pub fn is_dir(&self) -> bool {
+        self.file_type_bits() == SFlag::S_IFDIR.bits()
+    }
+    pub fn is_file(&self) -> bool {
+        self.file_type_bits() == SFlag::S_IFREG.bits()
+    }
+    /// The size in bytes.
+    pub fn len(&self) -> u64 {
+        self.0.st_size.max(0) as u64
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Modification time, whole seconds.
+    pub fn mtime(&self) -> i64 {
+        self.0.st_mtime
+    }
+    /// Modification time, the nanoseconds within the second.
+    pub fn mtime_nsec(&self) -> i64 {
+        self.0.st_mtime_nsec
+    }
+    /// `st_mode` whole.
+    pub fn mode(&self) -> u32 {
+        self.0.st_mode
+    }
+}
+
+/// `stat(2)` through libc's `stat` (follows symbolic links, as
+/// `std::fs::metadata`).
+pub fn stat(path: impl AsRef<Path>) -> io::Result<Stat> {
+    nix::sys::stat::stat(path.as_ref())
+        .map(Stat)
+        .map_err(io::Error::from)
+}
+
+/// Whether `path` names something (a broken link does not).
+pub fn exists(path: impl AsRef<Path>) -> bool {
+    stat(path).is_ok()
+}
+
+/// Whether `path` is a directory (following links).
+pub fn is_dir(path: impl AsRef<Path>) -> bool {
+    stat(path).is_ok_and(|s| s.is_dir())
+}
+
+/// Whether `path` is a regular file (following links).
+pub fn is_file(path: impl AsRef<Path>) -> bool {
+    stat(path).is_ok_and(|s| s.is_file())
+}
+
+/// `mkdir -p` with `mode` for what it creates, through libc's `mkdir` and
+/// `stat`: a component that exists must be a directory.
+pub fn create_dir_all(path: impl AsRef<Path>, mode: u32) -> io::Result<()> {
+    let path = path.as_ref();
+    let bytes = path.as_os_str().as_bytes();
+    // Each prefix ending before a slash, then the whole path.
+    let mut ends: Vec<usize> = bytes
+        .iter()
+        .enumerate()
+        .filter(|&(i, &b)| b == b'/' && i > 0 && bytes[i - 1] != b'/')
+        .map(|(i, _)| i)
+        .collect();
+    if bytes.last().is_some_and(|&b| b != b'/') {
+        ends.push(bytes.len());
+    }
+    for end in ends {
+        let part = Path::new(OsStr::from_bytes(&bytes[..end]));
+        match nix::unistd::mkdir(part, Mode::from_bits_truncate(mode)) {
+            Ok(()) => {}
+            Err(nix::errno::Errno::EEXIST) if is_dir(part) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// An open directory: files inside it are reached by name with the `*at`
+/// calls, never by a path the directory's own path is part of.
+#[derive(Debug)]
+pub struct Dir {
+    fd: OwnedFd,
+}
+
+impl Dir {
+    /// Open `path` (which must be a directory) through `open(2)`.
+    pub fn open(path: impl AsRef<Path>) -> io::Result<Dir> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::libc::O_DIRECTORY)
+            .open(path.as_ref())?;
+        Ok(Dir { fd: f.into() })
+    }
+
+    /// The directory's descriptor (for `flock` and the like).
+    pub fn as_file(&self) -> io::Result<File> {
+        Ok(File::from(self.fd.try_clone()?))
+    }
+
+    fn openat(&self, name: &OsStr, flags: OFlag, mode: u32) -> io::Result<File> {
+        let fd = nix::fcntl::openat(
+            Some(self.fd.as_raw_fd()),
+            name,
+            flags | OFlag::O_CLOEXEC,
+            Mode::from_bits_truncate(mode),
+        )?;
+        // SAFETY: openat returned a new descriptor that nothing else owns.
+        Ok(unsafe { File::from_raw_fd(fd) })
+    }
+
+    /// Open `name` for reading.
+    pub fn open_file(&self, name: impl AsRef<OsStr>) -> io::Result<File> {
+        self.openat(name.as_ref(), OFlag::O_RDONLY, 0)
+    }
+
+    /// The whole contents of `name`.
+    pub fn read(&self, name: impl AsRef<OsStr>) -> io::Result<Vec<u8>> {
+        let mut data = Vec::new();
+        self.open_file(name)?.read_to_end(&mut data)?;
+        Ok(data)
+    }
+
+    /// `fstatat(2)` of `name` (following links).
+    pub fn stat(&self, name: impl AsRef<OsStr>) -> io::Result<Stat> {
+        nix::sys::stat::fstatat(Some(self.fd.as_raw_fd()), name.as_ref(), AtFlags::empty())
+            .map(Stat)
+            .map_err(io::Error::from)
+    }
+
+    /// Create `name`, which must not exist, with `mode`, write `data`.
+    pub fn create_new(&self, name: impl AsRef<OsStr>, mode: u32, data: &[u8]) -> io::Result<()> {
+        let mut f = self.openat(
+            name.as_ref(),
+            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL,
+            mode,
+        )?;
+        f.write_all(data)
+    }
+
+    /// An unnamed file in the directory (`O_TMPFILE`), to be named with
+    /// [`link`](Self::link) once complete.
+    pub fn tmpfile(&self, mode: u32) -> io::Result<File> {
+        self.openat(OsStr::new("."), OFlag::O_WRONLY | OFlag::O_TMPFILE, mode)
+    }
+
+    /// Give an unnamed file of this directory the name `name` (through
+    /// `/proc/self/fd`: linking a descriptor itself needs privileges).
+    pub fn link(&self, file: &File, name: impl AsRef<OsStr>) -> io::Result<()> {
+        let proc_path = format!("/proc/self/fd/{}", file.as_fd().as_raw_fd());
+        nix::unistd::linkat(
+            None,
+            Path::new(&proc_path),
+            Some(self.fd.as_raw_fd()),
+            Path::new(name.as_ref()),
+            AtFlags::AT_SYMLINK_FOLLOW,
+        )
+        .map_err(io::Error::from)
+    }
+
+    /// `renameat(2)` within the directory.
+    pub fn rename(&self, from: impl AsRef<OsStr>, to: impl AsRef<OsStr>) -> io::Result<()> {
+        nix::fcntl::renameat(
+            Some(self.fd.as_raw_fd()),
+            from.as_ref(),
+            Some(self.fd.as_raw_fd()),
+            to.as_ref(),
+        )
+        .map_err(io::Error::from)
+    }
+
+    /// `unlinkat(2)` of a file of the directory.
+    pub fn remove_file(&self, name: impl AsRef<OsStr>) -> io::Result<()> {
+        nix::unistd::unlinkat(
+            Some(self.fd.as_raw_fd()),
+            name.as_ref(),
+            UnlinkatFlags::NoRemoveDir,
+        )
+        .map_err(io::Error::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(tag: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("pathfs-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn stat_and_kinds() {
+        let d = scratch("stat");
+        std::fs::write(d.join("f"), b"abc").unwrap();
+        let s = stat(d.join("f")).unwrap();
+        assert!(s.is_file() && !s.is_dir());
+        assert_eq!(s.len(), 3);
+        assert!(is_dir(&d) && !is_file(&d));
+        assert!(!exists(d.join("none")));
+        assert_eq!(
+            stat(d.join("none")).unwrap_err().raw_os_error(),
+            Some(nix::libc::ENOENT)
+        );
+        std::fs::remove_dir_all(d).unwrap();
+    }
+
+    #[test]
+    fn create_dir_all_makes_each_level_and_refuses_a_file_in_the_way() {
+        let d = scratch("mkdir");
+        create_dir_all(d.join("a//b/c/"), 0o755).unwrap();
+        assert!(is_dir(d.join("a/b/c")));
+        create_dir_all(d.join("a/b/c"), 0o755).unwrap();
+        std::fs::write(d.join("file"), b"").unwrap();
+        let e = create_dir_all(d.join("file/x"), 0o755).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(nix::libc::EEXIST));
+        std::fs::remove_dir_all(d).unwrap();
+    }
+
+    #[test]
+    fn dir_calls_work_by_name() {
+        let d = scratch("dir");
+        let dir = Dir::open(&d).unwrap();
+        dir.create_new("a", 0o644, b"one").unwrap();
+        assert_eq!(
+            dir.create_new("a", 0o644, b"x").unwrap_err().raw_os_error(),
+            Some(nix::libc::EEXIST)
+        );
+        assert_eq!(dir.read("a").unwrap(), b"one");
+        assert_eq!(dir.stat("a").unwrap().len(), 3);
+        dir.rename("a", "b").unwrap();
+        assert_eq!(std::fs::read(d.join("b")).unwrap(), b"one");
+        if let Ok(mut t) = dir.tmpfile(0o644) {
+            t.write_all(b"two").unwrap();
+            dir.link(&t, "c").unwrap();
+            assert_eq!(std::fs::read(d.join("c")).unwrap(), b"two");
+        }
+        dir.remove_file("b").unwrap();
+        assert!(!exists(d.join("b")));
+        assert!(Dir::open(d.join("c")).is_err() || !is_file(d.join("c")));
+        std::fs::remove_dir_all(d).unwrap();
+    }
+}
