@@ -86,6 +86,21 @@ impl Client {
         Ok(())
     }
 
+    /// Send `body` again on a new connection in place of `s`.
+    fn redial(
+        &self,
+        s: &mut UnixStream,
+        timeout: Option<Duration>,
+        body: &[u8],
+    ) -> Result<(), Error> {
+        *s = dial(&self.path)?;
+        s.set_read_timeout(timeout)?;
+        if write_frame(&mut *s, body).is_err() {
+            return Err(parting_words(s).unwrap_or_else(|| self.closed()));
+        }
+        Ok(())
+    }
+
     /// Send one request, return its reply.
     pub fn request(&self, op: Op) -> Result<Reply, Error> {
         let body = serde_json::to_vec(&Request {
@@ -94,36 +109,46 @@ impl Client {
         })
         .map_err(|e| Error::new(libc::EINVAL, e.to_string()))?;
         let mut s = lock(&self.stream);
+        let timeout = s.read_timeout().unwrap_or(None);
+        let mut redialed = false;
         if let Err(e) = write_frame(&mut *s, &body) {
             // Anything but a connection the daemon closed fails here.
             if !matches!(e.raw_os_error(), Some(libc::EPIPE | libc::ECONNRESET)) {
                 return Err(e.into());
             }
-            let timeout = s.read_timeout().unwrap_or(None);
             if let Some(reason) = parting_words(&mut s) {
                 return Err(reason);
             }
             // Closed without a word: the daemon dropped it for idling, and
             // has not seen this request. Once more on a new connection.
-            *s = dial(&self.path)?;
-            s.set_read_timeout(timeout)?;
-            if write_frame(&mut *s, &body).is_err() {
-                return Err(parting_words(&mut s).unwrap_or_else(|| self.closed()));
-            }
+            self.redial(&mut s, timeout, &body)?;
+            redialed = true;
         }
-        let frame = match read_frame(&mut *s) {
-            Ok(Some(f)) => f,
-            Ok(None) => return Err(self.closed()),
-            Err(FrameError::Io(e))
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::ConnectionReset | io::ErrorKind::UnexpectedEof
-                ) =>
-            {
-                return Err(self.closed())
+        let frame = loop {
+            match read_frame(&mut *s) {
+                Ok(Some(f)) => break f,
+                Ok(None) => return Err(self.closed()),
+                // The daemon closed the connection for idling as the request
+                // went out, without reading it: a Unix socket closed with
+                // unread data resets its peer, one that read it all (and
+                // then failed) ends in EOF. So it has not seen the request.
+                Err(FrameError::Io(e))
+                    if e.kind() == io::ErrorKind::ConnectionReset && !redialed =>
+                {
+                    self.redial(&mut s, timeout, &body)?;
+                    redialed = true;
+                }
+                Err(FrameError::Io(e))
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::ConnectionReset | io::ErrorKind::UnexpectedEof
+                    ) =>
+                {
+                    return Err(self.closed())
+                }
+                Err(FrameError::Io(e)) => return Err(e.into()),
+                Err(e) => return Err(Error::new(libc::EPROTO, e.to_string())),
             }
-            Err(FrameError::Io(e)) => return Err(e.into()),
-            Err(e) => return Err(Error::new(libc::EPROTO, e.to_string())),
         };
         let resp: Response =
             serde_json::from_slice(&frame).map_err(|e| Error::new(libc::EPROTO, e.to_string()))?;

@@ -487,3 +487,52 @@ fn a_client_that_does_not_read_its_answers_is_let_go() {
     // The daemon serves on.
     sim.client.list().unwrap();
 }
+
+#[test]
+fn a_request_the_daemon_closed_unread_is_sent_again_once() {
+    use sim::protocol::{Reply, PROTOCOL_VERSION};
+    use std::os::fd::{AsFd, AsRawFd};
+    use std::os::unix::net::UnixListener;
+
+    // A stand-in daemon: the first connection is closed with the request
+    // unread (as an idle timeout landing just as it arrives does), the
+    // second answers it. The client must neither fail nor send twice.
+    let dir = std::env::temp_dir().join(format!("rkmod-sim-unread-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("fake.sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    let daemon = std::thread::spawn(move || {
+        let (first, _) = listener.accept().unwrap();
+        let mut peek = [0u8; 1];
+        // Blocks until the request is there; leaves it unread.
+        nix::sys::socket::recv(
+            first.as_fd().as_raw_fd(),
+            &mut peek,
+            nix::sys::socket::MsgFlags::MSG_PEEK,
+        )
+        .unwrap();
+        drop(first);
+        let (mut second, _) = listener.accept().unwrap();
+        second
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let request = read_frame(&mut second).unwrap().expect("the request again");
+        let answer = serde_json::to_vec(&Response {
+            version: PROTOCOL_VERSION,
+            result: Outcome::Ok(Reply::Modules { modules: vec![] }),
+        })
+        .unwrap();
+        write_frame(&mut second, &answer).unwrap();
+        // Nothing more: the request went out twice, not three times.
+        let more = read_frame(&mut second);
+        (request, matches!(more, Ok(None)))
+    });
+    let client = sim::Client::connect(&path).unwrap();
+    assert!(client.list().unwrap().is_empty());
+    drop(client);
+    let (request, then_closed) = daemon.join().unwrap();
+    assert_eq!(request, LIST);
+    assert!(then_closed);
+    let _ = std::fs::remove_dir_all(&dir);
+}
