@@ -428,10 +428,20 @@ fn lsmod_json_agrees_with_the_table() {
 fn refused_connections_are_reported_with_the_daemons_reason() {
     let sim = Sim::start();
     let limit = sim::ConnectionLimits::default().privileged;
-    // Each accepted before the tools' connections: the daemon accepts in order.
-    let held: Vec<_> = (0..limit)
-        .map(|_| std::os::unix::net::UnixStream::connect(&sim.socket).unwrap())
-        .collect();
+    // Each held once served: the connection of the `rkmod sim start` that
+    // just returned may not have been given back yet, and a connection the
+    // daemon refused holds nothing.
+    let hold = || {
+        for _ in 0..200 {
+            let c = sim::Client::connect(&sim.socket).unwrap();
+            if c.list().is_ok() {
+                return c;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        panic!("no connection served");
+    };
+    let held: Vec<_> = (0..limit).map(|_| hold()).collect();
     let why = format!(
         "too many connections to the sim kernel from uid {} (at most {limit} at once)",
         nix::unistd::getuid()
