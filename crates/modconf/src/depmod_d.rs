@@ -228,6 +228,7 @@ mod tests {
         assert_eq!(cfg.externals, vec![b"/opt/mods".to_vec()]);
         assert_eq!(cfg.excludes, vec![b"debug".to_vec(), b"dkms".to_vec()]);
         let texts: Vec<_> = diags.iter().map(|d| (d.level, d.text_lossy())).collect();
+        let texts: Vec<_> = texts.iter().map(|(l, t)| (*l, t.as_str())).collect();
         assert_eq!(
             texts,
             vec![
