@@ -141,8 +141,10 @@ install: build
 test-install: build
 	tests/install/check.sh
 
+# rkmod against kmod 30 (Debian's), and kmod 34 with KMOD34=DIR (a kmod 34
+# build; scripts/build-kmod34.sh makes one as distributions do).
 bench: deps build
-	python3 scripts/bench-depmod.py --ours $(RELEASE_BIN)/rdepmod
+	python3 scripts/bench.py --bin $(RELEASE_BIN) $(if $(KMOD34),--kmod34 $(KMOD34))
 
 # Regenerate the rmodinfo golden files with kmod's modinfo.
 golden: deps

@@ -91,8 +91,10 @@ class Report:
 
 
 def diff_text(a: bytes, b: bytes, la="kmod", lb="ours", n=30) -> str:
-    al = a.decode("utf-8", "replace").splitlines(keepends=True)
-    bl = b.decode("utf-8", "replace").splitlines(keepends=True)
+    # backslashreplace: bytes that are not UTF-8 stay visible (and
+    # different from U+FFFD)
+    al = a.decode("utf-8", "backslashreplace").splitlines(keepends=True)
+    bl = b.decode("utf-8", "backslashreplace").splitlines(keepends=True)
     out = list(difflib.unified_diff(al, bl, la, lb, n=1))
     if len(out) > n:
         out = out[:n] + [f"... ({len(out) - n} more diff lines)\n"]
@@ -636,6 +638,27 @@ def small_trees(rep: Report, tools: Tools, work: str) -> None:
     t.raw("kernel/truncated.ko.zst", b"\x28\xb5\x2f\xfd" + b"\0" * 20)
     t.mod("kernel/ok.ko", ["alias=ok"], [], [])
     cmp(t, "truncated .ko.zst (modfile: kmod keeps what decompressed)", ["-C", t.cfg])
+
+    # --- needed symbol names that are not UTF-8 (a corrupted module): kmod
+    # prints them raw in its -e diagnostics. (Only needed names: an
+    # exported name or a module path with a byte >= 0x80 would be an index
+    # key, which modindex refuses.)
+    t = Small(root, "not-utf8")
+    bad = "bad\udcff\udcfename"          # b"bad\xff\xfename"
+    t.mod("kernel/user.ko", [], [], [bad, "half\udce9", "kfunc", "good"],
+          need_crcs={"kfunc": 0x1111, bad: 0x22})
+    t.mod("kernel/prov.ko", [], ["good"], ["caf\udce9_sym", "\udcc3\udca9t\udce9"])
+    sysmap = os.path.join(root, "not-utf8.map")
+    with open(sysmap, "w") as f:
+        f.write("ffffffff82000000 r __ksymtab_kfunc\n")
+    cmp(t, "not UTF-8: -e -F System.map (unknown symbols)", ["-e", "-F", sysmap, "-C", t.cfg])
+    symvers = os.path.join(root, "not-utf8.symvers")
+    with open(symvers, "wb") as f:
+        f.write(b"0x00002222\tkfunc\tvmlinux\tEXPORT_SYMBOL\t\n"
+                b"0x00000023\tbad\xff\xfename\tvmlinux\tEXPORT_SYMBOL\t\n")
+    cmp(t, "not UTF-8: -e -E symvers (unknown, disagreeing CRCs)",
+        ["-e", "-E", symvers, "-C", t.cfg])
+    cmp(t, "not UTF-8: -n", ["-n", "-C", t.cfg])
 
     gz_scenario(rep, tools, root)
 

@@ -36,6 +36,10 @@ class _Strtab:
         return self.seen[s]
 
 
+def _raw(s) -> bytes:
+    return s if isinstance(s, bytes) else s.encode("utf-8", "surrogateescape")
+
+
 def module_bytes(modinfo=(), exports=(), needs=(), *, crcs=None, need_crcs=None,
                  weak=(), bits=64, big_endian=False) -> bytes:
     """Build a module.
@@ -47,15 +51,19 @@ def module_bytes(modinfo=(), exports=(), needs=(), *, crcs=None, need_crcs=None,
                  __ksymtab_strings
     need_crcs -- {need: crc}: __versions records
     weak      -- names among `needs` referenced weakly
+
+    Names are str or bytes; a str's lone surrogates (``"\\udcff"``, as
+    ``os.fsdecode`` makes them) stand for raw bytes, so a name need not be
+    UTF-8 (a corrupted module's).
     """
     e = ">" if big_endian else "<"
     is64 = bits == 64
-    modinfo_sec = b"".join(s.encode() + b"\0" for s in modinfo)
-    ksymtab_sec = b"".join(s.encode() + b"\0" for s in exports) if not crcs else b""
+    modinfo_sec = b"".join(_raw(s) + b"\0" for s in modinfo)
+    ksymtab_sec = b"".join(_raw(s) + b"\0" for s in exports) if not crcs else b""
     crc_sec = b""
     versions_sec = b""
     for name, crc in (need_crcs or {}).items():
-        rec = struct.pack(e + ("Q" if is64 else "I"), crc) + name.encode()
+        rec = struct.pack(e + ("Q" if is64 else "I"), crc) + _raw(name)
         versions_sec += rec.ljust(64, b"\0")
 
     sections = []  # (name, type, flags, data, link, info, entsize)
@@ -73,13 +81,13 @@ def module_bytes(modinfo=(), exports=(), needs=(), *, crcs=None, need_crcs=None,
     syms = [(0, 0, 0, 0)]  # name, value, info, shndx
     for i, (name, crc) in enumerate((crcs or {}).items()):
         crc_sec += struct.pack(e + "I", crc)
-        syms.append((strtab.add(b"__crc_" + name.encode()), 4 * i,
+        syms.append((strtab.add(b"__crc_" + _raw(name)), 4 * i,
                      (STB_GLOBAL << 4), crc_index))
     if crcs:
         sections[crc_index - 1] = ("__kcrctab", SHT_PROGBITS, SHF_ALLOC, crc_sec, 0, 0, 0)
     for name in needs:
         bind = STB_WEAK if name in weak else STB_GLOBAL
-        syms.append((strtab.add(name.encode()), 0, bind << 4, SHN_UNDEF))
+        syms.append((strtab.add(_raw(name)), 0, bind << 4, SHN_UNDEF))
 
     symtab_index = len(sections) + 1
     sym = bytearray()

@@ -189,8 +189,9 @@ impl Reporter for Printer {
             return;
         }
         let _ = self.out.flush();
-        let line = format!("{}: {}: {}", self.prog, d.level.label(), d.text);
-        let _ = std::io::stderr().write_all(line.as_bytes());
+        let mut line = format!("{}: {}: ", self.prog, d.level.label()).into_bytes();
+        line.extend_from_slice(&d.text);
+        let _ = std::io::stderr().write_all(&line);
     }
 
     fn verbose(&mut self, text: &[u8]) {

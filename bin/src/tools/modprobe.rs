@@ -238,7 +238,9 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         .iter()
         .filter(|d| i32::from(d.level.priority()) <= verbose)
     {
-        eprint!("{}: {}: {}", out.prog(), d.level.label(), d.text);
+        let mut line = format!("{}: {}: ", out.prog(), d.level.label()).into_bytes();
+        line.extend_from_slice(&d.text);
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), &line);
     }
     if verbose >= LOG_DEBUG {
         eprintln!(

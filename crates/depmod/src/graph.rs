@@ -353,7 +353,7 @@ mod tests {
         let names: Vec<&[u8]> = vec![b"a", b"b", b"c", b"d"];
         let mut log = Collect::default();
         assert!(!g.sort(&names, &mut log));
-        let texts: Vec<_> = log.diags.iter().map(|d| d.text.as_str()).collect();
+        let texts: Vec<_> = log.diags.iter().map(|d| d.text_lossy()).collect();
         assert_eq!(
             texts,
             vec![
@@ -392,7 +392,7 @@ mod tests {
         ];
         let mut log = Collect::default();
         assert!(!g.sort(&names, &mut log));
-        let texts: Vec<_> = log.diags.iter().map(|d| d.text.as_str()).collect();
+        let texts: Vec<_> = log.diags.iter().map(|d| d.text_lossy()).collect();
         assert_eq!(
             texts,
             vec![
@@ -414,6 +414,6 @@ mod tests {
         let names: Vec<&[u8]> = vec![b"r", b"p", b"q", b"x", b"y"];
         let mut log = Collect::default();
         assert!(!g.sort(&names, &mut log));
-        assert!(log.diags.last().unwrap().text.starts_with("Found "));
+        assert!(log.diags.last().unwrap().text.starts_with(b"Found "));
     }
 }

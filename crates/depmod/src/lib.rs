@@ -54,7 +54,7 @@ pub use output::OutputFile;
 pub use scan::{has_module_extension, ModuleEntry};
 
 use modconf::DepmodConfig;
-use report::{diag, Reporter};
+use report::{Level, Reporter};
 use scan::{Found, Scanner};
 use symbols::{ModIdx, Provider, SymbolTable};
 
@@ -242,13 +242,15 @@ impl Depmod {
 
         for (i, (module, info)) in modules.iter().zip(&infos).enumerate() {
             if let Some(e) = &info.symbols_error {
-                diag!(
-                    log,
-                    Error,
-                    "failed to load symbols from {}: {}\n",
-                    String::from_utf8_lossy(&module.path),
-                    modconf::errno_text(e.errno())
-                );
+                let why = format!(": {}\n", modconf::errno_text(e.errno()));
+                log.diag(report::bytes_diag(
+                    Level::Error,
+                    &[
+                        b"failed to load symbols from ",
+                        &module.path,
+                        why.as_bytes(),
+                    ],
+                ));
             }
             for (name, crc) in info.exports() {
                 let owner = Some(i as ModIdx);
@@ -293,28 +295,20 @@ fn link(
     let mut graph = DepGraph::new(modules.len());
     let verbose = log.wants_verbose();
     for (i, (module, info)) in modules.iter().zip(infos).enumerate() {
-        let path = || String::from_utf8_lossy(&module.path);
+        // kmod prints the path and the symbol name as they are (a
+        // corrupted module's invalid UTF-8 included).
+        let warn = |what: &[u8], name: &[u8]| {
+            report::bytes_diag(Level::Warning, &[&module.path, what, name, b"\n"])
+        };
         for need in info.needs() {
             let Some((name, provider)) = symbols.find(need.name) else {
                 if opts.print_unknown && !need.weak {
-                    diag!(
-                        log,
-                        Warning,
-                        "{} needs unknown symbol {}\n",
-                        path(),
-                        String::from_utf8_lossy(need.name)
-                    );
+                    log.diag(warn(b" needs unknown symbol ", need.name));
                 }
                 continue;
             };
             if opts.check_symvers && opts.print_unknown && provider.crc != need.crc && !need.weak {
-                diag!(
-                    log,
-                    Warning,
-                    "{} disagrees about version of symbol {}\n",
-                    path(),
-                    String::from_utf8_lossy(need.name)
-                );
+                log.diag(warn(b" disagrees about version of symbol ", need.name));
             }
             let Some(owner) = provider.owner else {
                 continue;

@@ -137,7 +137,7 @@ mod tests {
         apply_order(&mut m, b"k/b.ko\nk/a.ko", b"/m", &mut log);
         assert_eq!(names(&m), vec!["a", "b"]);
         assert_eq!(
-            log.diags[0].text,
+            log.diags[0].text_lossy(),
             "/m/modules.order:2 corrupted line misses '\\n'\n"
         );
     }

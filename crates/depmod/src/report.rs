@@ -41,6 +41,12 @@ impl Reporter for Collect {
     }
 }
 
+/// A diagnostic made of byte pieces (paths and names as they are, not
+/// made UTF-8).
+pub(crate) fn bytes_diag(level: Level, pieces: &[&[u8]]) -> Diagnostic {
+    Diagnostic::new(level, pieces.concat())
+}
+
 /// Shorthand for building a diagnostic from a format string.
 macro_rules! diag {
     ($log:expr, $level:ident, $($arg:tt)*) => {

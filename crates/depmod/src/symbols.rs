@@ -236,7 +236,9 @@ mod tests {
         assert!(t.find(b"__this_module").is_some());
         assert!(t.find(b".TOC.").is_some());
         assert_eq!(log.diags.len(), 1);
-        assert!(log.diags[0].text.contains(":3 Invalid symbol version zz"));
+        assert!(log.diags[0]
+            .text_lossy()
+            .contains(":3 Invalid symbol version zz"));
         let _ = std::fs::remove_file(p);
     }
 
@@ -254,7 +256,7 @@ mod tests {
         assert!(t.find(b"gpl_x").is_some());
         assert_eq!(log.diags.len(), 1);
         assert_eq!(
-            log.diags[0].text,
+            log.diags[0].text_lossy(),
             format!("{}:3: invalid line: broken\n\n", p.display())
         );
         let _ = std::fs::remove_file(p);

@@ -98,7 +98,7 @@ fn dependency_chain_in_load_order() {
     assert!(log
         .diags
         .iter()
-        .any(|d| d.text.starts_with("could not open modules.builtin at")));
+        .any(|d| d.text.starts_with(b"could not open modules.builtin at")));
 
     let dep_bin = modindex::Index::from_bytes(file(&files, "modules.dep.bin").to_vec()).unwrap();
     assert_eq!(
@@ -171,11 +171,11 @@ fn cycles_are_reported_and_nothing_is_produced() {
     s.put("modules.order", b"kernel/a.ko\nkernel/b.ko\n");
     let (files, log) = build(&moddir(&s), &default_cfg(), |_| {});
     assert!(matches!(files, Err(Error::Cycles)));
-    let errors: Vec<&str> = log
+    let errors: Vec<String> = log
         .diags
         .iter()
         .filter(|d| d.level == Level::Error)
-        .map(|d| d.text.as_str())
+        .map(|d| d.text_lossy())
         .collect();
     assert_eq!(
         errors,
@@ -197,15 +197,15 @@ fn broken_files_are_reported_and_kept_without_dependencies() {
     let (files, log) = build(&moddir(&s), &default_cfg(), |_| {});
     let dep = text(&files.unwrap(), "modules.dep");
     assert_eq!(dep.lines().count(), 4);
-    let failed: Vec<&str> = log
+    let failed: Vec<String> = log
         .diags
         .iter()
-        .filter(|d| d.text.starts_with("failed to load symbols"))
-        .map(|d| d.text.rsplit(": ").next().unwrap())
+        .filter(|d| d.text.starts_with(b"failed to load symbols"))
+        .map(|d| d.text_lossy().rsplit(": ").next().unwrap().to_string())
         .collect();
     assert_eq!(failed.len(), 3);
-    assert!(failed.contains(&"Exec format error\n"));
-    assert!(failed.contains(&"Invalid argument\n"));
+    assert!(failed.iter().any(|f| f == "Exec format error\n"));
+    assert!(failed.iter().any(|f| f == "Invalid argument\n"));
 }
 
 #[test]
@@ -244,8 +244,9 @@ fn unresolved_symbols_and_crcs_with_symvers() {
     let warnings: Vec<String> = log
         .diags
         .iter()
-        .filter(|d| d.level == Level::Warning && d.text.contains("user.ko"))
-        .map(|d| d.text.rsplit_once(".ko ").unwrap().1.to_string())
+        .map(|d| (d.level, d.text_lossy()))
+        .filter(|(level, text)| *level == Level::Warning && text.contains("user.ko"))
+        .map(|(_, text)| text.rsplit_once(".ko ").unwrap().1.to_string())
         .collect();
     assert_eq!(
         warnings,

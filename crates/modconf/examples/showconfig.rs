@@ -60,7 +60,8 @@ fn main() -> ExitCode {
         ModprobeConfig::load_with(&paths, Some(&moddir), CmdlineSource::Proc, features);
     let mut err = std::io::stderr().lock();
     for d in &diags {
-        let _ = write!(err, "{}: {}", d.level.label(), d.text);
+        let _ = write!(err, "{}: ", d.level.label());
+        let _ = err.write_all(&d.text);
     }
     let mut out = std::io::stdout().lock();
     if out.write_all(&cfg.show_with_indexes(&moddir)).is_err() || out.flush().is_err() {

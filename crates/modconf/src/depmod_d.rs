@@ -227,7 +227,8 @@ mod tests {
         assert_eq!(cfg.overrides[0].path(), b"extra/snd_x");
         assert_eq!(cfg.externals, vec![b"/opt/mods".to_vec()]);
         assert_eq!(cfg.excludes, vec![b"debug".to_vec(), b"dkms".to_vec()]);
-        let texts: Vec<_> = diags.iter().map(|d| (d.level, d.text.as_str())).collect();
+        let texts: Vec<_> = diags.iter().map(|d| (d.level, d.text_lossy())).collect();
+        let texts: Vec<_> = texts.iter().map(|(l, t)| (*l, t.as_str())).collect();
         assert_eq!(
             texts,
             vec![

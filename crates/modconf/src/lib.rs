@@ -66,18 +66,26 @@ impl Level {
 
 /// One message kmod would log. `text` carries kmod's own trailing newline
 /// (most messages have exactly one, a few quote input that has its own).
+/// It is bytes, not a `String`: kmod prints the names and paths it quotes
+/// as they are, invalid UTF-8 included, and so must we.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub level: Level,
-    pub text: String,
+    pub text: Vec<u8>,
 }
 
 impl Diagnostic {
-    pub fn new(level: Level, text: impl Into<String>) -> Diagnostic {
+    pub fn new(level: Level, text: impl Into<Vec<u8>>) -> Diagnostic {
         Diagnostic {
             level,
             text: text.into(),
         }
+    }
+
+    /// The text for display where bytes cannot go (tests, JSON): invalid
+    /// UTF-8 shown as U+FFFD.
+    pub fn text_lossy(&self) -> String {
+        String::from_utf8_lossy(&self.text).into_owned()
     }
 }
 

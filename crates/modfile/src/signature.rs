@@ -138,9 +138,13 @@ fn hash_name(oid: &[u8]) -> Option<&'static str> {
 /// Format bytes as kmod does for `sig_key` and `signature`: `AB:CD:…`, with
 /// a line break and two tabs after every 20 bytes.
 pub fn hex_colon(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(bytes.len() * 3 + bytes.len() / 20 * 3);
-    for (i, b) in bytes.iter().enumerate() {
-        out.push_str(&format!("{b:02X}"));
+    for (i, &b) in bytes.iter().enumerate() {
+        // Not format!: one allocation per byte made this a quarter of
+        // `modinfo` of a whole signed tree.
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
         if i + 1 < bytes.len() {
             out.push(':');
             if (i + 1) % 20 == 0 {
@@ -171,6 +175,9 @@ mod tests {
         assert_eq!(s.matches("\n\t\t").count(), 1);
         assert!(s.ends_with(":\n\t\t00"));
         assert_eq!(hex_colon(&[0u8; 20]).matches('\n').count(), 0);
+        let all: Vec<u8> = (0..=255).collect();
+        let want: Vec<String> = all.iter().map(|b| format!("{b:02X}")).collect();
+        assert_eq!(hex_colon(&all).replace("\n\t\t", ""), want.join(":"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ fn run(cmdline: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
             .map(|o| format!("{} {}", text(&o.modname), text(&o.options)))
             .collect(),
         parsed.blacklist.iter().map(|b| text(b)).collect(),
-        diags.into_iter().map(|d| d.text).collect(),
+        diags.into_iter().map(|d| d.text_lossy()).collect(),
     )
 }
 

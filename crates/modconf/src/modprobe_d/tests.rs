@@ -6,7 +6,7 @@ fn parse_with(text: &str, features: Features) -> (ModprobeConfig, Vec<String>) {
     let mut diags = Vec::new();
     cfg.parse(Path::new("/x/a.conf"), text.as_bytes(), &mut diags);
     assert!(diags.iter().all(|d| d.level == Level::Error));
-    (cfg, diags.into_iter().map(|d| d.text).collect())
+    (cfg, diags.into_iter().map(|d| d.text_lossy()).collect())
 }
 
 fn parse(text: &str) -> (ModprobeConfig, Vec<String>) {
@@ -214,7 +214,7 @@ fn files_merge_sort_and_hide() {
     );
     assert_eq!(cfg.softdeps.len(), 1);
     assert_eq!(cfg.weakdeps.len(), 1);
-    let texts: Vec<_> = diags.iter().map(|d| d.text.clone()).collect();
+    let texts: Vec<_> = diags.iter().map(|d| d.text_lossy()).collect();
     assert_eq!(
         texts,
         vec![
@@ -238,7 +238,7 @@ fn files_merge_sort_and_hide() {
     write(b.join("30-last.conf"), "oops\n");
     let slashed = PathBuf::from(format!("{}/", b.display()));
     let (_, diags) = ModprobeConfig::load(&[slashed], None, CmdlineSource::Skip);
-    assert!(diags.iter().any(|d| d.text
+    assert!(diags.iter().any(|d| d.text_lossy()
         == format!(
             "{}//30-last.conf line 1: ignoring bad line starting with 'oops'\n",
             b.display()
