@@ -95,23 +95,13 @@ fn sigkill_at_any_moment_leaves_complete_files() {
     let dir = s.path().join("out");
     std::fs::create_dir(&dir).unwrap();
     write_outputs(&dir, &generation(1)).unwrap();
-    let me = std::env::current_exe().unwrap();
     for round in 0..12u64 {
-        let mut child = Command::new(&me)
-            .args([
-                "--exact",
-                "sigkill_at_any_moment_leaves_complete_files",
-                "--nocapture",
-            ])
-            .env("DEPMOD_CRASH_CHILD_DIR", &dir)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        // Spread the kills over a few write cycles.
-        std::thread::sleep(Duration::from_millis(20 + (round * 37) % 150));
-        child.kill().unwrap();
-        child.wait().unwrap();
+        kill_a_writer(
+            "sigkill_at_any_moment_leaves_complete_files",
+            "DEPMOD_CRASH_CHILD_DIR",
+            &dir,
+            round,
+        );
         // A kill between naming a temporary and renaming it may leave the
         // hidden name behind; every real file must still be complete.
         if let Err(e) = check_complete(&without_temporaries(&dir), &[1, 101]) {
@@ -123,6 +113,22 @@ fn sigkill_at_any_moment_leaves_complete_files() {
     if let Err(e) = check_complete(&dir, &[1]) {
         panic!("after a clean run: {e}");
     }
+}
+
+/// Run `test` of this binary as a child writing into `dir` in a loop
+/// (`env` names it), and SIGKILL it after a delay that spreads the kills
+/// of successive rounds over a few write cycles.
+fn kill_a_writer(test: &str, env: &str, dir: &Path, round: u64) {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture"])
+        .env(env, dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(20 + (round * 37) % 150));
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
 
 /// A copy of `dir` without the hidden temporaries killed runs leave.
@@ -231,22 +237,13 @@ fn sigkill_during_cache_write_leaves_a_usable_cache() {
     let dir = s.path().join("out");
     std::fs::create_dir(&dir).unwrap();
     write_outputs(&dir, &[cache_generation(1)]).unwrap();
-    let me = std::env::current_exe().unwrap();
     for round in 0..12u64 {
-        let mut child = Command::new(&me)
-            .args([
-                "--exact",
-                "sigkill_during_cache_write_leaves_a_usable_cache",
-                "--nocapture",
-            ])
-            .env("DEPMOD_CRASH_CACHE_DIR", &dir)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(20 + (round * 37) % 150));
-        child.kill().unwrap();
-        child.wait().unwrap();
+        kill_a_writer(
+            "sigkill_during_cache_write_leaves_a_usable_cache",
+            "DEPMOD_CRASH_CACHE_DIR",
+            &dir,
+            round,
+        );
         // The cache is always one complete generation, never a torn one.
         let (cache, why) = depcache::Cache::load(&dir, b"crash-test");
         assert_eq!((cache.len(), why), (600, None), "after kill {round}");
