@@ -14,18 +14,16 @@
 //! `_GLOBAL_OFFSET_TABLE_` is the GOT's start.
 
 use super::r;
-use crate::arch::slots::Slots;
+use crate::arch::slots::{defined_outside, names_got, Slots, GOT_SYMBOL};
 use crate::arch::{Cx, ExtraSpec, Site};
 use crate::error::{Error, Result};
 use crate::layout::SectionKind;
-use crate::parse::{Object, SymbolPlace};
+use crate::parse::Object;
 
 /// Bytes per veneer.
 pub(crate) const VENEER: u64 = 16;
 /// Bytes per GOT entry.
 pub(crate) const GOT_ENTRY: u64 = 8;
-/// The symbol naming the GOT.
-const GOT_SYMBOL: &str = "_GLOBAL_OFFSET_TABLE_";
 
 /// What the aarch64 engine adds to one object.
 pub(crate) struct Aarch64Plan {
@@ -50,23 +48,12 @@ fn uses_got(r_type: u32) -> bool {
     )
 }
 
-/// Whether a branch to symbol `index` may need a veneer.
-fn veneer_candidate(obj: &Object<'_>, index: usize) -> bool {
-    index != 0
-        && obj
-            .symbol(index)
-            .is_some_and(|s| matches!(s.place, SymbolPlace::Undefined | SymbolPlace::Absolute))
-}
-
 impl Aarch64Plan {
     pub(crate) fn new(obj: &Object<'_>, loaded: &dyn Fn(usize) -> bool) -> Result<Self> {
         let mut plan = Aarch64Plan {
             veneers: Slots::new(VENEER),
             got: Slots::new(GOT_ENTRY),
-            got_needed: obj
-                .symbols()
-                .iter()
-                .any(|s| s.is_undefined() && s.name == GOT_SYMBOL),
+            got_needed: names_got(obj),
         };
         for rs in obj.reloc_sections() {
             if !loaded(rs.target) {
@@ -75,7 +62,7 @@ impl Aarch64Plan {
             for rel in obj.relocations(rs) {
                 let rel = rel?;
                 let a = rel.addend.unwrap_or(0);
-                if is_branch(rel.r_type) && veneer_candidate(obj, rel.symbol) {
+                if is_branch(rel.r_type) && defined_outside(obj, rel.symbol) {
                     plan.veneers.insert((rel.symbol, a));
                 }
                 if uses_got(rel.r_type) {

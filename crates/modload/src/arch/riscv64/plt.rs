@@ -15,18 +15,16 @@
 
 use super::r;
 use crate::arch::riscv64::insn;
-use crate::arch::slots::Slots;
+use crate::arch::slots::{defined_outside, names_got, Slots, GOT_SYMBOL};
 use crate::arch::{Cx, ExtraSpec, Site};
 use crate::error::{Error, Result};
 use crate::layout::SectionKind;
-use crate::parse::{Object, SymbolPlace};
+use crate::parse::Object;
 
 /// Bytes per PLT entry.
 pub(crate) const PLT_ENTRY: u64 = 16;
 /// Bytes per GOT slot.
 pub(crate) const GOT_ENTRY: u64 = 8;
-/// The symbol naming the GOT.
-const GOT_SYMBOL: &str = "_GLOBAL_OFFSET_TABLE_";
 
 /// PLT entries and GOT slots of one object.
 pub(crate) struct Tables {
@@ -37,11 +35,7 @@ pub(crate) struct Tables {
 
 /// Whether a call or `PLT32` to symbol `index` may need a PLT entry.
 fn plt_candidate(obj: &Object<'_>, r_type: u32, index: usize) -> bool {
-    matches!(r_type, r::CALL | r::CALL_PLT | r::PLT32)
-        && index != 0
-        && obj
-            .symbol(index)
-            .is_some_and(|s| matches!(s.place, SymbolPlace::Undefined | SymbolPlace::Absolute))
+    matches!(r_type, r::CALL | r::CALL_PLT | r::PLT32) && defined_outside(obj, index)
 }
 
 impl Tables {
@@ -49,10 +43,7 @@ impl Tables {
         Tables {
             plt: Slots::new(PLT_ENTRY),
             got: Slots::new(GOT_ENTRY),
-            got_needed: obj
-                .symbols()
-                .iter()
-                .any(|s| s.is_undefined() && s.name == GOT_SYMBOL),
+            got_needed: names_got(obj),
         }
     }
 

@@ -13,27 +13,24 @@
 //! GOT: one 8-byte entry per symbol referenced through a GOT relocation,
 //! holding the symbol's value; `_GLOBAL_OFFSET_TABLE_` is its address.
 
-use std::collections::HashMap;
-
 use object::elf;
 
 use super::r;
+use crate::arch::slots::{defined_outside, names_got, Slots, GOT_SYMBOL};
 use crate::arch::{Cx, ExtraSpec, Plan, Site};
 use crate::error::{Error, Result};
 use crate::layout::SectionKind;
-use crate::parse::{Object, Reloc, SymbolPlace};
+use crate::parse::{Object, Reloc};
 
 /// Bytes per PLT entry.
 pub(crate) const PLT_ENTRY: u64 = 16;
 /// Bytes per GOT entry.
 pub(crate) const GOT_ENTRY: u64 = 8;
-/// The symbol naming the GOT.
-pub(crate) const GOT_SYMBOL: &str = "_GLOBAL_OFFSET_TABLE_";
 
 /// The x86-64 plan: PLT and GOT slots.
 pub(crate) struct X86Plan {
-    plt: HashMap<(usize, i64), u64>,
-    got: HashMap<usize, u64>,
+    plt: Slots<(usize, i64)>,
+    got: Slots<usize>,
     got_needed: bool,
 }
 
@@ -51,10 +48,10 @@ fn is_branch(data: &[u8], offset: u64) -> bool {
 /// The PLT key of a relocation, if it may need a trampoline: the symbol
 /// and the adjustment from S to the branch target.
 fn plt_key(obj: &Object<'_>, section: usize, rel: &Reloc) -> Option<(usize, i64)> {
-    let sym = obj.symbol(rel.symbol)?;
-    if !matches!(sym.place, SymbolPlace::Undefined | SymbolPlace::Absolute) || rel.symbol == 0 {
+    if !defined_outside(obj, rel.symbol) {
         return None;
     }
+    let sym = obj.symbol(rel.symbol)?;
     let a = rel.addend?;
     match rel.r_type {
         r::PLT32 => Some((rel.symbol, a.wrapping_add(4))),
@@ -91,12 +88,9 @@ fn uses_got_base(r_type: u32) -> bool {
 impl X86Plan {
     pub(crate) fn new(obj: &Object<'_>, loaded: &dyn Fn(usize) -> bool) -> Result<X86Plan> {
         let mut plan = X86Plan {
-            plt: HashMap::new(),
-            got: HashMap::new(),
-            got_needed: obj
-                .symbols()
-                .iter()
-                .any(|s| s.is_undefined() && s.name == GOT_SYMBOL),
+            plt: Slots::new(PLT_ENTRY),
+            got: Slots::new(GOT_ENTRY),
+            got_needed: names_got(obj),
         };
         for rs in obj.reloc_sections() {
             if !loaded(rs.target) {
@@ -105,12 +99,10 @@ impl X86Plan {
             for rel in obj.relocations(rs) {
                 let rel = rel?;
                 if let Some(key) = plt_key(obj, rs.target, &rel) {
-                    let next = plan.plt.len() as u64 * PLT_ENTRY;
-                    plan.plt.entry(key).or_insert(next);
+                    plan.plt.insert(key);
                 }
                 if uses_got_entry(rel.r_type) {
-                    let next = plan.got.len() as u64 * GOT_ENTRY;
-                    plan.got.entry(rel.symbol).or_insert(next);
+                    plan.got.insert(rel.symbol);
                 }
                 plan.got_needed |= uses_got_base(rel.r_type) || uses_got_entry(rel.r_type);
             }
@@ -129,7 +121,7 @@ impl X86Plan {
         let Some(key) = plt_key(cx.obj, site.section, &rel) else {
             return Ok(None);
         };
-        let Some(&offset) = self.plt.get(&key) else {
+        let Some(offset) = self.plt.get(&key) else {
             return Ok(None);
         };
         let target = cx.value(site)?.wrapping_add(key.1 as u64);
@@ -145,7 +137,7 @@ impl X86Plan {
 
     /// The address of the symbol's GOT entry, holding `value` (written now).
     pub(crate) fn got_entry(&self, cx: &mut Cx<'_, '_>, site: &Site, value: u64) -> Result<u64> {
-        let offset = *self
+        let offset = self
             .got
             .get(&site.symbol)
             .ok_or_else(|| Error::malformed("GOT entry missing from the plan"))?;
@@ -168,7 +160,7 @@ impl Plan for X86Plan {
             ExtraSpec {
                 name: ".modload.plt",
                 kind: SectionKind::Plt,
-                size: self.plt.len() as u64 * PLT_ENTRY,
+                size: self.plt.bytes(),
                 align: PLT_ENTRY,
             },
             ExtraSpec {
