@@ -6,9 +6,7 @@
 mod common;
 
 use common::elf::*;
-use modload::{
-    aarch64_reloc as r, layout, load_executable, parse, relocate, Error, Image, LayoutOptions,
-};
+use modload::{aarch64_reloc as r, load_executable, parse, Error, Image, LayoutOptions};
 
 const EM_AARCH64: u16 = 183;
 const BASE: u64 = 0xffff_8000_0800_0000;
@@ -23,16 +21,7 @@ fn builder() -> Builder {
 }
 
 fn run(b: &Builder, imports: &[(&str, u64)]) -> Result<Image, Error> {
-    let bytes = b.build();
-    let obj = parse(&bytes)?;
-    let lay = layout(&obj, &mut LayoutOptions::new())?;
-    relocate(&obj, &lay, BASE, &mut |n: &str| {
-        imports.iter().find(|(k, _)| *k == n).map(|(_, v)| *v)
-    })
-}
-
-fn bytes_of<'a>(image: &'a Image, name: &str) -> &'a [u8] {
-    image.section_bytes(image.section(name).unwrap()).unwrap()
+    relocate_at(b, BASE, imports)
 }
 
 fn word(b: &[u8], at: usize) -> u32 {

@@ -7,7 +7,7 @@
 mod common;
 
 use common::elf::*;
-use modload::{layout, parse, relocate, riscv64_reloc as r, Error, Image, LayoutOptions};
+use modload::{riscv64_reloc as r, Error, Image};
 
 const EM_RISCV: u16 = 243;
 const BASE: u64 = 0xffff_ffff_4000_0000;
@@ -22,16 +22,7 @@ fn builder() -> Builder {
 }
 
 fn run(b: &Builder, imports: &[(&str, u64)]) -> Result<Image, Error> {
-    let bytes = b.build();
-    let obj = parse(&bytes)?;
-    let lay = layout(&obj, &mut LayoutOptions::new())?;
-    relocate(&obj, &lay, BASE, &mut |n: &str| {
-        imports.iter().find(|(k, _)| *k == n).map(|(_, v)| *v)
-    })
-}
-
-fn bytes_of<'a>(image: &'a Image, name: &str) -> &'a [u8] {
-    image.section_bytes(image.section(name).unwrap()).unwrap()
+    relocate_at(b, BASE, imports)
 }
 
 fn word(b: &[u8], at: usize) -> u32 {

@@ -12,16 +12,7 @@ const NEAR: u64 = 0xffff_ffff_8100_0000;
 const FAR: u64 = 0x0000_7f12_3456_7000;
 
 fn run(b: &Builder, imports: &[(&str, u64)]) -> Result<Image, Error> {
-    let bytes = b.build();
-    let obj = parse(&bytes)?;
-    let lay = layout(&obj, &mut LayoutOptions::new())?;
-    relocate(&obj, &lay, BASE, &mut |n: &str| {
-        imports.iter().find(|(k, _)| *k == n).map(|(_, v)| *v)
-    })
-}
-
-fn bytes_of<'a>(image: &'a Image, name: &str) -> &'a [u8] {
-    image.section_bytes(image.section(name).unwrap()).unwrap()
+    relocate_at(b, BASE, imports)
 }
 
 /// One data field of `r_type` against import `x` bound to `value`.

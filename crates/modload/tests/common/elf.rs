@@ -264,3 +264,23 @@ pub fn shdr(bytes: &[u8], index: usize) -> usize {
     let shoff = u64::from_le_bytes(bytes[40..48].try_into().unwrap()) as usize;
     shoff + index * 64
 }
+
+/// Lay out `b`'s object and relocate it at `base`, binding `imports` by
+/// name (any other import is unknown).
+pub fn relocate_at(
+    b: &Builder,
+    base: u64,
+    imports: &[(&str, u64)],
+) -> Result<modload::Image, modload::Error> {
+    let bytes = b.build();
+    let obj = modload::parse(&bytes)?;
+    let lay = modload::layout(&obj, &mut modload::LayoutOptions::new())?;
+    modload::relocate(&obj, &lay, base, &mut |n: &str| {
+        imports.iter().find(|(k, _)| *k == n).map(|(_, v)| *v)
+    })
+}
+
+/// The bytes of section `name` of a relocated image.
+pub fn bytes_of<'a>(image: &'a modload::Image, name: &str) -> &'a [u8] {
+    image.section_bytes(image.section(name).unwrap()).unwrap()
+}
