@@ -2,7 +2,20 @@
 # needs on a fresh Debian machine (run as root).
 
 CARGO      ?= cargo
-RELEASE_BIN = target/release
+# What `make build` ships, and what every suite, the demo, `make bench` and
+# `make install` use: the tools statically linked (static-PIE, liblzma built
+# in), beside the sim kernel's module host. A tool call is then exec and
+# its own work: no dynamic loader, no liblzma, libgcc_s and libm to map and
+# relocate (a third of a `modprobe` call, issue 14). The module host
+# dlopens modules, so it is the dynamic rkmod-sim-host of the workspace
+# build, which a static rkmod starts (cargo's own target/release/rkmod is
+# dynamic and works alone). cargo re-links target/release on every build,
+# so the shipped set is staged in a directory of its own.
+RELEASE_BIN = target/dist
+HOST_TRIPLE := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+STATIC_DIR  = target/$(HOST_TRIPLE)/release
+# (bin/build.rs links static builds with packed relative relocations)
+STATIC_RUSTFLAGS = -C target-feature=+crt-static
 TOOLS       = rkmod rinsmod rrmmod rlsmod rmodinfo rmodprobe rdepmod
 APT_STAMP   = /var/tmp/rkmod-apt-updated
 
@@ -31,6 +44,11 @@ deps:
 
 build:
 	$(CARGO) build --release --workspace
+	LZMA_API_STATIC=1 RUSTFLAGS="$(STATIC_RUSTFLAGS)" \
+		$(CARGO) build --release --target $(HOST_TRIPLE) -p rkmod-cli --bins
+	@mkdir -p $(RELEASE_BIN)
+	@for t in $(TOOLS); do ln -f $(STATIC_DIR)/$$t $(RELEASE_BIN)/$$t; done
+	@ln -f target/release/rkmod-sim-host $(RELEASE_BIN)/rkmod-sim-host
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -88,8 +106,8 @@ fuzz:
 man completions: build
 	$(RELEASE_BIN)/rkmod __generate .
 
-# make install PREFIX=/usr/local DESTDIR= [SYMLINKS=1]: the binaries, the
-# man pages, the completions, the C header of sim modules
+# make install PREFIX=/usr/local DESTDIR= [SYMLINKS=1]: the binaries (the
+# sim kernel's module host in $(PREFIX)/lib/rkmod), the man pages, the completions, the C header of sim modules
 # ($(PREFIX)/include/rkmod/sim_module.h) and the documents
 # ($(PREFIX)/share/doc/rkmod). SYMLINKS=1 installs kmod's names as Debian's
 # kmod package lays them out: kmod (and lsmod) in bin, modprobe, depmod,
@@ -101,6 +119,8 @@ BINDIR  ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR  ?= $(PREFIX)/share/man
 INCLUDEDIR ?= $(PREFIX)/include
+# where a static rkmod looks for its module host: ../lib/rkmod from its bin
+SIMHOSTDIR ?= $(PREFIX)/lib/rkmod
 DOCDIR  ?= $(PREFIX)/share/doc/rkmod
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
@@ -113,6 +133,8 @@ install: build
 		$(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR) \
 		$(DESTDIR)$(INCLUDEDIR)/rkmod $(DESTDIR)$(DOCDIR)
 	install -m 755 $(addprefix $(RELEASE_BIN)/,$(TOOLS)) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(SIMHOSTDIR)
+	install -m 755 $(RELEASE_BIN)/rkmod-sim-host $(DESTDIR)$(SIMHOSTDIR)/
 	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 644 $(filter completions/bash/%,$(RKMOD_COMPLETIONS)) $(DESTDIR)$(BASHCOMPDIR)/

@@ -1,7 +1,7 @@
 # Shared by the demo scripts (sourced): the tools on PATH, a clean
 # environment, and the way steps are shown.
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-export PATH="$repo/target/release:$PATH"
+export PATH="$repo/target/dist:$PATH"
 unset RKMOD_SIM RKMOD_SIM_HOST MODPROBE_OPTIONS
 
 heading() { printf '\n\033[1;34m== %s ==\033[0m\n' "$*"; }

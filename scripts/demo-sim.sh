@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The sim kernel part of `make demo`: sample modules built as shared
 # objects, loaded into a userspace kernel by the ordinary tools — no root,
-# no real kernel. Expects the release build of the tools in target/release.
+# no real kernel. Expects the tools `make build` stages in target/dist.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/demo-lib.sh

@@ -6,7 +6,7 @@
 # tools say about the real kernel samples (next to kmod's answer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=target/release
+bin=target/dist
 kdir=$(ls -d testdata/kernel/*/ | head -n1)
 kdir=${kdir%/}
 rel=$(basename "$kdir")

@@ -14,7 +14,9 @@
 #
 # usage: scripts/kmod-testsuite.sh [KMOD_BUILD_DIR]   (default /work/kmod34/build)
 #   RKMOD=path/to/rkmod   the binary to judge (default target/release/rkmod,
-#                         built if missing)
+#                         built if missing). It must be dynamically linked:
+#                         kmod's traps are LD_PRELOAD libraries, which a
+#                         static binary (make build's target/dist) ignores.
 #
 # The test binaries run the tools at the build directory's paths (compiled
 # in): the tool symlinks there are pointed at rkmod for the run and put

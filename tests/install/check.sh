@@ -25,7 +25,7 @@ for f in bin/rkmod bin/rinsmod bin/rrmmod bin/rlsmod bin/rmodinfo bin/rmodprobe 
 	include/rkmod/sim_module.h share/doc/rkmod/README.md share/doc/rkmod/test-your-module.md \
 	share/doc/rkmod/json.md \
 	share/bash-completion/completions/rmodprobe share/zsh/site-functions/_rmodprobe \
-	share/fish/vendor_completions.d/rmodprobe.fish; do
+	share/fish/vendor_completions.d/rmodprobe.fish lib/rkmod/rkmod-sim-host; do
 	[ -e "$plain/usr/$f" ] || fail "$f missing"
 done
 # every page of man/ (whose references the docs test resolves among them)
@@ -45,6 +45,16 @@ if command -v gcc >/dev/null 2>&1; then
 		-o "$d/square.so" "$d/square.c" || fail "a sim module does not build against the installed header"
 	readelf -p .modinfo "$d/square.so" | grep -q 'license=GPL' ||
 		fail "a module built with the installed header has no .modinfo license"
+	# the installed rkmod runs it in a sim kernel: a static rkmod finds
+	# its module host in lib/rkmod
+	st=$d/sim
+	$plain/usr/bin/rkmod sim start --state "$st" --allow-outside-tree >/dev/null ||
+		fail "the installed rkmod does not start a sim kernel"
+	ok=1
+	$plain/usr/bin/rinsmod --sim="$st/rkmod-sim.sock" "$d/square.so" >"$d/sim.out" 2>&1 || ok=0
+	grep -q '^square ' "$st/proc/modules" 2>/dev/null || ok=0
+	$plain/usr/bin/rkmod sim stop --state "$st" >/dev/null 2>&1 || true
+	[ $ok = 1 ] || fail "the installed tools do not load a module into the sim kernel: $(cat "$d/sim.out")"
 else
 	fail "gcc is not installed (apt-get install gcc): the installed header cannot be checked"
 fi

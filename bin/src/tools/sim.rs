@@ -191,9 +191,11 @@ impl Serve {
 }
 
 /// Module hosts are this program run as `rkmod sim-host`, unless
-/// `$RKMOD_SIM_HOST` names another host program.
+/// `$RKMOD_SIM_HOST` names another host program. A statically linked
+/// build (what `make build` ships, for start-up speed) cannot dlopen
+/// modules: its hosts are the dynamic `rkmod-sim-host` installed with it.
 fn host_command() -> HostCommand {
-    if std::env::var_os("RKMOD_SIM_HOST").is_some() {
+    if std::env::var_os("RKMOD_SIM_HOST").is_some() || cfg!(target_feature = "crt-static") {
         return HostCommand::locate();
     }
     match std::env::current_exe() {

@@ -43,8 +43,9 @@ impl HostCommand {
     }
 
     /// Where the host binary is: `$RKMOD_SIM_HOST`, else `rkmod-sim-host`
-    /// beside the running executable or one directory up (a test binary
-    /// in `target/debug/deps` finds `target/debug/rkmod-sim-host`).
+    /// beside the running executable, one directory up (a test binary in
+    /// `target/debug/deps` finds `target/debug/rkmod-sim-host`), or where
+    /// `make install` puts it (`PREFIX/lib/rkmod/` for `PREFIX/bin/rkmod`).
     pub fn locate() -> HostCommand {
         if let Some(p) = std::env::var_os("RKMOD_SIM_HOST") {
             return HostCommand::new(p);
@@ -55,6 +56,9 @@ impl HostCommand {
             dir.join("rkmod-sim-host"),
             dir.parent()
                 .map(|p| p.join("rkmod-sim-host"))
+                .unwrap_or_default(),
+            dir.parent()
+                .map(|p| p.join("lib/rkmod/rkmod-sim-host"))
                 .unwrap_or_default(),
         ];
         let found = candidates.iter().find(|c| c.is_file()).cloned();
