@@ -57,6 +57,23 @@ impl Module {
         Ok(m)
     }
 
+    /// A module from its parts, for a library that keeps its own module
+    /// objects and hands them back here (libkmod's C API): `name` as
+    /// normalised, `path` the file when known.
+    pub fn from_parts(
+        name: Vec<u8>,
+        path: Option<PathBuf>,
+        origin: Origin,
+        alias: Option<Vec<u8>>,
+    ) -> Module {
+        Module {
+            name,
+            path,
+            origin,
+            alias,
+        }
+    }
+
     /// Whether modprobe takes `arg` as a module file rather than a name or
     /// alias: kmod 34 does so when it starts with `/` or `./`.
     pub fn names_a_file(arg: &[u8]) -> bool {

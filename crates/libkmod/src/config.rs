@@ -1,0 +1,1 @@
+//! `kmod_config_*`: iterators over the configuration a context read.
