@@ -3,6 +3,7 @@
  * callbacks, insert_module and remove_module, over a modules directory and
  * one configuration path. Each stdin line is one of
  *   probe FLAGS lookup|name|path ARG [EXTRA OPTIONS...]
+ *   probe-system ...  (the same without run_install: libkmod runs commands)
  *   insert FLAGS name|path ARG [OPTIONS...]
  *   remove FLAGS NAME
  * FLAGS in hex. "run_install" answers with the number in $RUN_INSTALL_RET
@@ -41,6 +42,9 @@ static void run_one(struct kmod_module *mod, const char *verb, unsigned int flag
 	printf("  module %s\n", kmod_module_get_name(mod));
 	if (strcmp(verb, "insert") == 0)
 		r = kmod_module_insert_module(mod, flags, rest);
+	else if (strcmp(verb, "probe-system") == 0)
+		/* install commands run by libkmod itself */
+		r = kmod_module_probe_insert_module(mod, flags, rest, NULL, NULL, print_action);
 	else
 		r = kmod_module_probe_insert_module(mod, flags, rest, run_install, "cookie",
 						    print_action);
