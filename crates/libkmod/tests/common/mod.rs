@@ -94,10 +94,18 @@ fn compile_now(name: &str) -> PathBuf {
 }
 
 /// Which library a program runs with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Lib {
     Ours,
     System,
+    /// The libkmod.so.2 of a directory (kmod 34's build).
+    Dir(PathBuf),
+}
+
+/// kmod 34's library, when a build of it is at hand.
+pub fn kmod34_dir() -> Option<PathBuf> {
+    let d = PathBuf::from("/work/kmod34/build");
+    d.join("libkmod.so.2").exists().then_some(d)
 }
 
 /// Run a program with one library; returns (exit code, stdout, stderr).
@@ -112,6 +120,7 @@ pub fn run(prog: &Path, args: &[&str], stdin: &str, lib: Lib) -> (i32, String, S
     match lib {
         Lib::Ours => cmd.env("LD_LIBRARY_PATH", work_dir()),
         Lib::System => cmd.env_remove("LD_LIBRARY_PATH"),
+        Lib::Dir(d) => cmd.env("LD_LIBRARY_PATH", d),
     };
     let mut child = cmd.spawn().expect("spawn test program");
     let mut input = child.stdin.take().unwrap();
