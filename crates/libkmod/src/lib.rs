@@ -19,18 +19,31 @@
 #![allow(clippy::missing_safety_doc)]
 
 /// Bind exported functions to kmod's version nodes:
-/// `symver!(kmod_new @ "LIBKMOD_5", kmod_ref @ "LIBKMOD_5");`.
+/// `symver!(kmod_new @ "LIBKMOD_5", kmod_ref @ "LIBKMOD_5");`; a
+/// compatibility version of another function:
+/// `symver!(old_impl @ "LIBKMOD_5" as kmod_public_name)`.
 /// Only in the shared library build (tests of the rlib link without the
 /// version script, where the nodes do not exist).
 #[macro_export]
 macro_rules! symver {
-    ($($name:ident @ $node:literal),* $(,)?) => {
-        $(
-            #[cfg(not(test))]
-            ::core::arch::global_asm!(concat!(
-                ".symver ", stringify!($name), ", ", stringify!($name), "@@", $node
-            ));
-        )*
+    () => {};
+    ($name:ident @ $node:literal $(, $($rest:tt)*)?) => {
+        #[cfg(not(test))]
+        ::core::arch::global_asm!(concat!(
+            ".symver ", stringify!($name), ", ", stringify!($name), "@@", $node
+        ));
+        $($crate::symver!($($rest)*);)?
+    };
+    // A compatibility version: `$name` (a Rust function without
+    // `#[no_mangle]`, so not exported under its own name) is exported as
+    // `$public@$node`, not the default version of `$public`.
+    ($name:ident @ $node:literal as $public:ident $(, $($rest:tt)*)?) => {
+        #[cfg(not(test))]
+        ::core::arch::global_asm!(
+            concat!(".globl {f}\n.symver {f}, ", stringify!($public), "@", $node),
+            f = sym $name,
+        );
+        $($crate::symver!($($rest)*);)?
     };
 }
 

@@ -502,6 +502,7 @@ symver!(
     kmod_module_new_from_path @ "LIBKMOD_5",
     kmod_module_new_from_lookup @ "LIBKMOD_5",
     kmod_module_new_from_name_lookup @ "LIBKMOD_30",
+    kmod_module_new_from_name_lookup_kmod30 @ "LIBKMOD_5" as kmod_module_new_from_name_lookup,
     kmod_module_ref @ "LIBKMOD_5",
     kmod_module_unref @ "LIBKMOD_5",
     kmod_module_unref_list @ "LIBKMOD_5",
@@ -609,6 +610,17 @@ pub unsafe extern "C" fn kmod_module_new_from_name_lookup(
             Err(e) => -e.errno(),
         }
     })
+}
+
+/// kmod 30 (Debian 12's) exported `kmod_module_new_from_name_lookup` in
+/// `LIBKMOD_5`; kmod 34 moved it to `LIBKMOD_30`. Programs built against
+/// either find it here: this is the `LIBKMOD_5` one (not the default).
+unsafe extern "C" fn kmod_module_new_from_name_lookup_kmod30(
+    ctx: *mut kmod_ctx,
+    modname: *const c_char,
+    out: *mut *mut kmod_module,
+) -> c_int {
+    kmod_module_new_from_name_lookup(ctx, modname, out)
 }
 
 #[no_mangle]
