@@ -35,6 +35,7 @@ pub fn work_dir() -> &'static Path {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("work dir");
         let so = profile.join("libkmod.so");
+        build_cdylib(profile);
         assert!(
             so.exists(),
             "FAIL: {} was not built (cargo builds the cdylib with the tests)",
@@ -45,6 +46,27 @@ pub fn work_dir() -> &'static Path {
         }
         dir
     })
+}
+
+/// Build the cdylib of this profile: `cargo test` builds the library as
+/// the tests link it (an rlib), which leaves `libkmod.so` as old as the
+/// last `cargo build`.
+fn build_cdylib(profile: &Path) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "-p", "libkmod", "--lib"])
+        .current_dir(workspace_dir());
+    if profile.file_name() == Some("release".as_ref()) {
+        cmd.arg("--release");
+    }
+    // the same target directory the tests run from
+    if let Some(target) = profile.parent() {
+        cmd.env("CARGO_TARGET_DIR", target);
+    }
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("FAIL: cannot run cargo to build libkmod.so: {e}"));
+    assert!(status.success(), "FAIL: cargo build -p libkmod failed");
 }
 
 /// The system's libkmod.so.2, which every comparison needs.
