@@ -11,7 +11,9 @@
 //! object owned by the list; the strings live as long as the entry.
 
 use std::ffi::{c_char, c_int, c_void, CString};
+use std::path::PathBuf;
 use std::ptr;
+use std::rc::Rc;
 
 use modfile::{hex_colon, Bind, ModuleFile};
 
@@ -96,11 +98,39 @@ unsafe fn entry<'a, T>(entry: *const kmod_list) -> Option<&'a T> {
     list::data(entry).cast::<T>().as_ref()
 }
 
+/// What identifies a file's contents: device, inode, size, change time.
+type Stamp = (u64, u64, u64, i64, i64);
+
+thread_local! {
+    /// The file this thread read last: callers ask a module for its info,
+    /// versions and symbols one after the other (kmod keeps the file open
+    /// in the module object; a compressed module is decompressed once).
+    static LAST: std::cell::RefCell<Option<(PathBuf, Stamp, Rc<ModuleFile>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// The module's file, read, as kmod's `kmod_module_get_elf` reaches it:
 /// no path is `-ENOENT`.
-fn open_file(m: &kmod_module) -> Result<ModuleFile, c_int> {
+fn open_file(m: &kmod_module) -> Result<Rc<ModuleFile>, c_int> {
     let path = m.path().ok_or(-ENOENT)?;
-    ModuleFile::open(path).map_err(|e| -e.errno())
+    let stamp = std::fs::metadata(path).ok().map(|md| {
+        use std::os::unix::fs::MetadataExt;
+        (md.dev(), md.ino(), md.size(), md.ctime(), md.ctime_nsec())
+    });
+    if let Some(stamp) = stamp {
+        let hit = LAST.with(|last| match &*last.borrow() {
+            Some((p, s, f)) if p == path && *s == stamp => Some(f.clone()),
+            _ => None,
+        });
+        if let Some(f) = hit {
+            return Ok(f);
+        }
+    }
+    let file = Rc::new(ModuleFile::open(path).map_err(|e| -e.errno())?);
+    if let Some(stamp) = stamp {
+        LAST.with(|last| *last.borrow_mut() = Some((path.to_path_buf(), stamp, file.clone())));
+    }
+    Ok(file)
 }
 
 /// Store a built list in `*out` and return its count (as a C int).

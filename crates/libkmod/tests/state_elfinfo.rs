@@ -108,14 +108,15 @@ fn malformed_files() {
     );
 }
 
-/// Debian's 6.1 tree as tests/diff/trees.py provides it (cached under
-/// $RKMOD_TREES or /var/tmp/rkmod-trees; made from the installed kernel's
-/// modules when missing, as the differential tests make it).
-fn deb61() -> PathBuf {
+/// A Debian tree as tests/diff/trees.py provides it (cached under
+/// $RKMOD_TREES or /var/tmp/rkmod-trees; deb61 made from the installed
+/// kernel's modules, deb612 from Debian's package, when missing, as the
+/// differential tests make them).
+fn debian_tree(tree: &str) -> PathBuf {
     let diff = cdiff::workspace_dir().join("tests/diff");
     let script = format!(
         "import sys; sys.path.insert(0, {:?}); import trees; \
-         print(trees.prepare(trees=('deb61',))['deb61']['moddir'])",
+         print(trees.prepare(trees=({tree:?},))[{tree:?}]['moddir'])",
         diff.display().to_string()
     );
     let out = std::process::Command::new("python3")
@@ -124,17 +125,17 @@ fn deb61() -> PathBuf {
         .unwrap_or_else(|e| panic!("FAIL: cannot run python3 for tests/diff/trees.py: {e}"));
     assert!(
         out.status.success(),
-        "FAIL: tests/diff/trees.py cannot prepare deb61: {}",
+        "FAIL: tests/diff/trees.py cannot prepare {tree}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    PathBuf::from(text.lines().last().expect("FAIL: no deb61 path").trim())
+    PathBuf::from(text.lines().last().expect("FAIL: no tree path").trim())
 }
 
 #[test]
 fn debian_61_tree() {
     let prog = cdiff::program("elfinfo");
-    let dir = deb61();
+    let dir = debian_tree("deb61");
     let mut files = Vec::new();
     module_files(&dir, &mut files);
     assert!(
@@ -165,4 +166,35 @@ fn debian_61_tree() {
         files.len()
     );
     assert!(signed > 1000, "the tree's modules should be signed");
+}
+
+/// Debian's 6.12 kernel (`.ko.xz`, signed): every eighth module.
+#[test]
+fn debian_612_tree_sample() {
+    let prog = cdiff::program("elfinfo");
+    let dir = debian_tree("deb612");
+    let mut files = Vec::new();
+    module_files(&dir, &mut files);
+    assert!(
+        files.len() > 1000,
+        "{}: {} modules",
+        dir.display(),
+        files.len()
+    );
+    let specs: Vec<String> = files
+        .iter()
+        .step_by(8)
+        .map(|p| p.display().to_string())
+        .collect();
+    let out = cdiff::compare(
+        &prog,
+        &[&dir.display().to_string()],
+        &(specs.join("\n") + "\n"),
+        &[],
+    );
+    eprintln!(
+        "deb612: {} modules compared ({} with versions)",
+        specs.len(),
+        out.matches("\nversions ").count() - out.matches("\nversions -").count()
+    );
 }
