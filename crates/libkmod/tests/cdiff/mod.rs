@@ -153,6 +153,9 @@ pub fn fakesys() -> PathBuf {
 pub enum Lib {
     Ours,
     System,
+    /// kmod 34's library from the directory `$RKMOD_KMOD34_LIBDIR`, when
+    /// set (a build of kmod 34.2: compared and reported, not required).
+    Kmod34,
 }
 
 /// One run's outcome.
@@ -177,6 +180,10 @@ pub fn run(prog: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)], lib: L
             .env("LD_LIBRARY_PATH", work_dir())
             .env("LD_DEBUG", "libs"),
         Lib::System => cmd.env_remove("LD_LIBRARY_PATH"),
+        Lib::Kmod34 => cmd.env(
+            "LD_LIBRARY_PATH",
+            std::env::var_os("RKMOD_KMOD34_LIBDIR").unwrap_or_default(),
+        ),
     };
     let mut child = cmd.spawn().expect("spawn test program");
     let mut input = child.stdin.take().unwrap();
@@ -215,10 +222,13 @@ pub fn first_difference(ours: &str, theirs: &str) -> String {
     let from = at.saturating_sub(8);
     let show = |v: &[&str]| v[from.min(v.len())..(at + 4).min(v.len())].join("\n");
     format!(
-        "first difference at line {} (ours {} lines, kmod {} lines)\n--- ours:\n{}\n--- kmod:\n{}",
+        "first difference at line {} (ours {} lines, kmod {} lines): ours {:?}, kmod {:?}\n\
+         --- ours:\n{}\n--- kmod:\n{}",
         at + 1,
         a.len(),
         b.len(),
+        a.get(at).copied().unwrap_or("<end>"),
+        b.get(at).copied().unwrap_or("<end>"),
         show(&a),
         show(&b)
     )
@@ -251,5 +261,19 @@ pub fn compare(prog: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) ->
         args,
         first_difference(&ours.stdout, &theirs.stdout)
     );
+    if std::env::var_os("RKMOD_KMOD34_LIBDIR").is_some() {
+        let k34 = run(prog, args, stdin, env, Lib::Kmod34);
+        if k34.stdout == ours.stdout {
+            eprintln!(
+                "kmod 34: same output ({} lines)",
+                ours.stdout.lines().count()
+            );
+        } else {
+            eprintln!(
+                "kmod 34 DIFFERS: {}",
+                first_difference(&ours.stdout, &k34.stdout)
+            );
+        }
+    }
     ours.stdout
 }
