@@ -69,7 +69,7 @@ pub unsafe fn items(head: *const kmod_list) -> Vec<*mut c_void> {
     loop {
         out.push((*cur).data);
         cur = (*cur).next;
-        if cur as *const _ == head {
+        if std::ptr::eq(cur, head) {
             break;
         }
     }
@@ -125,7 +125,7 @@ pub unsafe extern "C" fn kmod_list_next(
         return ptr::null_mut();
     }
     let next = (*curr).next;
-    if next as *const _ == list {
+    if std::ptr::eq(next, list) {
         ptr::null_mut()
     } else {
         next
@@ -159,18 +159,20 @@ mod tests {
 
     #[test]
     fn build_walk_free() {
-        let head = from_items((1..=3usize).map(|i| i as *mut c_void));
+        let mut values = [1u8, 2, 3];
+        let ptrs: Vec<*mut c_void> = values.iter_mut().map(|v| (v as *mut u8).cast()).collect();
+        let head = from_items(ptrs.iter().copied());
         unsafe {
-            assert_eq!(items(head), vec![1 as *mut c_void, 2 as _, 3 as _]);
+            assert_eq!(items(head), ptrs);
             let last = kmod_list_last(head);
-            assert_eq!(data(last), 3 as *mut c_void);
+            assert_eq!(data(last), ptrs[2]);
             let second = kmod_list_next(head, head);
-            assert_eq!(data(second), 2 as *mut c_void);
+            assert_eq!(data(second), ptrs[1]);
             assert!(kmod_list_next(head, last).is_null());
             assert_eq!(kmod_list_prev(head, second), head);
             assert!(kmod_list_prev(head, head).is_null());
             let mut freed = Vec::new();
-            free(head, |d| freed.push(d as usize));
+            free(head, |d| freed.push(*d.cast::<u8>()));
             assert_eq!(freed, vec![1, 2, 3]);
         }
         assert!(from_items(std::iter::empty()).is_null());

@@ -216,7 +216,8 @@ impl kmod_module {
             .filter(|w| !w.is_empty())
         {
             let path = join(word);
-            match new_from_path(self.ctx, &path) {
+            // SAFETY: a module holds a reference on its context.
+            match unsafe { new_from_path(self.ctx, &path) } {
                 Ok(m) => found.push(ModPtr(m)),
                 Err(e) => {
                     kmod_err!(
@@ -271,7 +272,10 @@ impl kmod_module {
 }
 
 /// The referenced module of `key`, made when the context has none.
-fn get_or_create(
+///
+/// # Safety
+/// `ctx` is a live context.
+unsafe fn get_or_create(
     ctx: *mut kmod_ctx,
     key: Vec<u8>,
     name: &[u8],
@@ -313,14 +317,20 @@ fn normalize(name: &[u8]) -> Vec<u8> {
 
 /// A referenced module for `name` (normalised here), as
 /// `kmod_module_new_from_name` makes it.
-pub fn new_from_name(ctx: *mut kmod_ctx, name: &[u8]) -> *mut kmod_module {
+///
+/// # Safety
+/// `ctx` is a live context.
+pub unsafe fn new_from_name(ctx: *mut kmod_ctx, name: &[u8]) -> *mut kmod_module {
     let n = normalize(name);
     get_or_create(ctx, n.clone(), &n, None)
 }
 
 /// A referenced module found through `alias` (key `name\alias`); fails
 /// with `-ENAMETOOLONG` as kmod's `kmod_module_new_from_alias`.
-pub fn new_from_alias(
+///
+/// # Safety
+/// `ctx` is a live context.
+pub unsafe fn new_from_alias(
     ctx: *mut kmod_ctx,
     alias: &[u8],
     name: &[u8],
@@ -337,7 +347,10 @@ pub fn new_from_alias(
 /// A referenced module for a file, as `kmod_module_new_from_path`: the
 /// file must exist; a module of the same name with another path is
 /// `-EEXIST`. Errors are negative errnos.
-pub fn new_from_path(ctx: *mut kmod_ctx, path: &[u8]) -> Result<*mut kmod_module, c_int> {
+///
+/// # Safety
+/// `ctx` is a live context.
+pub unsafe fn new_from_path(ctx: *mut kmod_ctx, path: &[u8]) -> Result<*mut kmod_module, c_int> {
     let mut abs = Vec::new();
     if !path.starts_with(b"/") {
         let cwd = std::env::current_dir().map_err(|_| -nix::libc::ENOMEM)?;
@@ -378,7 +391,10 @@ pub fn new_from_path(ctx: *mut kmod_ctx, path: &[u8]) -> Result<*mut kmod_module
 }
 
 /// A referenced module for what an rkmod lookup found.
-fn from_rk(ctx: *mut kmod_ctx, found: &rkmod::Module) -> Result<*mut kmod_module, c_int> {
+///
+/// # Safety
+/// `ctx` is a live context.
+unsafe fn from_rk(ctx: *mut kmod_ctx, found: &rkmod::Module) -> Result<*mut kmod_module, c_int> {
     let m = match found.alias() {
         Some(alias) => new_from_alias(ctx, alias, found.name())?,
         None => get_or_create(ctx, found.name().to_vec(), found.name(), None),
@@ -458,7 +474,8 @@ fn lookup(c: &kmod_ctx, ctx: *mut kmod_ctx, name: &[u8]) -> Result<Vec<*mut kmod
     let found = found.map_err(|e| -e.errno())?;
     let mut out = Vec::with_capacity(found.len());
     for f in &found {
-        match from_rk(ctx, f) {
+        // SAFETY: `ctx` is `c`'s pointer, live for the call.
+        match unsafe { from_rk(ctx, f) } {
             Ok(m) => out.push(m),
             Err(e) => {
                 for m in out {
@@ -615,6 +632,8 @@ pub unsafe extern "C" fn kmod_module_new_from_name_lookup(
 /// kmod 30 (Debian 12's) exported `kmod_module_new_from_name_lookup` in
 /// `LIBKMOD_5`; kmod 34 moved it to `LIBKMOD_30`. Programs built against
 /// either find it here: this is the `LIBKMOD_5` one (not the default).
+/// Used only through the `.symver` directive (the tests' build has none).
+#[cfg_attr(test, allow(dead_code))]
 unsafe extern "C" fn kmod_module_new_from_name_lookup_kmod30(
     ctx: *mut kmod_ctx,
     modname: *const c_char,

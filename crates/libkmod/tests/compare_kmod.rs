@@ -215,3 +215,37 @@ fn system_trees_lookups_and_dependencies() {
         assert!(out.lines().count() > 1000);
     }
 }
+
+#[test]
+fn default_dirname_and_configuration() {
+    let prog = compile("lkq");
+    let tree = golden_tree();
+    // NULL dirname: the running kernel's directory under /lib/modules.
+    let out = compare(
+        &prog,
+        &["-", "-", "6"],
+        "lookup:khello\nname:khello\nvalidate\ndump:0\n",
+    );
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    assert!(
+        out.starts_with(&format!("dirname /lib/modules/{} ", release.trim())),
+        "{out}"
+    );
+    // A relative dirname is taken from the working directory.
+    let out = compare(
+        &prog,
+        &[
+            "../../testdata/golden/root/lib/modules/6.1.0-56-amd64",
+            "-",
+            "6",
+        ],
+        "lookup:khello\n",
+    );
+    assert!(out.contains("/extra/khello.ko"), "{out}");
+    // NULL config paths: kmod's default directories (whatever this machine has).
+    let mut script = String::from("config\n");
+    for n in tree_names(&tree) {
+        script += &format!("lookup:{n}\nfilter:{n}\n");
+    }
+    compare(&prog, &[tree.to_str().unwrap(), "default", "3"], &script);
+}

@@ -1,7 +1,7 @@
 /* lkq: ask libkmod questions, print the answers (no pointers), for
  * comparing two libkmod.so.2 builds byte for byte.
  *
- * usage: lkq DIRNAME CONFIG|- [LOGPRIO]   then commands on stdin, one per line:
+ * usage: lkq DIRNAME|- CONFIG|-|default [LOGPRIO]   then commands on stdin, one per line:
  *   lookup:ALIAS  name:NAME  namelookup:NAME  path:PATH  filter:ALIAS
  *   config  dump:N  load  unload  validate  weak:NAME  same:NAME  mkfile:PATH
  */
@@ -112,7 +112,11 @@ int main(int argc, char **argv)
 	const char *dir = strcmp(argv[1], "-") == 0 ? NULL : argv[1];
 	const char *empty[] = { NULL };
 	const char *paths[] = { argv[2], NULL };
-	struct kmod_ctx *ctx = kmod_new(dir, strcmp(argv[2], "-") == 0 ? empty : paths);
+	/* CONFIG "-": no configuration; "default": NULL (kmod's directories) */
+	const char *const *cfg = strcmp(argv[2], "-") == 0 ? empty : paths;
+	if (strcmp(argv[2], "default") == 0)
+		cfg = NULL;
+	struct kmod_ctx *ctx = kmod_new(dir, cfg);
 	if (ctx == NULL) {
 		printf("kmod_new failed\n");
 		return 1;
