@@ -112,22 +112,33 @@ impl Linux {
 
 impl Linux {
     /// Insert as libkmod's `kmod_module_insert_module` does, telling
-    /// where a failure happened: the file is read (and decompressed) first,
-    /// then `finit_module`, then `init_module` with the image read here
-    /// (stripped of vermagic and `__versions` when forcing).
+    /// where a failure happened: the file must open and hold the longest
+    /// compression magic (else `EINVAL`); then `finit_module` (the kernel
+    /// reads the file, decompressing it when it can); then, where that is
+    /// not possible, `init_module` with the image read (and decompressed)
+    /// here, stripped of vermagic and `__versions` when forcing.
     pub fn insert_reporting(
         &self,
         path: &Path,
         params: &[u8],
         flags: InsertFlags,
     ) -> Result<(), InsertFailure> {
-        let file = ModuleFile::open(path).map_err(|e| InsertFailure::File(e.errno()))?;
+        use std::os::unix::fs::FileExt;
+        let errno =
+            |e: std::io::Error| InsertFailure::File(e.raw_os_error().unwrap_or(nix::libc::EIO));
+        let head = File::open(path).map_err(errno)?;
+        let mut magic = [0u8; Compression::MAGIC_LEN];
+        if head.read_at(&mut magic, 0).map_err(errno)? < magic.len() {
+            return Err(InsertFailure::File(nix::libc::EINVAL));
+        }
+        drop(head);
         let params = CString::new(params).map_err(|_| InsertFailure::File(nix::libc::EINVAL))?;
         match self.finit(path, &params, flags) {
             Err(KernelError(e)) if e == Errno::ENOSYS as i32 => {}
             Err(KernelError(e)) => return Err(InsertFailure::Kernel(e)),
             Ok(()) => return Ok(()),
         }
+        let file = ModuleFile::open(path).map_err(|e| InsertFailure::File(e.errno()))?;
         let result = if flags.ignore_vermagic || flags.ignore_modversions {
             let elf = file.elf().map_err(|e| InsertFailure::File(e.errno()))?;
             init_module(&elf.strip_for_force(), &params)
