@@ -111,11 +111,19 @@ thread_local! {
 
 /// The module's file, read, as kmod's `kmod_module_get_elf` reaches it:
 /// no path is `-ENOENT`.
+// stat's field types differ between targets
+#[allow(clippy::unnecessary_cast)]
 fn open_file(m: &kmod_module) -> Result<Rc<ModuleFile>, c_int> {
     let path = m.path().ok_or(-ENOENT)?;
-    let stamp = std::fs::metadata(path).ok().map(|md| {
-        use std::os::unix::fs::MetadataExt;
-        (md.dev(), md.ino(), md.size(), md.ctime(), md.ctime_nsec())
+    // stat(2) through the C library, as for every path libkmod reads
+    let stamp = nix::sys::stat::stat(path).ok().map(|st| {
+        (
+            st.st_dev as u64,
+            st.st_ino as u64,
+            st.st_size as u64,
+            st.st_ctime as i64,
+            st.st_ctime_nsec as i64,
+        )
     });
     if let Some(stamp) = stamp {
         let hit = LAST.with(|last| match &*last.borrow() {

@@ -71,6 +71,12 @@ fn proc_modules(ctx: &kmod_ctx) -> PathBuf {
     ctx.kernel().state().proc_modules().to_path_buf()
 }
 
+/// `stat(2)` through the C library (as libkmod's own call, which kmod's
+/// testsuite redirects with LD_PRELOAD; Rust's std would use `statx`).
+fn is_dir(p: &Path) -> bool {
+    nix::sys::stat::stat(p).is_ok_and(|st| st.st_mode & nix::libc::S_IFMT == nix::libc::S_IFDIR)
+}
+
 /// libkmod's `read_str_safe`: at most 31 bytes of a file.
 fn read_small(f: &mut std::fs::File) -> Result<Vec<u8>, c_int> {
     let mut buf = [0u8; 31];
@@ -224,7 +230,7 @@ pub fn initstate(m: &kmod_module) -> c_int {
     let mut f = match std::fs::File::open(&path) {
         Ok(f) => f,
         Err(e) => {
-            if std::fs::metadata(&dir).is_ok_and(|md| md.is_dir()) {
+            if is_dir(&dir) {
                 return KMOD_MODULE_COMING;
             }
             return -errno_of(&e);
