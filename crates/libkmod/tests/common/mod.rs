@@ -36,6 +36,7 @@ pub fn work_dir() -> &'static Path {
         std::fs::create_dir_all(&dir).expect("work dir");
         // Our library under its SONAME, for the linker and the loader.
         let so = profile.join("libkmod.so");
+        build_cdylib(profile);
         assert!(
             so.exists(),
             "FAIL: {} was not built (cargo builds the cdylib with the tests)",
@@ -46,6 +47,26 @@ pub fn work_dir() -> &'static Path {
         }
         dir
     })
+}
+
+/// Build the cdylib of this profile: `cargo test` builds the library only
+/// as the tests link it (an rlib), which would leave `libkmod.so` as old as
+/// the last `cargo build`.
+fn build_cdylib(profile: &Path) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "-q", "-p", "libkmod", "--lib"])
+        .current_dir(workspace_dir());
+    if profile.file_name() == Some("release".as_ref()) {
+        cmd.arg("--release");
+    }
+    if let Some(target) = profile.parent() {
+        cmd.env("CARGO_TARGET_DIR", target);
+    }
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("FAIL: cannot run cargo to build libkmod.so: {e}"));
+    assert!(status.success(), "FAIL: cargo build -p libkmod failed");
 }
 
 /// The system's libkmod (Debian's kmod), which every comparison needs.
