@@ -249,3 +249,30 @@ fn default_dirname_and_configuration() {
     }
     compare(&prog, &[tree.to_str().unwrap(), "default", "3"], &script);
 }
+
+#[test]
+fn kmod_log_environment() {
+    let prog = compile("lkq");
+    let tree = golden_tree();
+    let args = [tree.to_str().unwrap(), "-"];
+    let mut seen = Vec::new();
+    for value in [
+        "debug", "info", "err", "7", "5 ", " 6", "x", "3x", "", "-1", "infox",
+    ] {
+        let env = [("KMOD_LOG", value)];
+        let ours = run_env(&prog, &args, "", Lib::Ours, &env);
+        let theirs = run_env(&prog, &args, "", Lib::System, &env);
+        assert_eq!(
+            mask_pointers(&ours.1),
+            mask_pointers(&theirs.1),
+            "KMOD_LOG={value:?}"
+        );
+        let first = |s: &str| {
+            let line = s.lines().find(|l| l.starts_with("dirname "));
+            line.unwrap_or_default().to_string()
+        };
+        seen.push(first(&ours.1));
+    }
+    assert!(seen.iter().any(|l| l.ends_with("prio 7")), "{seen:?}");
+    assert!(seen.iter().any(|l| l.ends_with("prio 0")), "{seen:?}");
+}

@@ -131,6 +131,17 @@ pub fn kmod34_dir() -> Option<PathBuf> {
 
 /// Run a program with one library; returns (exit code, stdout, stderr).
 pub fn run(prog: &Path, args: &[&str], stdin: &str, lib: Lib) -> (i32, String, String) {
+    run_env(prog, args, stdin, lib, &[])
+}
+
+/// [`run`] with environment variables set.
+pub fn run_env(
+    prog: &Path,
+    args: &[&str],
+    stdin: &str,
+    lib: Lib,
+    env: &[(&str, &str)],
+) -> (i32, String, String) {
     let mut cmd = Command::new(prog);
     cmd.args(args)
         .stdin(Stdio::piped())
@@ -138,6 +149,9 @@ pub fn run(prog: &Path, args: &[&str], stdin: &str, lib: Lib) -> (i32, String, S
         .stderr(Stdio::piped())
         .env_remove("KMOD_LOG")
         .env_remove("LD_PRELOAD");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
     match lib {
         Lib::Ours => cmd.env("LD_LIBRARY_PATH", work_dir()),
         Lib::System => cmd.env_remove("LD_LIBRARY_PATH"),
