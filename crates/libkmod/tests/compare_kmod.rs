@@ -248,6 +248,18 @@ fn default_dirname_and_configuration() {
         script += &format!("lookup:{n}\nfilter:{n}\n");
     }
     compare(&prog, &[tree.to_str().unwrap(), "default", "3"], &script);
+    // Resources that cannot be loaded: no directory, or only some indexes.
+    let partial = temp_dir("partial-tree");
+    std::fs::copy(
+        tree.join("modules.dep.bin"),
+        partial.join("modules.dep.bin"),
+    )
+    .unwrap();
+    let script = "load\nvalidate\nlookup:khello\nload\nunload\nvalidate\n";
+    for dir in [partial.to_str().unwrap(), "/nonexistent/modules/dir"] {
+        let out = compare(&prog, &[dir, "-", "6"], script);
+        assert!(out.contains("load: -2"), "{out}");
+    }
 }
 
 #[test]
