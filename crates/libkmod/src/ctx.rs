@@ -29,7 +29,7 @@ use modconf::ModprobeConfig;
 
 use crate::log::{LogFn, LogTarget, LOG_ERR};
 use crate::module::kmod_module;
-use crate::{guard, kmod_err, kmod_info};
+use crate::{guard, kmod_info};
 
 /// The five indexes, in `enum kmod_index` order: file name, whether a dump
 /// prefixes each line with `alias `.
