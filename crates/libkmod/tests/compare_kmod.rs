@@ -188,6 +188,13 @@ fn system_trees_lookups_and_dependencies() {
                 script += &format!("lookup:{n}\nfilter:{n}\n");
             }
         }
+        // Modules with softdeps in the tree's modules.softdep.
+        let softdep = std::fs::read_to_string(tree.join("modules.softdep")).unwrap_or_default();
+        for line in softdep.lines().filter(|l| l.starts_with("softdep ")) {
+            if let Some(n) = line.split_whitespace().nth(1) {
+                script += &format!("lookup:{n}\n");
+            }
+        }
         script += "lookup:symbol:usb_register_driver\nlookup:symbol:nonexistent_sym\n";
         let lookups = script.lines().count();
         let again = script.clone();

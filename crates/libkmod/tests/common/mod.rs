@@ -249,18 +249,30 @@ pub fn golden_tree() -> PathBuf {
     workspace_dir().join("testdata/golden/root/lib/modules/6.1.0-56-amd64")
 }
 
-/// Real module trees installed on this machine (with binary indexes).
+/// Real module trees with binary indexes: those installed on this
+/// machine, and Debian's 6.1 and 6.12 trees when the differential tests
+/// have unpacked them (`$RKMOD_TREES`, default /var/tmp/rkmod-trees).
 pub fn system_trees() -> Vec<PathBuf> {
+    let cache = std::env::var_os("RKMOD_TREES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/tmp/rkmod-trees"));
     let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir("/lib/modules") {
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.join("modules.dep.bin").exists() && p.join("modules.alias.bin").exists() {
-                out.push(p);
+    let mut roots = vec![PathBuf::from("/lib/modules")];
+    roots.push(cache.join("deb61/lib/modules"));
+    roots.push(cache.join("deb612/lib/modules"));
+    for root in roots {
+        let mut found = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(&root) {
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.join("modules.dep.bin").exists() && p.join("modules.alias.bin").exists() {
+                    found.push(p);
+                }
             }
         }
+        found.sort();
+        out.extend(found);
     }
-    out.sort();
     out
 }
 
