@@ -85,6 +85,11 @@ fn golden_tree_without_config() {
         let n = line.rsplit('/').next().unwrap().trim_end_matches(".ko");
         script += &format!("lookup:{n}\nnamelookup:{n}\nfilter:{n}\n");
     }
+    // Names and aliases longer than kmod's PATH_MAX buffers.
+    let long = "a".repeat(5000);
+    let long_name = "k".repeat(4094);
+    script += &format!("lookup:{long}\nnamelookup:{long}\nname:{long_name}\nname:{long}\n");
+    script += &format!("path:/tmp/{long_name}.ko\nlookup:a-b[c\nlookup:x]y\nlookup:x-y_z\n");
     for i in 0..=5 {
         script += &format!("dump:{i}\n");
     }
