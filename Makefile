@@ -18,7 +18,7 @@ all: build
 # are fetched (not installed) under /var/tmp for the same tests.
 deps:
 	@missing=""; \
-	for p in kmod libkmod2 xz-utils zstd gzip gcc make python3 util-linux groff-base zsh fish linux-image-amd64 linux-headers-amd64 \
+	for p in kmod libkmod2 xz-utils zstd gzip gcc g++ make python3 util-linux groff-base zsh fish linux-image-amd64 linux-headers-amd64 \
 		gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu qemu-user; do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \

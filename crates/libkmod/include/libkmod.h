@@ -11,6 +11,7 @@
 #define RKMOD_LIBKMOD_H
 
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <inttypes.h>

@@ -29,7 +29,7 @@ use modconf::ModprobeConfig;
 
 use crate::log::{LogFn, LogTarget, LOG_ERR};
 use crate::module::kmod_module;
-use crate::{guard, kmod_err, kmod_info};
+use crate::{guard, kmod_info};
 
 /// The five indexes, in `enum kmod_index` order: file name, whether a dump
 /// prefixes each line with `alias `.
@@ -370,21 +370,14 @@ pub unsafe extern "C" fn kmod_load_resources(ctx: *mut kmod_ctx) -> c_int {
                 Ok(_) => *s = stamp(&path),
                 // modules.builtin.alias.bin is optional, as in kmod.
                 Err(_) if i == 3 => {}
+                // kmod says nothing above debug level here.
                 Err(e) => {
-                    let errno = match &e {
+                    return -match &e {
                         modindex::Error::Io { source, .. } => {
                             source.raw_os_error().unwrap_or(nix::libc::EIO)
                         }
                         _ => nix::libc::EINVAL,
                     };
-                    kmod_err!(
-                        c,
-                        "kmod_load_resources",
-                        "could not open index '{}': {}\n",
-                        path.display(),
-                        rkmod::strerror(errno)
-                    );
-                    return -errno;
                 }
             }
         }

@@ -85,6 +85,11 @@ fn golden_tree_without_config() {
         let n = line.rsplit('/').next().unwrap().trim_end_matches(".ko");
         script += &format!("lookup:{n}\nnamelookup:{n}\nfilter:{n}\n");
     }
+    // Names and aliases longer than kmod's PATH_MAX buffers.
+    let long = "a".repeat(5000);
+    let long_name = "k".repeat(4094);
+    script += &format!("lookup:{long}\nnamelookup:{long}\nname:{long_name}\nname:{long}\n");
+    script += &format!("path:/tmp/{long_name}.ko\nlookup:a-b[c\nlookup:x]y\nlookup:x-y_z\n");
     for i in 0..=5 {
         script += &format!("dump:{i}\n");
     }
@@ -188,6 +193,13 @@ fn system_trees_lookups_and_dependencies() {
                 script += &format!("lookup:{n}\nfilter:{n}\n");
             }
         }
+        // Modules with softdeps in the tree's modules.softdep.
+        let softdep = std::fs::read_to_string(tree.join("modules.softdep")).unwrap_or_default();
+        for line in softdep.lines().filter(|l| l.starts_with("softdep ")) {
+            if let Some(n) = line.split_whitespace().nth(1) {
+                script += &format!("lookup:{n}\n");
+            }
+        }
         script += "lookup:symbol:usb_register_driver\nlookup:symbol:nonexistent_sym\n";
         let lookups = script.lines().count();
         let again = script.clone();
@@ -248,4 +260,43 @@ fn default_dirname_and_configuration() {
         script += &format!("lookup:{n}\nfilter:{n}\n");
     }
     compare(&prog, &[tree.to_str().unwrap(), "default", "3"], &script);
+    // Resources that cannot be loaded: no directory, or only some indexes.
+    let partial = temp_dir("partial-tree");
+    std::fs::copy(
+        tree.join("modules.dep.bin"),
+        partial.join("modules.dep.bin"),
+    )
+    .unwrap();
+    let script = "load\nvalidate\nlookup:khello\nload\nunload\nvalidate\n";
+    for dir in [partial.to_str().unwrap(), "/nonexistent/modules/dir"] {
+        let out = compare(&prog, &[dir, "-", "6"], script);
+        assert!(out.contains("load: -2"), "{out}");
+    }
+}
+
+#[test]
+fn kmod_log_environment() {
+    let prog = compile("lkq");
+    let tree = golden_tree();
+    let args = [tree.to_str().unwrap(), "-"];
+    let mut seen = Vec::new();
+    for value in [
+        "debug", "info", "err", "7", "5 ", " 6", "x", "3x", "", "-1", "infox",
+    ] {
+        let env = [("KMOD_LOG", value)];
+        let ours = run_env(&prog, &args, "", Lib::Ours, &env);
+        let theirs = run_env(&prog, &args, "", Lib::System, &env);
+        assert_eq!(
+            mask_pointers(&ours.1),
+            mask_pointers(&theirs.1),
+            "KMOD_LOG={value:?}"
+        );
+        let first = |s: &str| {
+            let line = s.lines().find(|l| l.starts_with("dirname "));
+            line.unwrap_or_default().to_string()
+        };
+        seen.push(first(&ours.1));
+    }
+    assert!(seen.iter().any(|l| l.ends_with("prio 7")), "{seen:?}");
+    assert!(seen.iter().any(|l| l.ends_with("prio 0")), "{seen:?}");
 }

@@ -182,3 +182,51 @@ fn exports_are_kmods_with_its_versions() {
         eprintln!("state helper's functions not in this build yet: checked this branch's only");
     }
 }
+
+/// A program linked against Debian's kmod 30 library (name_lookup in
+/// LIBKMOD_5) runs on ours with the same answers.
+#[test]
+fn program_linked_against_kmod30_runs_on_ours() {
+    let dir = common::temp_dir("linked30");
+    let prog = dir.join("linked30");
+    let status = Command::new("cc")
+        .args(["-Wall", "-Werror", "-o"])
+        .arg(&prog)
+        .arg(common::crate_dir().join("tests/c/linked30.c"))
+        .arg(format!(
+            "-I{}",
+            common::crate_dir().join("include").display()
+        ))
+        .arg(common::system_libkmod())
+        .status()
+        .expect("FAIL: cannot run cc");
+    assert!(status.success());
+    let nm = Command::new("objdump")
+        .arg("-T")
+        .arg(&prog)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&nm.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.contains("LIBKMOD_5") && l.ends_with("kmod_module_new_from_name_lookup")),
+        "the program does not use kmod 30's version: {text}"
+    );
+    let tree = common::golden_tree();
+    let args = [
+        tree.to_str().unwrap(),
+        "khello",
+        "square_xz",
+        "nope",
+        "rkmod-hello",
+    ];
+    let ours = common::run(&prog, &args, "", common::Lib::Ours);
+    let theirs = common::run(&prog, &args, "", common::Lib::System);
+    assert_eq!(ours.0, 0, "{}", ours.2);
+    assert_eq!(ours.1, theirs.1);
+    assert!(
+        ours.1.contains("khello: err=0 name=khello path=/"),
+        "{}",
+        ours.1
+    );
+}

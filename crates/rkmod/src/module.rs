@@ -133,3 +133,26 @@ pub(crate) fn path_in(dir: &Path, bytes: &[u8]) -> PathBuf {
     joined.push(p.as_os_str());
     PathBuf::from(joined)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A module kept outside rkmod (libkmod's C API) comes back whole.
+    #[test]
+    fn from_parts_keeps_every_part() {
+        let m = Module::from_parts(
+            b"snd_hda_intel".to_vec(),
+            Some(PathBuf::from("/lib/modules/x/snd-hda-intel.ko")),
+            Origin::Alias,
+            Some(b"pci:v*".to_vec()),
+        );
+        assert_eq!(m.name(), b"snd_hda_intel");
+        assert_eq!(m.path(), Some(Path::new("/lib/modules/x/snd-hda-intel.ko")));
+        assert_eq!(m.origin(), Origin::Alias);
+        assert_eq!(m.alias(), Some(&b"pci:v*"[..]));
+        assert!(!m.is_builtin());
+        let b = Module::from_parts(b"ext4".to_vec(), None, Origin::Builtin, None);
+        assert!(b.is_builtin() && b.path().is_none());
+    }
+}

@@ -36,6 +36,7 @@ pub fn work_dir() -> &'static Path {
         std::fs::create_dir_all(&dir).expect("work dir");
         // Our library under its SONAME, for the linker and the loader.
         let so = profile.join("libkmod.so");
+        build_cdylib(profile);
         assert!(
             so.exists(),
             "FAIL: {} was not built (cargo builds the cdylib with the tests)",
@@ -46,6 +47,26 @@ pub fn work_dir() -> &'static Path {
         }
         dir
     })
+}
+
+/// Build the cdylib of this profile: `cargo test` builds the library only
+/// as the tests link it (an rlib), which would leave `libkmod.so` as old as
+/// the last `cargo build`.
+fn build_cdylib(profile: &Path) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "-q", "-p", "libkmod", "--lib"])
+        .current_dir(workspace_dir());
+    if profile.file_name() == Some("release".as_ref()) {
+        cmd.arg("--release");
+    }
+    if let Some(target) = profile.parent() {
+        cmd.env("CARGO_TARGET_DIR", target);
+    }
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("FAIL: cannot run cargo to build libkmod.so: {e}"));
+    assert!(status.success(), "FAIL: cargo build -p libkmod failed");
 }
 
 /// The system's libkmod (Debian's kmod), which every comparison needs.
@@ -110,6 +131,17 @@ pub fn kmod34_dir() -> Option<PathBuf> {
 
 /// Run a program with one library; returns (exit code, stdout, stderr).
 pub fn run(prog: &Path, args: &[&str], stdin: &str, lib: Lib) -> (i32, String, String) {
+    run_env(prog, args, stdin, lib, &[])
+}
+
+/// [`run`] with environment variables set.
+pub fn run_env(
+    prog: &Path,
+    args: &[&str],
+    stdin: &str,
+    lib: Lib,
+    env: &[(&str, &str)],
+) -> (i32, String, String) {
     let mut cmd = Command::new(prog);
     cmd.args(args)
         .stdin(Stdio::piped())
@@ -117,6 +149,9 @@ pub fn run(prog: &Path, args: &[&str], stdin: &str, lib: Lib) -> (i32, String, S
         .stderr(Stdio::piped())
         .env_remove("KMOD_LOG")
         .env_remove("LD_PRELOAD");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
     match lib {
         Lib::Ours => cmd.env("LD_LIBRARY_PATH", work_dir()),
         Lib::System => cmd.env_remove("LD_LIBRARY_PATH"),
@@ -214,18 +249,30 @@ pub fn golden_tree() -> PathBuf {
     workspace_dir().join("testdata/golden/root/lib/modules/6.1.0-56-amd64")
 }
 
-/// Real module trees installed on this machine (with binary indexes).
+/// Real module trees with binary indexes: those installed on this
+/// machine, and Debian's 6.1 and 6.12 trees when the differential tests
+/// have unpacked them (`$RKMOD_TREES`, default /var/tmp/rkmod-trees).
 pub fn system_trees() -> Vec<PathBuf> {
+    let cache = std::env::var_os("RKMOD_TREES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/tmp/rkmod-trees"));
     let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir("/lib/modules") {
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.join("modules.dep.bin").exists() && p.join("modules.alias.bin").exists() {
-                out.push(p);
+    let mut roots = vec![PathBuf::from("/lib/modules")];
+    roots.push(cache.join("deb61/lib/modules"));
+    roots.push(cache.join("deb612/lib/modules"));
+    for root in roots {
+        let mut found = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(&root) {
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.join("modules.dep.bin").exists() && p.join("modules.alias.bin").exists() {
+                    found.push(p);
+                }
             }
         }
+        found.sort();
+        out.extend(found);
     }
-    out.sort();
     out
 }
 
