@@ -28,7 +28,7 @@ fn hammer(
     threads: &str,
     rounds: &str,
     env: &[(&str, &str)],
-) {
+) -> String {
     let prog = compile("hammer");
     let mut cmd = std::process::Command::new(&prog);
     cmd.args([tree.to_str().unwrap(), conf, threads, rounds])
@@ -61,6 +61,7 @@ fn hammer(
         !stdout.contains("checked 0 "),
         "nothing was checked: {stdout}"
     );
+    stdout.into_owned()
 }
 
 #[test]
@@ -75,6 +76,28 @@ fn hammer_golden_tree_with_config() {
     .unwrap();
     let mut names = names_of(&tree, 1);
     names += "myalias\nsymbol:square\nrkmod-hello\nnonexistent\n";
+    // The questions are real: the answers have modules, dependencies,
+    // softdeps, options, filters and the same objects by path.
+    let shown = hammer(
+        &tree,
+        conf.to_str().unwrap(),
+        &names,
+        "2",
+        "1",
+        &[("HAMMER_PRINT", "1")],
+    );
+    for want in [
+        "mod test_cube",
+        "  dep rust_cube",
+        "  pre khello",
+        " options a=1",
+        "  same by path",
+        "kept khello",
+        "option a=1",
+        "same object",
+    ] {
+        assert!(shown.contains(want), "{want:?} not in:\n{shown}");
+    }
     for _ in 0..3 {
         hammer(&tree, conf.to_str().unwrap(), &names, "8", "150", &[]);
     }

@@ -121,9 +121,32 @@ static char *answer(const char *name)
 				put(&b, pb.p);
 			free(pb.p);
 		}
+		/* a module made from its file is the one of its name */
+		const char *path = kmod_module_get_path(m);
+		if (path) {
+			struct kmod_module *byname = NULL, *bypath = NULL;
+			err = kmod_module_new_from_path(ctx, path, &bypath);
+			kmod_module_new_from_name(ctx, kmod_module_get_name(m), &byname);
+			snprintf(num, sizeof(num), "%d", err);
+			putf(&b, "  from path err=", num);
+			put(&b, bypath == byname ? "  same by path\n" : "  OTHER BY PATH\n");
+			kmod_module_unref(bypath);
+			kmod_module_unref(byname);
+		}
 		kmod_module_unref(m);
 	}
+	struct kmod_list *kept = NULL;
+	kmod_module_apply_filter(ctx, KMOD_FILTER_BLACKLIST | KMOD_FILTER_BUILTIN, list, &kept);
+	names_of(&b, "kept ", kept);
+	kmod_module_unref_list(kept);
 	kmod_module_unref_list(list);
+	/* contexts are referenced and configuration read from any thread */
+	struct kmod_ctx *c2 = kmod_ref(ctx);
+	struct kmod_config_iter *it = kmod_config_get_options(c2);
+	while (kmod_config_iter_next(it))
+		putf(&b, "option ", kmod_config_iter_get_value(it));
+	kmod_config_iter_free_iter(it);
+	kmod_unref(c2);
 	/* the context keeps one object per name */
 	struct kmod_module *a = NULL, *c = NULL;
 	kmod_module_new_from_name(ctx, name, &a);
@@ -198,8 +221,11 @@ int main(int argc, char **argv)
 		names[n_names++] = strdup(line);
 	}
 	expected = calloc(n_names, sizeof(*expected));
-	for (int i = 0; i < n_names; i++)
+	for (int i = 0; i < n_names; i++) {
 		expected[i] = answer(names[i]);
+		if (getenv("HAMMER_PRINT"))
+			fputs(expected[i], stdout);
+	}
 
 	pthread_t *t = calloc(threads, sizeof(*t));
 	for (long i = 0; i < threads; i++)

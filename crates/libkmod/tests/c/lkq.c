@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "libkmod.h"
@@ -214,6 +215,19 @@ int main(int argc, char **argv)
 			FILE *f = fopen(fn, "w");
 			if (f)
 				fclose(f);
+			/* and move the directory's time on by a second, so the
+			 * change shows whatever the clock's granularity */
+			char dir[8300];
+			struct stat st;
+			snprintf(dir, sizeof(dir), "%s", arg);
+			char *slash = strrchr(dir, '/');
+			if (slash)
+				*slash = '\0';
+			if (stat(dir, &st) == 0) {
+				struct timespec ts[2] = { st.st_atim, st.st_mtim };
+				ts[1].tv_sec += 1;
+				utimensat(AT_FDCWD, dir, ts, 0);
+			}
 			printf("mkfile: %s\n", f ? "ok" : "failed");
 		} else if (strcmp(line, "validate") == 0) {
 			printf("validate: %d\n", kmod_validate_resources(ctx));
