@@ -300,8 +300,8 @@ def libkmod_file(path):
         os.path.join(path, n) for n in ("libkmod.so.2", "libkmod.so")]
     found = [c for c in cands if os.path.isfile(c)]
     if not found:
-        sys.exit(f"vm-test: --libkmod {path}: no libkmod.so.2 or libkmod.so there "
-                 "(make build?)")
+        what = "no libkmod.so.2 or libkmod.so in it" if os.path.isdir(path) else "no such file"
+        sys.exit(f"vm-test: --libkmod {path}: {what} (make build?)")
     lib = os.path.realpath(found[0])
     with open(lib, "rb") as f:
         if f.read(4) != b"\x7fELF":
