@@ -14,7 +14,7 @@
 #   python3 tests/vm/run.py --kernel 6.1 --libkmod /lib/x86_64-linux-gnu/libkmod.so.2
 #   python3 tests/vm/run.py --kernel 6.1 --libkmod target/release/libkmod.so
 . /lib.sh
-plan 66
+plan 72
 rel=$(uname -r)
 mods=/lib/modules/$rel
 dmesg -n 1
@@ -90,7 +90,8 @@ note "lspci -k with the library under test: $(ours $lspci -k 2>&1 | grep -c 'Ker
 
 # --- systemd-modules-load: names, the module's own alias, a configuration
 # alias, a built-in module (written with a dash), a module that does not
-# exist; options from modprobe.d
+# exist; options, a softdep and an install command from modprobe.d (libkmod
+# runs it: systemd passes no run_install callback)
 mkdir -p /etc/modules-load.d
 cat > /etc/modprobe.d/libkmod-test.conf <<'CONF'
 alias my-cube rust_cube
@@ -98,6 +99,9 @@ options square offset=5
 options test_square value=3
 options rust_cube label=viaconf
 blacklist failover
+softdep test_square pre: virtio_net
+options test_cube x=1 y=2
+install test_cube echo "install ran for $MODPROBE_MODULE with [$CMDLINE_OPTS]"
 CONF
 cat > /etc/modules-load.d/libkmod-test.conf <<'CONF'
 # modules by name, by alias and by configuration alias
@@ -107,6 +111,7 @@ my-cube
 ; a comment of the other kind
 mq-deadline
 no_such_module_xyz
+test_cube
 CONF
 dmesg -c >/dev/null
 both $smload
@@ -116,6 +121,8 @@ check_loaded "square loaded as test_square's dependency" square
 check_loaded "test_square loaded by name" test_square
 check_loaded "khello loaded through its alias rkmod-hello" khello
 check_loaded "rust_cube loaded through the configuration alias my-cube" rust_cube
+check_loaded "virtio_net loaded as test_square's softdep (pre:)" virtio_net
+check_unloaded "test_cube not loaded: its install command ran instead" test_cube
 check_eq "options square offset=5 reached the kernel" "5" "$(cat /sys/module/square/parameters/offset 2>&1)"
 check_eq "options rust_cube label=viaconf reached the kernel" "viaconf" "$(cat /sys/module/rust_cube/parameters/label 2>&1)"
 dmesg_has "test_square got value=3 and square's offset" "square(3) = 14"
@@ -124,6 +131,7 @@ said "systemd logs: Inserted module 'khello'" "Inserted module 'khello'"
 said "systemd logs: Inserted module 'rust_cube'" "Inserted module 'rust_cube'"
 said "systemd logs: Module 'mq_deadline' is built in" "Module 'mq_deadline' is built in"
 said "systemd logs: Failed to find module 'no_such_module_xyz'" "Failed to find module 'no_such_module_xyz'"
+said "the install command ran with MODPROBE_MODULE and CMDLINE_OPTS" "install ran for test_cube with [x=1 y=2"
 note "systemd-modules-load with the library under test said: $(echo "$RES_OUT" | tr '\n' '|')"
 
 # the same file again: everything is already loaded
@@ -134,14 +142,17 @@ said "systemd logs: Module 'rust_cube' is already loaded (configuration alias)" 
 before=""; restore
 check_eq "busybox rmmod unloaded the samples" "" "$(grep -E '^(square|test_square|khello|rust_cube) ' /proc/modules)"
 
-# failures: a deny-listed module (KMOD_PROBE_APPLY_BLACKLIST), a module
-# whose init refuses its options (khello io=9: -EINVAL)
-echo "options khello io=9" >> /etc/modprobe.d/libkmod-test.conf
-printf 'failover\nkhello\nsquare\n' > /tmp/fail.conf
+# failures: deny-listed modules (KMOD_PROBE_APPLY_BLACKLIST), by name and
+# through a configuration alias, a module whose init refuses its options
+# (khello io=9: -EINVAL)
+printf 'options khello io=9\nblacklist rust_cube\n' >> /etc/modprobe.d/libkmod-test.conf
+printf 'failover\nkhello\nsquare\nmy-cube\n' > /tmp/fail.conf
 both $smload /tmp/fail.conf
 compare "systemd-modules-load, failures"
 check_eq "systemd-modules-load exits non-zero when a module fails" "1" "$([ $RES_RC -ne 0 ] && echo 1 || echo 0)"
 said "systemd logs: Module 'failover' is deny-listed" "Module 'failover' is deny-listed"
+said "systemd logs: Module 'rust_cube' is deny-listed (via my-cube)" "Module 'rust_cube' is deny-listed"
+check_unloaded "rust_cube (deny-listed) not loaded" rust_cube
 said "systemd logs: Failed to insert module 'khello': Invalid argument" "Failed to insert module 'khello': Invalid argument"
 check_unloaded "failover (deny-listed) not loaded" failover
 check_unloaded "khello (refused its options) not loaded" khello
@@ -163,13 +174,16 @@ check_loaded "ata_generic loaded too (the alias matches both)" ata_generic
 check_loaded "libata loaded as a dependency" libata
 check_eq "the IDE controller is bound to ata_piix" "ata_piix" "$(basename "$(readlink $ide/driver)")"
 
-both $udevadm test-builtin "kmod load virtio_net rkmod-hello no_such_module_xyz" /sys/class/net/lo
-compare "udevadm kmod load virtio_net rkmod-hello no_such_module_xyz"
+# the host bridge's modalias names no module
+hostbridge=$(cat $pci/0000:00:00.0/modalias)
+both $udevadm test-builtin "kmod load virtio_net rkmod-hello no_such_module_xyz $hostbridge" /sys/class/net/lo
+compare "udevadm kmod load virtio_net rkmod-hello no_such_module_xyz <host bridge modalias>"
 check_loaded "virtio_net loaded" virtio_net
 check_loaded "net_failover loaded as its dependency" net_failover
 check_loaded "failover loaded as a dependency of a dependency" failover
 check_loaded "khello loaded through its alias" khello
 said "udev logs: Failed to find module 'no_such_module_xyz'" "Failed to find module 'no_such_module_xyz'"
+said "udev logs: Failed to find module '<host bridge modalias>'" "Failed to find module '$hostbridge'"
 
 # --- $lspci -k with drivers bound: "Kernel driver in use:" (sysfs) and the modules
 check_eq "lspci -k with drivers bound: the same as with kmod's library" "$($lspci -k 2>&1)" "$(ours $lspci -k 2>&1)"
