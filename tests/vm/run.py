@@ -367,6 +367,8 @@ def build_initramfs(args, release, moddir, workdir):
         # copy_libs: kmod's own, the reference), with what it links
         os.makedirs(rootfs + LIBKMOD_DIR)
         shutil.copy2(libkmod, rootfs + LIBKMOD_DIR + "/libkmod.so.2")
+        # a debug build carries ~40 MB of DWARF; the code is the same without
+        sh(["objcopy", "--strip-debug", rootfs + LIBKMOD_DIR + "/libkmod.so.2"])
         copy_libs(libkmod, rootfs)
     tree = os.path.join(rootfs, "lib/modules", release)
     os.makedirs(os.path.join(tree, "extra"))

@@ -190,3 +190,4 @@ check_eq "lspci -k with drivers bound: the same as with kmod's library" "$($lspc
 check_eq "lspci -vmmk with drivers bound: the same as with kmod's library" "$($lspci -vmmk 2>&1)" "$(ours $lspci -vmmk 2>&1)"
 check_out "lspci -k: SMBus driver in use piix4_smbus" "Kernel driver in use: piix4_smbus" ours $lspci -k -s 00:01.3
 check_out "lspci -k: IDE driver in use ata_piix" "Kernel driver in use: ata_piix" ours $lspci -k -s 00:01.1
+ours $lspci -k 2>&1 | sed 's/^/vm: lspci -k: /'
