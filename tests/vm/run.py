@@ -48,6 +48,10 @@ REAL = ["virtio_net", "net_failover", "failover"]
 # that `lspci -k` has modules to name and udev's kmod builtin a device to
 # load a driver for.
 LIBKMOD_PROGRAMS = ["/lib/systemd/systemd-modules-load", "/usr/bin/udevadm", "/usr/bin/lspci"]
+# udevd is udevadm called by another name; its only rules are the drivers'
+# (`kmod load` for every device with a MODALIAS).
+LIBKMOD_LINKS = {"/lib/systemd/systemd-udevd": "/usr/bin/udevadm"}
+LIBKMOD_FILES = ["/usr/lib/udev/rules.d/80-drivers.rules"]
 LIBKMOD_PACKAGES = ["systemd", "udev", "pciutils"]
 LIBKMOD_REAL = ["i2c_piix4", "ata_piix", "ata_generic"]
 # Where the guest finds the library under test (LD_LIBRARY_PATH=LIBKMOD_DIR).
@@ -363,6 +367,12 @@ def build_initramfs(args, release, moddir, workdir):
             os.makedirs(os.path.dirname(dst), exist_ok=True)
             shutil.copy2(os.path.realpath(prog), dst)
             copy_libs(prog, rootfs)
+        for link, target in LIBKMOD_LINKS.items():
+            os.makedirs(os.path.dirname(rootfs + link), exist_ok=True)
+            os.symlink(target, rootfs + link)
+        for f in LIBKMOD_FILES:
+            os.makedirs(os.path.dirname(rootfs + f), exist_ok=True)
+            shutil.copy2(f, rootfs + f)
         # the library under test, beside the system's (copied above by
         # copy_libs: kmod's own, the reference), with what it links
         os.makedirs(rootfs + LIBKMOD_DIR)

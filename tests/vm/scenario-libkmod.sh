@@ -1,6 +1,6 @@
 # libkmod.so.2 judged by Debian's own programs (issue 13, 3b/3c): systemd's
 # systemd-modules-load and `udevadm test-builtin 'kmod load …'` load real
-# modules, and pciutils' `$lspci -k` names the drivers of the guest's PCI
+# modules, and pciutils' `lspci -k` names the drivers of the guest's PCI
 # devices, each through the library under test (run.py --libkmod PATH puts
 # it in /opt/libkmod; LD_LIBRARY_PATH points there). Every program runs
 # twice: first with kmod's own library (the system's libkmod.so.2, Debian's
@@ -14,7 +14,7 @@
 #   python3 tests/vm/run.py --kernel 6.1 --libkmod /lib/x86_64-linux-gnu/libkmod.so.2
 #   python3 tests/vm/run.py --kernel 6.1 --libkmod target/release/libkmod.so
 . /lib.sh
-plan 72
+plan 78
 rel=$(uname -r)
 mods=/lib/modules/$rel
 dmesg -n 1
@@ -80,7 +80,7 @@ for p in $smload $udevadm $lspci; do
 done
 check_out "without LD_LIBRARY_PATH, udevadm runs with kmod's library" "calling init: /lib/x86_64-linux-gnu/libkmod.so.2" env LD_DEBUG=libs $udevadm --version
 
-# --- $lspci -k: "Kernel modules:" is libkmod's lookup of each device's modalias
+# --- lspci -k: "Kernel modules:" is libkmod's lookup of each device's modalias
 check_eq "lspci -k: the same as with kmod's library" "$($lspci -k 2>&1)" "$(ours $lspci -k 2>&1)"
 check_eq "lspci -vmmk: the same as with kmod's library" "$($lspci -vmmk 2>&1)" "$(ours $lspci -vmmk 2>&1)"
 check_out "lspci -k names i2c_piix4 for the PIIX4 SMBus" "Kernel modules: i2c_piix4" ours $lspci -k -s 00:01.3
@@ -161,9 +161,11 @@ before=""; restore
 rm /etc/modprobe.d/libkmod-test.conf /etc/modules-load.d/libkmod-test.conf
 
 # --- udevadm test-builtin 'kmod load …' (udev's kmod builtin, systemd 252)
-both $udevadm test-builtin "kmod load $(cat $smbus/modalias)" $smbus
-compare "udevadm kmod load <SMBus modalias>"
-check_loaded "i2c_piix4 loaded by modalias" i2c_piix4
+# 'kmod load' without a module loads the device's MODALIAS, as Debian's
+# 80-drivers.rules asks for every device
+both $udevadm test-builtin "kmod load" $smbus
+compare "udevadm kmod load (the SMBus's MODALIAS)"
+check_loaded "i2c_piix4 loaded by the device's modalias" i2c_piix4
 check_eq "the SMBus is bound to piix4_smbus" "piix4_smbus" "$(basename "$(readlink $smbus/driver)")"
 said "udev logs: Inserted module 'i2c_piix4'" "Inserted module 'i2c_piix4'"
 
@@ -185,7 +187,33 @@ check_loaded "khello loaded through its alias" khello
 said "udev logs: Failed to find module 'no_such_module_xyz'" "Failed to find module 'no_such_module_xyz'"
 said "udev logs: Failed to find module '<host bridge modalias>'" "Failed to find module '$hostbridge'"
 
-# --- $lspci -k with drivers bound: "Kernel driver in use:" (sysfs) and the modules
+# --- systemd-udevd itself at coldplug: the daemon creates its kmod context,
+# its forked workers run 80-drivers.rules' `kmod load` for every device of
+# `udevadm trigger`. The log is not compared (worker order and timing), the
+# kernel's state is.
+cat > /tmp/coldplug.sh <<'SH'
+/lib/systemd/systemd-udevd --daemon || exit 1
+/usr/bin/udevadm trigger --type=devices --action=add || exit 2
+/usr/bin/udevadm settle --timeout=120 || exit 3
+/usr/bin/udevadm control --exit || exit 4
+SH
+before=""; restore
+before=$(cut -d' ' -f1 /proc/modules | tr '\n' ' ')
+OUT=$(sh /tmp/coldplug.sh 2>&1); REF_RC=$?; REF_OUT=$OUT
+REF_STATE=$(state)
+restore
+OUT=$(LD_LIBRARY_PATH=$L sh /tmp/coldplug.sh 2>&1); RES_RC=$?; RES_OUT=$OUT
+RES_STATE=$(state)
+check_eq "udevd coldplug with kmod's library: the daemon started, triggered, settled, exited" "0" "$REF_RC"
+check_eq "udevd coldplug with the library under test: the daemon started, triggered, settled, exited" "0" "$RES_RC"
+check_eq "udevd coldplug: the same modules as with kmod's library" "$REF_STATE" "$RES_STATE"
+check_loaded "udevd loaded i2c_piix4" i2c_piix4
+check_loaded "udevd loaded ata_piix" ata_piix
+check_eq "udevd: the SMBus is bound to piix4_smbus" "piix4_smbus" "$(basename "$(readlink $smbus/driver)")"
+note "udevd coldplug loaded: $RES_STATE"
+echo "$RES_OUT" | tail -n 5 | sed 's/^/vm: udevd: /'
+
+# --- lspci -k with drivers bound: "Kernel driver in use:" (sysfs) and the modules
 check_eq "lspci -k with drivers bound: the same as with kmod's library" "$($lspci -k 2>&1)" "$(ours $lspci -k 2>&1)"
 check_eq "lspci -vmmk with drivers bound: the same as with kmod's library" "$($lspci -vmmk 2>&1)" "$(ours $lspci -vmmk 2>&1)"
 check_out "lspci -k: SMBus driver in use piix4_smbus" "Kernel driver in use: piix4_smbus" ours $lspci -k -s 00:01.3
