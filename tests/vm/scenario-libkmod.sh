@@ -1,7 +1,8 @@
 # libkmod.so.2 judged by Debian's own programs (issue 13, 3b/3c): systemd's
 # systemd-modules-load and `udevadm test-builtin 'kmod load …'` load real
-# modules, and pciutils' `lspci -k` names the drivers of the guest's PCI
-# devices, each through the library under test (run.py --libkmod PATH puts
+# modules, systemd-udevd's coldplug loads the drivers of the guest's PCI
+# devices and pciutils' `lspci -k` names them, each through the library
+# under test (run.py --libkmod PATH puts
 # it in /opt/libkmod; LD_LIBRARY_PATH points there). Every program runs
 # twice: first with kmod's own library (the system's libkmod.so.2, Debian's
 # kmod 30: the reference), then with the library under test; the output,
