@@ -54,6 +54,9 @@ LIBKMOD_LINKS = {"/lib/systemd/systemd-udevd": "/usr/bin/udevadm"}
 LIBKMOD_FILES = ["/usr/lib/udev/rules.d/80-drivers.rules"]
 LIBKMOD_PACKAGES = ["systemd", "udev", "pciutils"]
 LIBKMOD_REAL = ["i2c_piix4", "ata_piix", "ata_generic"]
+# Kernel parameters that libkmod, not the kernel, applies: a module's
+# option and a blacklist on the kernel command line (kmod reads /proc/cmdline).
+LIBKMOD_APPEND = "khello.msg=from_cmdline modprobe.blacklist=ata_generic"
 # Where the guest finds the library under test (LD_LIBRARY_PATH=LIBKMOD_DIR).
 LIBKMOD_DIR = "/opt/libkmod"
 
@@ -492,7 +495,7 @@ def main():
                     "directory holding libkmod.so.2 or libkmod.so): copied to the guest's "
                     f"{LIBKMOD_DIR}/libkmod.so.2 with Debian's systemd-modules-load, udevadm and "
                     "lspci, which the scenario runs with LD_LIBRARY_PATH pointing there (default "
-                    "scenario: tests/vm/scenario-libkmod.sh)")
+                    f"scenario: tests/vm/scenario-libkmod.sh); the kernel gets '{LIBKMOD_APPEND}'")
     ap.add_argument("--append", default="", help="extra kernel command-line parameters")
     ap.add_argument("--timeout", type=int, default=180, help="seconds before QEMU is killed")
     ap.add_argument("--memory", type=int, default=512, help="guest memory in MiB")
@@ -519,7 +522,8 @@ def main():
     try:
         initrd = build_initramfs(args, release, moddir, workdir)
         t1 = time.time()
-        out, timed_out = boot(image, initrd, args.append, args.timeout, args.memory)
+        append = f"{LIBKMOD_APPEND} {args.append}" if args.libkmod else args.append
+        out, timed_out = boot(image, initrd, append, args.timeout, args.memory)
         t2 = time.time()
     finally:
         if args.keep:
