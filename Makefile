@@ -6,7 +6,7 @@ RELEASE_BIN = target/release
 TOOLS       = rkmod rinsmod rrmmod rlsmod rmodinfo rmodprobe rdepmod
 APT_STAMP   = /var/tmp/rkmod-apt-updated
 
-.PHONY: all build deps deps-headers test test-unit test-diff vm-test sim-vs-kernel lint fmt demo testdata golden bench clean man completions install test-install fuzz-smoke fuzz
+.PHONY: all build deps deps-headers test test-unit test-diff vm-test vm-test-libkmod sim-vs-kernel lint fmt demo testdata golden bench clean man completions install test-install fuzz-smoke fuzz
 
 all: build
 
@@ -60,6 +60,13 @@ vm-test: build
 	python3 tests/vm/run.py --kernel 6.1 --bin-dir $(RELEASE_BIN)
 	python3 tests/vm/run.py --kernel 6.12 --bin-dir $(RELEASE_BIN)
 	python3 tests/vm/run.py --kernel 6.12 --bin-dir $(RELEASE_BIN) --scenario tests/vm/scenario-6.1.sh
+
+# libkmod.so.2 (crates/libkmod, built by `make build`) judged by Debian's own
+# systemd-modules-load, udevadm and lspci in QEMU, each compared with the
+# same program on kmod's library (tests/vm/scenario-libkmod.sh).
+vm-test-libkmod: build
+	python3 tests/vm/run.py --kernel 6.1 --bin-dir $(RELEASE_BIN) --libkmod $(RELEASE_BIN)/libkmod.so
+	python3 tests/vm/run.py --kernel 6.12 --bin-dir $(RELEASE_BIN) --libkmod $(RELEASE_BIN)/libkmod.so
 
 # The sim kernel against the real one: the same .ko files (built for the
 # kernel that boots) through one scenario in QEMU and in the sim kernel,
