@@ -19,7 +19,7 @@ STATIC_RUSTFLAGS = -C target-feature=+crt-static
 TOOLS       = rkmod rinsmod rrmmod rlsmod rmodinfo rmodprobe rdepmod
 APT_STAMP   = /var/tmp/rkmod-apt-updated
 
-.PHONY: all build deps deps-headers test test-unit test-diff vm-test sim-vs-kernel lint fmt demo testdata golden bench clean man completions install test-install fuzz-smoke fuzz
+.PHONY: all build deps deps-headers test test-unit test-diff vm-test vm-test-libkmod sim-vs-kernel lint fmt demo testdata golden bench clean man completions install test-install fuzz-smoke fuzz
 
 all: build
 
@@ -31,7 +31,7 @@ all: build
 # are fetched (not installed) under /var/tmp for the same tests.
 deps:
 	@missing=""; \
-	for p in kmod xz-utils zstd gzip gcc make python3 util-linux groff-base zsh fish linux-image-amd64 linux-headers-amd64 \
+	for p in kmod libkmod2 xz-utils zstd gzip gcc g++ make python3 util-linux groff-base zsh fish linux-image-amd64 linux-headers-amd64 \
 		gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu qemu-user; do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
@@ -49,6 +49,7 @@ build:
 	@mkdir -p $(RELEASE_BIN)
 	@for t in $(TOOLS); do ln -f $(STATIC_DIR)/$$t $(RELEASE_BIN)/$$t; done
 	@ln -f target/release/rkmod-sim-host $(RELEASE_BIN)/rkmod-sim-host
+	@ln -f target/release/libkmod.so $(RELEASE_BIN)/libkmod.so
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -79,6 +80,13 @@ vm-test: build
 	python3 tests/vm/run.py --kernel 6.12 --bin-dir $(RELEASE_BIN)
 	python3 tests/vm/run.py --kernel 6.12 --bin-dir $(RELEASE_BIN) --scenario tests/vm/scenario-6.1.sh
 
+# libkmod.so.2 (crates/libkmod, built by `make build`) judged by Debian's own
+# systemd-modules-load, udevadm and lspci in QEMU, each compared with the
+# same program on kmod's library (tests/vm/scenario-libkmod.sh).
+vm-test-libkmod: build
+	python3 tests/vm/run.py --kernel 6.1 --bin-dir $(RELEASE_BIN) --libkmod $(RELEASE_BIN)/libkmod.so
+	python3 tests/vm/run.py --kernel 6.12 --bin-dir $(RELEASE_BIN) --libkmod $(RELEASE_BIN)/libkmod.so
+
 # The sim kernel against the real one: the same .ko files (built for the
 # kernel that boots) through one scenario in QEMU and in the sim kernel,
 # every step's status, bytes and log lines compared (6.1 and 6.12).
@@ -87,7 +95,7 @@ sim-vs-kernel: build
 	python3 tests/simko/compare.py --kernel 6.12 --bin-dir $(RELEASE_BIN)
 	python3 tests/simko/isolation.py --kernel 6.1 --bin-dir $(RELEASE_BIN)
 
-test: lint test-unit test-install test-diff vm-test sim-vs-kernel fuzz-smoke
+test: lint test-unit test-install test-diff vm-test vm-test-libkmod sim-vs-kernel fuzz-smoke
 
 # Fuzzing on the stable toolchain (libFuzzer; fuzz/README.md): fuzz-smoke
 # builds every target, checks that a panic, a hang and an over-limit
@@ -113,12 +121,20 @@ man completions: build
 # kmod package lays them out: kmod (and lsmod) in bin, modprobe, depmod,
 # insmod, rmmod, lsmod and modinfo in sbin, all links to rkmod; the pages
 # under kmod's names (links to rkmod's); the `kmod` completions.
+# LIBKMOD=1 also installs rkmod's libkmod.so.2 (kmod's C library API) with
+# the libkmod.so link in $(LIBDIR), libkmod.h in $(INCLUDEDIR) and
+# libkmod.pc in $(PKGCONFIGDIR); without it no library is installed, so
+# nothing replaces a system library by surprise.
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR  ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR  ?= $(PREFIX)/share/man
 INCLUDEDIR ?= $(PREFIX)/include
+LIBDIR  ?= $(PREFIX)/lib
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# The kmod release whose library API libkmod.so.2 provides (libkmod.pc's Version).
+LIBKMOD_API_VERSION = 34
 # where a static rkmod looks for its module host: ../lib/rkmod from its bin
 SIMHOSTDIR ?= $(PREFIX)/lib/rkmod
 DOCDIR  ?= $(PREFIX)/share/doc/rkmod
@@ -156,6 +172,15 @@ install: build
 		install -m 644 completions/bash/kmod $(DESTDIR)$(BASHCOMPDIR)/; \
 		install -m 644 completions/zsh/_kmod $(DESTDIR)$(ZSHCOMPDIR)/; \
 		install -m 644 completions/fish/kmod.fish $(DESTDIR)$(FISHCOMPDIR)/; \
+	fi
+	@if [ "$(LIBKMOD)" = 1 ]; then \
+		set -e; \
+		install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR); \
+		install -m 755 $(RELEASE_BIN)/libkmod.so $(DESTDIR)$(LIBDIR)/libkmod.so.2; \
+		ln -sf libkmod.so.2 $(DESTDIR)$(LIBDIR)/libkmod.so; \
+		install -m 644 crates/libkmod/include/libkmod.h $(DESTDIR)$(INCLUDEDIR)/; \
+		sed -e 's|@prefix@|$(PREFIX)|' -e 's|@libdir@|$(LIBDIR)|' -e 's|@includedir@|$(INCLUDEDIR)|' \
+			-e 's|@VERSION@|$(LIBKMOD_API_VERSION)|' crates/libkmod/libkmod.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/libkmod.pc; \
 	fi
 
 # make install into a scratch root, with and without kmod's names, and

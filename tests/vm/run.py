@@ -42,6 +42,23 @@ NOT_APPLETS = {"insmod", "rmmod", "lsmod", "modprobe", "depmod", "modinfo"}
 assert not NOT_APPLETS & set(APPLETS)
 # Real modules with their dependency chains, copied from the kernel's tree.
 REAL = ["virtio_net", "net_failover", "failover"]
+# --libkmod: Debian's own programs that link libkmod.so.2, copied with their
+# libraries at their own paths (pciutils is installed when missing), and the
+# kernel's drivers for the guest's PCI devices (PIIX3 IDE, PIIX4 SMBus), so
+# that `lspci -k` has modules to name and udev's kmod builtin a device to
+# load a driver for.
+LIBKMOD_PROGRAMS = ["/lib/systemd/systemd-modules-load", "/usr/bin/udevadm", "/usr/bin/lspci"]
+# udevd is udevadm called by another name; its only rules are the drivers'
+# (`kmod load` for every device with a MODALIAS).
+LIBKMOD_LINKS = {"/lib/systemd/systemd-udevd": "/usr/bin/udevadm"}
+LIBKMOD_FILES = ["/usr/lib/udev/rules.d/80-drivers.rules"]
+LIBKMOD_PACKAGES = ["systemd", "udev", "pciutils"]
+LIBKMOD_REAL = ["i2c_piix4", "ata_piix", "ata_generic"]
+# Kernel parameters that libkmod, not the kernel, applies: a module's
+# option and a blacklist on the kernel command line (kmod reads /proc/cmdline).
+LIBKMOD_APPEND = "khello.msg=from_cmdline modprobe.blacklist=ata_generic"
+# Where the guest finds the library under test (LD_LIBRARY_PATH=LIBKMOD_DIR).
+LIBKMOD_DIR = "/opt/libkmod"
 
 
 def sh(cmd, **kw):
@@ -282,6 +299,29 @@ def sample_files(moddir):
     return out
 
 
+def libkmod_file(path):
+    """The library file that --libkmod names (a file, or a directory with
+    libkmod.so.2 or libkmod.so); exits when there is none or it is no
+    shared library whose SONAME is libkmod.so.2."""
+    cands = [path] if not os.path.isdir(path) else [
+        os.path.join(path, n) for n in ("libkmod.so.2", "libkmod.so")]
+    found = [c for c in cands if os.path.isfile(c)]
+    if not found:
+        what = "no libkmod.so.2 or libkmod.so in it" if os.path.isdir(path) else "no such file"
+        sys.exit(f"vm-test: --libkmod {path}: {what} (make build?)")
+    lib = os.path.realpath(found[0])
+    with open(lib, "rb") as f:
+        if f.read(4) != b"\x7fELF":
+            sys.exit(f"vm-test: --libkmod {lib} is not an ELF file")
+    r = subprocess.run(["objdump", "-p", lib], capture_output=True, text=True)
+    m = re.search(r"^\s*SONAME\s+(\S+)", r.stdout, re.M)
+    if not m or m.group(1) != "libkmod.so.2":
+        sys.exit(f"vm-test: --libkmod {lib}: SONAME is {m.group(1) if m else '(none)'}, "
+                 "not libkmod.so.2")
+    print(f"vm-test: libkmod under test: {lib} ({os.path.getsize(lib)} bytes)", flush=True)
+    return lib
+
+
 def check_vermagic(moddir, release):
     """Every module bound for extra/ must be built for the kernel that
     boots: a sample built for another ABI would only fail in the guest
@@ -301,6 +341,8 @@ def check_vermagic(moddir, release):
 
 
 def build_initramfs(args, release, moddir, workdir):
+    # callers that build their own args (tests/simko) know no --libkmod
+    libkmod = getattr(args, "libkmod", None)
     rootfs = os.path.join(workdir, "rootfs")
     for d in ("bin", "sbin", "proc", "sys", "dev", "tmp", "etc/modprobe.d", "run"):
         os.makedirs(os.path.join(rootfs, d), exist_ok=True)
@@ -321,6 +363,26 @@ def build_initramfs(args, release, moddir, workdir):
         shutil.copy2(kmod, os.path.join(rootfs, "opt/kmod/kmod"))
         copy_libs(kmod, rootfs)
         os.symlink("kmod", os.path.join(rootfs, "opt/kmod/modprobe"))
+        os.symlink("kmod", os.path.join(rootfs, "opt/kmod/depmod"))
+    if libkmod:
+        for prog in LIBKMOD_PROGRAMS:
+            dst = rootfs + prog
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            shutil.copy2(os.path.realpath(prog), dst)
+            copy_libs(prog, rootfs)
+        for link, target in LIBKMOD_LINKS.items():
+            os.makedirs(os.path.dirname(rootfs + link), exist_ok=True)
+            os.symlink(target, rootfs + link)
+        for f in LIBKMOD_FILES:
+            os.makedirs(os.path.dirname(rootfs + f), exist_ok=True)
+            shutil.copy2(f, rootfs + f)
+        # the library under test, beside the system's (copied above by
+        # copy_libs: kmod's own, the reference), with what it links
+        os.makedirs(rootfs + LIBKMOD_DIR)
+        shutil.copy2(libkmod, rootfs + LIBKMOD_DIR + "/libkmod.so.2")
+        # a debug build carries ~40 MB of DWARF; the code is the same without
+        sh(["objcopy", "--strip-debug", rootfs + LIBKMOD_DIR + "/libkmod.so.2"])
+        copy_libs(libkmod, rootfs)
     tree = os.path.join(rootfs, "lib/modules", release)
     os.makedirs(os.path.join(tree, "extra"))
     # Broken variants (a wrong vermagic) stay outside the module tree, so
@@ -333,7 +395,8 @@ def build_initramfs(args, release, moddir, workdir):
     modinfo = shutil.which("modinfo") or "/sbin/modinfo"
     if not os.path.exists(modinfo):
         modinfo = os.path.join(args.bin_dir, "rmodinfo")
-    for src in real_modules(moddir, release, REAL + args.extra_real, modinfo):
+    real = REAL + args.extra_real + (LIBKMOD_REAL if libkmod else [])
+    for src in real_modules(moddir, release, real, modinfo):
         dst = os.path.join(tree, os.path.relpath(src, moddir))
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         shutil.copy2(src, dst)
@@ -428,6 +491,11 @@ def main():
     ap.add_argument("--scenario", help="scenario script (default: tests/vm/scenario-<kernel>.sh)")
     ap.add_argument("--extra-real", nargs="*", default=[], metavar="MOD",
                     help="more of the kernel's own modules to copy, with their dependencies")
+    ap.add_argument("--libkmod", metavar="PATH", help="a libkmod.so.2 to test (the file, or a "
+                    "directory holding libkmod.so.2 or libkmod.so): copied to the guest's "
+                    f"{LIBKMOD_DIR}/libkmod.so.2 with Debian's systemd-modules-load, udevadm and "
+                    "lspci, which the scenario runs with LD_LIBRARY_PATH pointing there (default "
+                    f"scenario: tests/vm/scenario-libkmod.sh); the kernel gets '{LIBKMOD_APPEND}'")
     ap.add_argument("--append", default="", help="extra kernel command-line parameters")
     ap.add_argument("--timeout", type=int, default=180, help="seconds before QEMU is killed")
     ap.add_argument("--memory", type=int, default=512, help="guest memory in MiB")
@@ -441,8 +509,12 @@ def main():
         import samples
         args.modules = samples.build_samples(args.kernel)
     check_vermagic(args.modules, release)
+    if args.libkmod:
+        args.libkmod = libkmod_file(args.libkmod)
+        ensure_packages(LIBKMOD_PACKAGES)
     if args.scenario is None:
-        args.scenario = os.path.join(HERE, f"scenario-{args.kernel}.sh")
+        name = "libkmod" if args.libkmod else args.kernel
+        args.scenario = os.path.join(HERE, f"scenario-{name}.sh")
     for t in TOOLS:
         if not os.access(os.path.join(args.bin_dir, t), os.X_OK):
             sys.exit(f"vm-test: {os.path.join(args.bin_dir, t)} missing (cargo build --release?)")
@@ -450,7 +522,8 @@ def main():
     try:
         initrd = build_initramfs(args, release, moddir, workdir)
         t1 = time.time()
-        out, timed_out = boot(image, initrd, args.append, args.timeout, args.memory)
+        append = f"{LIBKMOD_APPEND} {args.append}" if args.libkmod else args.append
+        out, timed_out = boot(image, initrd, append, args.timeout, args.memory)
         t2 = time.time()
     finally:
         if args.keep:

@@ -265,9 +265,10 @@ fn decode_capped(
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             // kmod stops at the end of the input without complaint when a
-            // zstd frame is cut short, and reads what did decompress.
+            // zstd frame or a gzip stream is cut short (zlib's gzread
+            // tolerates a missing end), and reads what did decompress.
             Err(e)
-                if compression == Compression::Zstd
+                if matches!(compression, Compression::Zstd | Compression::Gzip)
                     && e.kind() == std::io::ErrorKind::UnexpectedEof =>
             {
                 break
@@ -405,6 +406,17 @@ mod tests {
         assert!(!out.is_empty() && data.starts_with(&out));
     }
 
+    /// zlib's gzread, which kmod reads gzip with, ends a stream cut short
+    /// without an error: what decompressed is the module.
+    #[test]
+    fn truncated_gzip_keeps_what_decompressed() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 256) as u8).collect();
+        let packed = compress(Compression::Gzip, &data);
+        let cut = &packed[..packed.len() / 2];
+        let out = decompress(Compression::Gzip, cut).unwrap();
+        assert!(!out.is_empty() && data.starts_with(&out));
+    }
+
     #[test]
     fn corrupt_streams_fail_as_before() {
         for c in FORMATS {
@@ -414,7 +426,9 @@ mod tests {
             packed.truncate(packed.len() - 2);
             match ModuleFile::from_bytes(packed) {
                 Err(Error::Decompress { .. }) => {}
-                Ok(f) if c == Compression::Zstd => assert!(f.elf().is_err()),
+                Ok(f) if matches!(c, Compression::Zstd | Compression::Gzip) => {
+                    assert!(f.elf().is_err())
+                }
                 Err(e) => panic!("{c:?}: {e}"),
                 Ok(_) => panic!("{c:?}: corrupt stream accepted"),
             }

@@ -30,7 +30,9 @@ mod module;
 pub use context::Context;
 pub use error::{strerror, Error, Result};
 pub use info::InfoEntry;
-pub use kernel::{InsertFlags, Kernel, KernelError, KernelState, Linux, RemoveFlags, Sim};
+pub use kernel::{
+    InsertFailure, InsertFlags, Kernel, KernelError, KernelState, Linux, RemoveFlags, Sim,
+};
 pub use module::{Module, Origin};
 pub use probe::{LoadPlan, PlanStep, ProbeError, ProbeFlags, ProbeObserver, Probed, StepAction};
 pub use remove::{RemoveEvent, RemoveProbeFlags};

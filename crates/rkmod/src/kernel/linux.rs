@@ -16,6 +16,26 @@ use super::{InsertFlags, Kernel, KernelError, KernelState, RemoveFlags};
 /// `finit_module` is compressed; the kernel decompresses it.
 pub const KERNEL_COMPRESSION_FILE: u32 = 4;
 
+/// Where an insertion through [`Linux::insert_reporting`] failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertFailure {
+    /// The file could not be read or prepared on this side (opened,
+    /// decompressed, parsed for stripping): libkmod returns this errno
+    /// without a message.
+    File(i32),
+    /// The kernel refused the module (libkmod logs "Failed to insert").
+    Kernel(i32),
+}
+
+impl InsertFailure {
+    /// The errno, wherever it came from.
+    pub fn errno(self) -> i32 {
+        match self {
+            InsertFailure::File(e) | InsertFailure::Kernel(e) => e,
+        }
+    }
+}
+
 /// The running kernel.
 #[derive(Debug, Clone)]
 pub struct Linux {
@@ -90,6 +110,45 @@ impl Linux {
     }
 }
 
+impl Linux {
+    /// Insert as libkmod's `kmod_module_insert_module` does, telling
+    /// where a failure happened: the file must open and hold the longest
+    /// compression magic (else `EINVAL`); then `finit_module` (the kernel
+    /// reads the file, decompressing it when it can); then, where that is
+    /// not possible, `init_module` with the image read (and decompressed)
+    /// here, stripped of vermagic and `__versions` when forcing.
+    pub fn insert_reporting(
+        &self,
+        path: &Path,
+        params: &[u8],
+        flags: InsertFlags,
+    ) -> Result<(), InsertFailure> {
+        use std::os::unix::fs::FileExt;
+        let errno =
+            |e: std::io::Error| InsertFailure::File(e.raw_os_error().unwrap_or(nix::libc::EIO));
+        let head = File::open(path).map_err(errno)?;
+        let mut magic = [0u8; Compression::MAGIC_LEN];
+        if head.read_at(&mut magic, 0).map_err(errno)? < magic.len() {
+            return Err(InsertFailure::File(nix::libc::EINVAL));
+        }
+        drop(head);
+        let params = CString::new(params).map_err(|_| InsertFailure::File(nix::libc::EINVAL))?;
+        match self.finit(path, &params, flags) {
+            Err(KernelError(e)) if e == Errno::ENOSYS as i32 => {}
+            Err(KernelError(e)) => return Err(InsertFailure::Kernel(e)),
+            Ok(()) => return Ok(()),
+        }
+        let file = ModuleFile::open(path).map_err(|e| InsertFailure::File(e.errno()))?;
+        let result = if flags.ignore_vermagic || flags.ignore_modversions {
+            let elf = file.elf().map_err(|e| InsertFailure::File(e.errno()))?;
+            init_module(&elf.strip_for_force(), &params)
+        } else {
+            init_module(file.bytes(), &params)
+        };
+        result.map_err(|KernelError(e)| InsertFailure::Kernel(e))
+    }
+}
+
 // The C library's own entry points, as kmod calls them: one that wraps
 // them (kmod's testsuite does, with `LD_PRELOAD`) sees these calls, which
 // it could not through `syscall(2)`. `finit_module` has no such entry
@@ -156,5 +215,58 @@ impl Kernel for Linux {
 
     fn state(&self) -> &KernelState {
         &self.state
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn testdata(rel: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../testdata")
+            .join(rel)
+    }
+
+    /// Files this side cannot read fail before any system call, with the
+    /// errno libkmod returns for them; only files that reach the kernel
+    /// are the kernel's failures. (No test here hands the kernel a real
+    /// module: the host's kernel is not ours to change.)
+    #[test]
+    fn insert_reporting_tells_file_from_kernel() {
+        let linux = Linux::new();
+        let none = InsertFlags::default();
+        let force = InsertFlags {
+            ignore_vermagic: true,
+            ignore_modversions: true,
+        };
+        let missing = testdata("malformed/no-such-file.ko");
+        assert_eq!(
+            linux.insert_reporting(&missing, b"", none),
+            Err(InsertFailure::File(nix::libc::ENOENT))
+        );
+        let empty = testdata("malformed/empty.ko");
+        assert_eq!(
+            linux.insert_reporting(&empty, b"", none),
+            Err(InsertFailure::File(nix::libc::EINVAL))
+        );
+        let corrupt = testdata("malformed/corrupt.ko.xz");
+        assert_eq!(
+            linux.insert_reporting(&corrupt, b"", none),
+            Err(InsertFailure::File(nix::libc::EINVAL))
+        );
+        // not ELF: the kernel says so (or has no modules at all) ...
+        let not_elf = testdata("malformed/not-elf.ko");
+        assert!(matches!(
+            linux.insert_reporting(&not_elf, b"a=1", none),
+            Err(InsertFailure::Kernel(_))
+        ));
+        // ... unless forcing sends it through init_module, where this side
+        // parses it to strip it. finit_module may refuse it first.
+        match linux.insert_reporting(&not_elf, b"", force) {
+            Err(InsertFailure::File(e)) => assert_eq!(e, nix::libc::ENOEXEC),
+            Err(InsertFailure::Kernel(e)) => assert_ne!(e, nix::libc::ENOSYS),
+            Ok(()) => panic!("a text file was inserted"),
+        }
     }
 }

@@ -8,7 +8,7 @@ mod state;
 
 use std::path::Path;
 
-pub use linux::{Linux, KERNEL_COMPRESSION_FILE};
+pub use linux::{InsertFailure, Linux, KERNEL_COMPRESSION_FILE};
 pub use sim::Sim;
 pub use state::{Initstate, KernelState, LoadedModule};
 
