@@ -74,14 +74,13 @@ struct Resources {
 }
 
 /// A file's modification time in nanoseconds, None when it cannot be stat'ed.
+/// Through libc's stat (not std's statx), as kmod: programs and test
+/// harnesses that redirect paths with an LD_PRELOAD wrap stat.
 fn stamp(path: &Path) -> Option<u128> {
-    let meta = std::fs::metadata(path).ok()?;
-    let t = meta.modified().ok()?;
-    Some(
-        t.duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    )
+    let st = nix::sys::stat::stat(path).ok()?;
+    let secs = u128::try_from(st.st_mtime).unwrap_or(0);
+    let nsecs = u128::try_from(st.st_mtime_nsec).unwrap_or(0);
+    Some(secs * 1_000_000_000 + nsecs)
 }
 
 impl kmod_ctx {

@@ -358,8 +358,9 @@ pub unsafe fn new_from_path(ctx: *mut kmod_ctx, path: &[u8]) -> Result<*mut kmod
         abs.push(b'/');
     }
     abs.extend_from_slice(path);
-    if let Err(e) = std::fs::metadata(path_of(&abs)) {
-        return Err(-e.raw_os_error().unwrap_or(ENOENT));
+    // libc's stat (not std's statx), as kmod: path-redirecting LD_PRELOADs wrap it
+    if let Err(e) = nix::sys::stat::stat(path_of(&abs)) {
+        return Err(-(e as c_int));
     }
     let name = modfile::modname_from_path(path);
     if name.is_empty() {
