@@ -192,9 +192,14 @@ impl Depmod {
     pub fn prepare(&mut self, log: &mut dyn Reporter) {
         let mut modules = std::mem::take(&mut self.found).into_modules();
         order::sort_modules(&mut modules, &self.opts.dirname, log);
+        // Taken by the scan where it could; others (symbolic links,
+        // modules named on the command line) by path.
         let keys = modules
             .par_iter()
-            .map(|m| depcache::FileKey::stat(&m.path).ok())
+            .map(|m| match m.key.0 {
+                Some(k) => Some(k),
+                None => depcache::FileKey::stat(&m.path).ok(),
+            })
             .collect();
         self.prepared = Some(Prepared { modules, keys });
     }
