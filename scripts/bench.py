@@ -7,12 +7,13 @@ in alternating order, round after round, and each case reports the median
 time of every tool, the median of the per-round ratios rkmod / kmod 30 and
 rkmod / kmod 34, and the peak RSS of each (getrusage of the child).
 
-depmod (`-a -b BASE RELEASE`, on a copy of the tree's inputs):
+depmod (`-a -b BASE RELEASE`, each tool on its own copy of the tree's
+inputs, the modules shared):
 
 * first:     outputs and rdepmod's cache (modules.rkmod-cache) removed
              before every run, so every tool does the whole job;
-* unchanged: a re-run with nothing changed (rdepmod through the cache its
-             previous run left);
+* unchanged: a re-run with nothing changed (rdepmod replays the run before,
+             crates/depmod/src/replay.rs);
 * one-new:   one module (a copy of a real one under updates/dkms) written
              anew before every run: the DKMS case.
 
@@ -163,17 +164,23 @@ def dkms_module(info: dict) -> tuple[str, bytes]:
 
 
 def depmod_case(name: str, info: dict, tools: dict, work: str, case: str):
-    """(commands per tool, prepare(who), cleanup())."""
+    """(commands per tool, prepare(who), cleanup()). Each tool has its own
+    copy of the tree's inputs (the modules shared through a symlink): kmod
+    rewrites every output on every run, which would make each rdepmod run
+    after it find its outputs replaced (no replay, crates/depmod/src/replay.rs),
+    where a user runs one depmod or the other."""
     rel = info["release"]
-    base, moddir = make_base(work, f"{name}-{case}", info["moddir"], rel)
-    cmds = {who: [t["depmod"], "-a", "-b", base, rel] for who, t in tools.items()}
     dkms_name, dkms_data = dkms_module(info)
-    dkms_dir = os.path.join(moddir, "updates", "dkms")
+    bases = {who: make_base(work, f"{name}-{case}-{who}", info["moddir"], rel)
+             for who in tools}
+    cmds = {who: [t["depmod"], "-a", "-b", bases[who][0], rel] for who, t in tools.items()}
 
     def prepare(who: str) -> None:
+        moddir = bases[who][1]
         if case == "first":
             clear(moddir)
         elif case == "one-new":
+            dkms_dir = os.path.join(moddir, "updates", "dkms")
             os.makedirs(dkms_dir, exist_ok=True)
             path = os.path.join(dkms_dir, dkms_name)
             tmp = path + ".tmp"
@@ -182,7 +189,11 @@ def depmod_case(name: str, info: dict, tools: dict, work: str, case: str):
             os.rename(tmp, path)  # as make modules_install / dkms install
             time.sleep(0.02)  # past the file-system clock tick
 
-    return cmds, prepare, lambda: clear(moddir)
+    def cleanup() -> None:
+        for _, moddir in bases.values():
+            clear(moddir)
+
+    return cmds, prepare, cleanup
 
 
 # ------------------------------------------------------------------ per call

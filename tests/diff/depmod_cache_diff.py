@@ -12,7 +12,22 @@ file itself damaged — then runs rdepmod twice:
   the previous rounds left (and writing the next one);
 * fresh:  the same with `RKMOD_DEPMOD_CACHE=0` and `-o` into a scratch root.
 
-Exit status, stdout, stderr and every output file must be identical. On a
+Exit status, stdout, stderr and every output file must be identical.
+
+Replays (crates/depmod/src/replay.rs: a run whose inputs are those of the
+run that last wrote the outputs prints what that run printed and writes
+nothing): a fifth of the rounds change nothing (with the same options as
+the round before, so the cached run may replay), some change only the
+options, some replace the modules the last run could not read (a tree with
+an unreadable module never replays), and about a seventh change only output files
+(touched, deleted, edited in place at the same size with the mtime put
+back, replaced by a copy, chmod'ed) with the same options, after which a
+replay is wrong. A run counts as a replay when nothing in the module
+directory changed identity (inode, size, mtime, ctime), a record is there
+and the run succeeded; a replay after an output-only change fails the round (after an
+option change it may be right: an older record for those options whose
+outputs were never replaced), and a run of
+30 rounds or more with no replay at all fails too. On a
 sample of rounds (every --kmod-every th) kmod's depmod runs on the same
 tree too and its files are compared as tests/diff/depmod_diff.py does
 (modules.weakdep against kmod 34's format, which kmod 30 does not write);
@@ -22,7 +37,8 @@ recompressed with zstd (a change the cached run must follow as well).
 The tree starts from real modules (a few dependency closures of Debian's
 6.1 `.ko` and 6.12 `.ko.xz` trees, copied, never linked) and synthetic ones
 (tests/diff/depmod_elf.py) that need each other. OPTS varies by round:
-none, `-e -E Module.symvers` (altered), `-w`, `-P _`.
+none, `-e -E Module.symvers` (altered), `-w`, `-P _`, and `-v` on rounds
+not compared with kmod.
 
 Usage: depmod_cache_diff.py --ours target/release/rdepmod [--kmod /sbin/depmod]
        [--rounds N] [--seed S] [--kmod-every K] [--keep]
@@ -49,7 +65,7 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import trees  # noqa: E402
-from depmod_diff import CACHE, WEAKDEP_HEADER, diff_text, outputs_in  # noqa: E402
+from depmod_diff import CACHE, REPLAY, WEAKDEP_HEADER, diff_text, outputs_in  # noqa: E402
 from depmod_elf import module_bytes  # noqa: E402
 
 REL = "6.1.0-rkmod-cache"
@@ -321,6 +337,63 @@ class World:
                 done.append(self.damage_cache())
         return done
 
+    def change_outputs(self) -> list[str]:
+        """Change output files only, as a user or a package might."""
+        done = []
+        rng = self.rng
+        names = sorted(outputs_in(self.moddir))
+        for _ in range(rng.randint(1, 2)):
+            if not names:
+                break
+            name = rng.choice(names)
+            path = os.path.join(self.moddir, name)
+            if not os.path.isfile(path):
+                continue
+            how = rng.choice(["touch", "delete", "edit", "edit", "copy", "chmod"])
+            if how == "touch":
+                os.utime(path)
+            elif how == "delete":
+                os.unlink(path)
+            elif how == "edit":
+                # Same inode and size, mtime put back: only ctime tells.
+                st = os.stat(path)
+                with open(path, "r+b") as f:
+                    data = bytearray(f.read())
+                    if data:
+                        data[rng.randrange(len(data))] ^= 1 + rng.randrange(255)
+                        f.seek(0)
+                        f.write(data)
+                os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+            elif how == "copy":
+                # Same bytes, another file (a package reinstalled it).
+                tmp = path + ".pkg"
+                shutil.copy2(path, tmp)
+                os.rename(tmp, path)
+            elif how == "chmod":
+                os.chmod(path, 0o600 if os.stat(path).st_mode & 0o044 else 0o644)
+            done.append(f"output {how} {name}")
+        return done or ["outputs: none to change"]
+
+    def heal(self, stderr: bytes) -> list[str]:
+        """Replace the modules the last run could not read with good ones
+        (a tree where some module cannot be read never replays)."""
+        done = []
+        for path in re.findall(rb"failed to load symbols from (.*?): ", stderr):
+            path = path.decode(errors="surrogateescape")
+            if not os.path.isfile(path):
+                continue
+            name = os.path.basename(path).split(".")[0]
+            data = next((d for n, d in self.pool if n == name), None)
+            if data is None:
+                data = self.rng.choice(self.pool)[1]
+            kind = re.search(r"\.ko(\.\w+)?$", path)
+            tmp = path + ".heal"
+            with open(tmp, "wb") as f:
+                f.write(self.compress(data, (kind.group(1) or "") if kind else ""))
+            os.rename(tmp, path)
+            done.append(f"heal {os.path.relpath(path, self.base)}")
+        return done or ["heal: nothing to heal"]
+
     def recompress(self, m: str, kind: str) -> str:
         data = self.plain_of(m)
         stem = re.sub(r"\.ko(\.\w+)?$", "", m)
@@ -375,6 +448,15 @@ class World:
 
 def files_of(moddir: str) -> dict[str, bytes]:
     return outputs_in(moddir)
+
+
+def identities(moddir: str) -> dict[str, tuple]:
+    """Every entry of the module directory and its identity."""
+    out = {}
+    for name in os.listdir(moddir):
+        st = os.lstat(os.path.join(moddir, name))
+        out[name] = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mode)
+    return out
 
 
 def compare_kmod(w: World, kmod: str, opts: list[str], ours: tuple) -> list[str] | None:
@@ -486,12 +568,29 @@ def main(argv=None) -> int:
     passed = failed = kmod_rounds = 0
     kmod_died: list[int] = []
     hits_seen = total_modules = 0
+    kinds = {"changes": 0, "heal": 0, "nothing": 0, "options": 0, "outputs": 0}
+    last_err = b""
+    replays = {k: 0 for k in kinds}
+    variant: list[str] = []
     try:
         w = World(rng, work, info)
         w.ours = os.path.abspath(opts.ours)
         no_cache = dict(os.environ, RKMOD_DEPMOD_CACHE="0")
         for r in range(opts.rounds):
-            changes = w.change(r) if r else ["initial tree"]
+            pick = rng.random() if r else 1.0
+            kind = ("nothing" if pick < 0.2 else "options" if pick < 0.26
+                    else "outputs" if pick < 0.4 else "heal" if pick < 0.48 else "changes")
+            if kind == "changes":
+                changes = w.change(r) if r else ["initial tree"]
+                if r and rng.random() < 0.4:
+                    changes = [c for c in w.heal(last_err) if not c.startswith("heal:")] + changes
+            elif kind == "outputs":
+                changes = w.change_outputs()
+            elif kind == "heal":
+                changes = w.heal(last_err)
+            else:
+                changes = [f"nothing changed ({kind})"]
+            kinds[kind] += 1
             with_kmod = opts.kmod_every > 0 and r % opts.kmod_every == opts.kmod_every - 1
             if with_kmod:
                 for m in w.modules():
@@ -499,13 +598,26 @@ def main(argv=None) -> int:
                         gz = f.read(2) == b"\x1f\x8b"  # by magic: swaps move contents
                     if gz or m.endswith(".gz"):  # kmod 30 skips .ko.gz names
                         changes.append(w.recompress(m, ".zst"))
-            variant = rng.choice([[], [], [], ["-w"], ["-P", "_"]] +
-                                 ([["-e", "-E", w.symvers]] if w.symvers else []))
+            choices = ([[], [], [], ["-w"], ["-P", "_"]] +
+                       ([["-e", "-E", w.symvers]] if w.symvers else []) +
+                       ([] if with_kmod else [["-v"]]))
+            if kind == "options":
+                others = [c for c in choices if c != variant]
+                variant = rng.choice(others)
+            elif kind == "changes" or variant not in choices:
+                variant = rng.choice(choices)
             # (stamp check aside, which this script does not know)
             hits = cache_hits(w.moddir)
             before = files_of(w.moddir)
+            ids_before = identities(w.moddir)
             cached = run(w.cached_cmd(variant))
+            # (A failed run, a dependency cycle, writes nothing either.)
+            replayed = (cached[0] == 0 and os.path.isfile(os.path.join(w.moddir, REPLAY))
+                        and identities(w.moddir) == ids_before)
+            if replayed:
+                replays[kind] += 1
             cached = cached + (files_of(w.moddir),)
+            last_err = cached[2]
             w.undo_cache_directory()
             shutil.rmtree(w.fresh, ignore_errors=True)
             fresh = run([w.ours, "-b", w.base, "-o", w.fresh, "-C", w.conf] + variant + [REL],
@@ -529,6 +641,12 @@ def main(argv=None) -> int:
                         problems.append(f"{name} differs from a run without the cache")
             if os.path.exists(os.path.join(fresh_dir, CACHE)):
                 problems.append("RKMOD_DEPMOD_CACHE=0 wrote a cache")
+            if os.path.exists(os.path.join(fresh_dir, REPLAY)):
+                problems.append("RKMOD_DEPMOD_CACHE=0 wrote a replay record")
+            # (After other options a replay may be right: of an older
+            # record with these options, whose outputs were never replaced.)
+            if replayed and kind == "outputs" and not changes[0].startswith("outputs: none"):
+                problems.append("replayed after output files were changed")
             hits_seen += hits
             total_modules += len(w.modules())
             if with_kmod and not problems and cached[0] == 0:
@@ -538,7 +656,8 @@ def main(argv=None) -> int:
                 else:
                     kmod_rounds += 1
                     problems += verdict
-            label = (f"round {r}{' +kmod' if with_kmod else ''} {' '.join(variant)}"
+            label = (f"round {r}{' +kmod' if with_kmod else ''}{' replayed' if replayed else ''}"
+                     f" {' '.join(variant)}"
                      f" [{hits} cached]: "
                      f"{'; '.join(changes)}")
             if problems:
@@ -557,6 +676,11 @@ def main(argv=None) -> int:
     print(f"(seed {seed}; {opts.rounds} rounds, {kmod_rounds} with kmod, "
           f"{hits_seen} of {total_modules} modules served from the cache; "
           f"took {time.monotonic() - t0:.0f}s)")
+    print("rounds by kind: " + ", ".join(f"{k} {n} ({replays[k]} replayed)"
+                                         for k, n in kinds.items()))
+    if opts.rounds >= 30 and not sum(replays.values()):
+        print("FAIL: no round replayed")
+        failed += 1
     if kmod_died:
         print(f"note: kmod's depmod died of a signal in round(s) {kmod_died} "
               "(not counted as kmod rounds; the cache was checked against a full run)")

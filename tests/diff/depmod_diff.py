@@ -64,6 +64,7 @@ INPUTS = ("modules.order", "modules.builtin", "modules.builtin.modinfo")
 # rdepmod's cache of what it read from each module: not an output kmod
 # writes, so never compared; checked by the cached re-runs and crash tests.
 CACHE = "modules.rkmod-cache"
+REPLAY = "modules.rkmod-replay"  # rdepmod's replay record (crates/depmod/src/replay.rs)
 WEAKDEP_HEADER = b"# Weak dependencies extracted from modules themselves.\n"
 SYMBOLS_HEADER = b"# Aliases for symbols, used by symbol_request().\n"
 TIMEOUT = 600
@@ -120,7 +121,7 @@ def outputs_in(moddir: str) -> dict[str, bytes]:
     if not os.path.isdir(moddir):
         return res
     for name in os.listdir(moddir):
-        if name.startswith("modules.") and name not in INPUTS and name != CACHE:
+        if name.startswith("modules.") and name not in INPUTS and name not in (CACHE, REPLAY):
             p = os.path.join(moddir, name)
             if os.path.isfile(p):
                 with open(p, "rb") as f:
@@ -129,7 +130,7 @@ def outputs_in(moddir: str) -> dict[str, bytes]:
 
 
 def clear_outputs(moddir: str) -> None:
-    for name in list(outputs_in(moddir)) + [CACHE]:
+    for name in list(outputs_in(moddir)) + [CACHE, REPLAY]:
         if os.path.exists(os.path.join(moddir, name)):
             os.unlink(os.path.join(moddir, name))
 

@@ -8,6 +8,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
 use clap::{Arg, ArgAction, ArgMatches, Command};
+use depmod::replay::Stream;
 use depmod::report::{Diagnostic, Level, Reporter};
 use depmod::{Depmod, Error, Options};
 
@@ -175,6 +176,9 @@ struct Printer {
     /// Highest syslog priority shown (4 = warnings, each -v adds one).
     threshold: u8,
     verbose: bool,
+    /// What is printed from the replay point on, when it is kept for the
+    /// next run to replay (`depmod::replay`).
+    transcript: Option<Vec<(Stream, Vec<u8>)>>,
 }
 
 impl Printer {
@@ -192,10 +196,16 @@ impl Reporter for Printer {
         let mut line = format!("{}: {}: ", self.prog, d.level.label()).into_bytes();
         line.extend_from_slice(&d.text);
         let _ = std::io::stderr().write_all(&line);
+        if let Some(t) = &mut self.transcript {
+            t.push((Stream::Stderr, line));
+        }
     }
 
     fn verbose(&mut self, text: &[u8]) {
         let _ = self.out.write_all(text);
+        if let Some(t) = &mut self.transcript {
+            t.push((Stream::Stdout, text.to_vec()));
+        }
     }
 
     fn wants_verbose(&self) -> bool {
@@ -301,6 +311,7 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         out: BufWriter::with_capacity(64 * 1024, std::io::stdout()),
         threshold: 4,
         verbose: verbosity > 0,
+        transcript: None,
     };
     let status = main(&m, &mut p, verbosity);
     // A closed stdout must not turn into a panic or a different status.
@@ -457,10 +468,27 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         }
     }
 
+    // The replay point: what a run prints from here on, and the files it
+    // writes, depend only on what the digest covers (depmod::replay).
+    depmod.prepare(p);
+    let use_cache = depmod::cache::enabled_by_env();
+    let outdir_path = PathBuf::from(OsString::from_vec(outdir.clone()));
+    let replayable_run = use_cache && all && !dry_run && !m.get_flag("graph");
+    let digest = if replayable_run {
+        depmod.replay_digest(&replay_inputs(&outdir, p, &version))
+    } else {
+        None
+    };
+    if let Some(d) = &digest {
+        if let Some(record) = depmod::replay::replayable(&outdir_path, d) {
+            return replay(p, &record);
+        }
+        p.transcript = Some(Vec::new());
+    }
     // What was read from unchanged modules comes from the cache (see
     // depmod::cache); it lives where the outputs go.
-    if depmod::cache::enabled_by_env() {
-        depmod.use_cache(Path::new(std::ffi::OsStr::from_bytes(&outdir)));
+    if use_cache {
+        depmod.use_cache(&outdir_path);
     }
     let bar = progress_bar(p.verbose, depmod.module_count());
     let tick = |read: usize, _total: usize| {
@@ -496,7 +524,7 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         }
         return 0;
     }
-    let outdir = PathBuf::from(OsString::from_vec(outdir));
+    let outdir = outdir_path;
     if let Err(e) = pathfs::create_dir_all(&outdir, 0o755) {
         p.say(
             Level::Fatal,
@@ -516,7 +544,62 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
     if let (true, Some(cache)) = (all, resolved.cache_file()) {
         let _ = depmod::write::write_outputs(&outdir, &[cache]);
     }
-    0
+    // Last, once the outputs are in place and known to be this run's: the
+    // record that lets the next run with the same inputs replay this one.
+    let status = 0;
+    if let Some(digest) = digest {
+        let sealed = resolved
+            .replayable()
+            .then(|| depmod::replay::seal(&outdir, &files))
+            .flatten();
+        match sealed {
+            Some(outputs) => {
+                let record = depmod::replay::Record {
+                    digest,
+                    status,
+                    transcript: p.transcript.take().unwrap_or_default(),
+                    outputs,
+                };
+                let _ = depmod::write::write_outputs(&outdir, &[record.file()]);
+            }
+            None => depmod::replay::forget(&outdir),
+        }
+    }
+    status
+}
+
+/// What the replay digest needs from the command line beyond what the
+/// library knows: the output directory, the release, and which messages
+/// are printed (the log threshold, `-v`'s lines).
+fn replay_inputs(outdir: &[u8], p: &Printer, version: &str) -> Vec<u8> {
+    let mut v = Vec::new();
+    for field in [
+        outdir,
+        version.as_bytes(),
+        p.prog.as_bytes(),
+        &[p.threshold, u8::from(p.verbose)],
+    ] {
+        v.extend_from_slice(&(field.len() as u64).to_le_bytes());
+        v.extend_from_slice(field);
+    }
+    v
+}
+
+/// Print what the recorded run printed from the replay point on, in the
+/// same order, and exit as it did.
+fn replay(p: &mut Printer, record: &depmod::replay::Record) -> i32 {
+    for (stream, bytes) in &record.transcript {
+        match stream {
+            Stream::Stdout => {
+                let _ = p.out.write_all(bytes);
+            }
+            Stream::Stderr => {
+                let _ = p.out.flush();
+                let _ = std::io::stderr().write_all(bytes);
+            }
+        }
+    }
+    record.status
 }
 
 /// The whole tree as DOT: direct hard dependencies, the modules' own

@@ -160,6 +160,14 @@ impl Threshold {
     }
 }
 
+/// The file system's clock for `dir`: the device and ctime of a new
+/// unnamed file made there (`O_TMPFILE`), or `None` where none can be made.
+/// A file whose mtime and ctime are both older than this instant, on this
+/// device, can no longer be changed without one of them changing.
+pub fn fs_clock(dir: &Path) -> Option<(u64, (i64, u32))> {
+    tmpfile_ctime(dir)
+}
+
 /// The device and ctime of a new unnamed file in `dir`.
 fn tmpfile_ctime(dir: &Path) -> Option<(u64, (i64, u32))> {
     use std::os::unix::fs::OpenOptionsExt;

@@ -29,6 +29,11 @@
 //! `-A` keeps kmod's meaning (nothing to do when no module file is newer
 //! than `modules.dep`; otherwise a whole run, through the cache).
 //! `RKMOD_DEPMOD_CACHE=0` turns it off.
+//!
+//! A run whose inputs are all exactly those of the run that last wrote the
+//! outputs goes further and does not rebuild anything: see [`crate::replay`]
+//! (its record, `modules.rkmod-replay`, is a separate file beside the cache,
+//! so that a replay never reads the cache).
 
 use std::path::Path;
 
@@ -97,9 +102,16 @@ impl CacheUse {
     }
 
     /// The module at `path`, from the cache when its record is current.
-    pub(crate) fn read(&self, path: &[u8], limits: &modfile::Limits) -> Got {
+    /// `known` is the file's identity when it was just taken
+    /// ([`crate::Depmod::prepare`]); otherwise it is `stat`ed here.
+    pub(crate) fn read(
+        &self,
+        path: &[u8],
+        known: Option<FileKey>,
+        limits: &modfile::Limits,
+    ) -> Got {
         if self.old.key(path).is_some() {
-            if let Ok(key) = FileKey::stat(path) {
+            if let Some(key) = known.or_else(|| FileKey::stat(path).ok()) {
                 if let Some(info) = self.old.get(path, &key).and_then(ModuleInfo::decode) {
                     return Got {
                         info,

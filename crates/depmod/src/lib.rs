@@ -39,6 +39,7 @@ pub mod module;
 pub mod order;
 pub mod output;
 mod read;
+pub mod replay;
 pub mod report;
 pub mod scan;
 pub mod symbols;
@@ -114,6 +115,14 @@ pub struct Depmod {
     symbols: SymbolTable,
     found: Found,
     cache: Option<cache::CacheUse>,
+    prepared: Option<Prepared>,
+}
+
+/// The modules sorted, with each file's identity ([`Depmod::prepare`]).
+struct Prepared {
+    modules: Vec<ModuleEntry>,
+    /// `None` where the file could not be `stat`ed.
+    keys: Vec<Option<depcache::FileKey>>,
 }
 
 impl Depmod {
@@ -123,6 +132,7 @@ impl Depmod {
             opts,
             found: Found::default(),
             cache: None,
+            prepared: None,
         }
     }
 
@@ -168,7 +178,88 @@ impl Depmod {
 
     /// Number of modules found so far.
     pub fn module_count(&self) -> usize {
-        self.found.len()
+        match &self.prepared {
+            Some(p) => p.modules.len(),
+            None => self.found.len(),
+        }
+    }
+
+    /// Sort the modules found (`modules.order`, reporting what kmod
+    /// reports of it) and take each file's identity, as the module cache
+    /// keys it: after the last module is found, before
+    /// [`replay_digest`](Self::replay_digest) and [`resolve`](Self::resolve)
+    /// (which does this itself when it was not done).
+    pub fn prepare(&mut self, log: &mut dyn Reporter) {
+        let mut modules = std::mem::take(&mut self.found).into_modules();
+        order::sort_modules(&mut modules, &self.opts.dirname, log);
+        // Taken by the scan where it could; others (symbolic links,
+        // modules named on the command line) by path.
+        let keys = modules
+            .par_iter()
+            .map(|m| match m.key.0 {
+                Some(k) => Some(k),
+                None => depcache::FileKey::stat(&m.path).ok(),
+            })
+            .collect();
+        self.prepared = Some(Prepared { modules, keys });
+    }
+
+    /// The digest of everything the rest of the run (its outputs and its
+    /// messages) depends on, once [`prepare`](Self::prepare)d, for
+    /// [`replay`]: `caller` adds what only the caller knows (where the
+    /// outputs go, how messages are filtered). `None` when not prepared or
+    /// a module could not be `stat`ed.
+    pub fn replay_digest(&self, caller: &[u8]) -> Option<[u8; 16]> {
+        use std::os::unix::ffi::OsStrExt;
+        let p = self.prepared.as_ref()?;
+        let mut d = replay::Digest::new();
+        d.put(b"rkmod depmod replay");
+        d.put_u64(u64::from(replay::FORMAT));
+        d.put(cache::STAMP);
+        d.put(caller);
+        let o = &self.opts;
+        d.put(&o.dirname);
+        d.put(o.symbol_prefix.as_slice());
+        d.put(&[
+            u8::from(o.check_symvers),
+            u8::from(o.print_unknown),
+            u8::from(o.warn_dups),
+            u8::from(o.shared_objects),
+        ]);
+        d.put_u64(o.decompress.max_decompressed);
+        d.put_u64(self.symbols.sources.len() as u64);
+        for s in &self.symbols.sources {
+            d.put(s);
+        }
+        d.put_u64(p.modules.len() as u64);
+        for (m, key) in p.modules.iter().zip(&p.keys) {
+            d.put(&m.name);
+            d.put(&m.path);
+            d.put_key(key.as_ref()?);
+        }
+        // What the outputs are built from besides the modules.
+        let errno = |e: &std::io::Error| e.raw_os_error().unwrap_or(-1) as u64;
+        let dir = std::path::Path::new(std::ffi::OsStr::from_bytes(&o.dirname));
+        match pathfs::stat(dir) {
+            Ok(_) => d.put(b"dir"),
+            Err(e) => {
+                d.put(b"no dir");
+                d.put_u64(errno(&e));
+            }
+        }
+        for name in ["modules.builtin", "modules.builtin.modinfo"] {
+            match std::fs::read(dir.join(name)) {
+                Ok(data) => {
+                    d.put(b"read");
+                    d.put(&data);
+                }
+                Err(e) => {
+                    d.put(b"unread");
+                    d.put_u64(errno(&e));
+                }
+            }
+        }
+        Some(d.finish())
     }
 
     /// Sort the modules, read them, resolve their symbols and rank the
@@ -202,15 +293,24 @@ impl Depmod {
             mut symbols,
             found,
             cache,
+            prepared,
         } = self;
-        let mut modules = found.into_modules();
-        order::sort_modules(&mut modules, &opts.dirname, log);
+        let (modules, prepared_keys) = match prepared {
+            Some(p) => (p.modules, Some(p.keys)),
+            None => {
+                let mut modules = found.into_modules();
+                order::sort_modules(&mut modules, &opts.dirname, log);
+                (modules, None)
+            }
+        };
         let (read, total) = (std::sync::atomic::AtomicUsize::new(0), modules.len());
+        let known = |i: usize| prepared_keys.as_ref().and_then(|k| k[i]);
         let got: Vec<cache::Got> = modules
             .par_iter()
-            .map(|m| {
+            .enumerate()
+            .map(|(i, m)| {
                 let got = match &cache {
-                    Some(c) => c.read(&m.path, &opts.decompress),
+                    Some(c) => c.read(&m.path, known(i), &opts.decompress),
                     None => cache::Got {
                         info: ModuleInfo::read_with(&m.path, &opts.decompress),
                         key: None,
@@ -226,6 +326,16 @@ impl Depmod {
             old_records: c.old_len(),
             ..Default::default()
         });
+        // A replay record may be made when every module's identity stands
+        // for its contents (as for the cache: settled) and is the one
+        // digested, and every failure came from a file's bytes, not from
+        // reading it (see `replay`).
+        let replay_ok = cache.is_some()
+            && prepared_keys.as_ref().is_some_and(|pk| {
+                got.iter()
+                    .zip(pk)
+                    .all(|(g, k)| g.key.is_some() && g.key == *k)
+            });
         let mut keys = Vec::with_capacity(if cache.is_some() { got.len() } else { 0 });
         let mut infos = Vec::with_capacity(got.len());
         for g in got {
@@ -279,6 +389,7 @@ impl Depmod {
             cache_stats,
             cache_keys: keys,
             cache_old: cache.map(|c| (c.old, c.stamp)),
+            replay_ok,
         })
     }
 }
@@ -352,9 +463,18 @@ pub struct Resolved {
     /// The cache read (records of unchanged modules are copied from it)
     /// and its stamp.
     cache_old: Option<(depcache::Cache, Vec<u8>)>,
+    /// Whether a [`replay`] record may describe this run.
+    replay_ok: bool,
 }
 
 impl Resolved {
+    /// Whether this run may leave a [`replay`] record: it was
+    /// [`prepare`](Depmod::prepare)d, read through the cache, and every
+    /// module's identity was settled and the one digested.
+    pub fn replayable(&self) -> bool {
+        self.replay_ok
+    }
+
     /// The cache file to write after this run ([`depcache::FILE_NAME`]),
     /// holding every module read or taken from the cache that may be
     /// cached; `None` when no cache was used, or when the one read is

@@ -47,7 +47,24 @@ pub struct ModuleEntry {
     /// Where the path relative to the module directory starts, when the
     /// file lies under it.
     rel_start: Option<usize>,
+    /// The file's identity as the scan met it (`fstatat` of the name in
+    /// the directory being read: no walk of the whole path); not for
+    /// symbolic links or files named on the command line.
+    pub(crate) key: ScanKey,
 }
+
+/// A file identity carried along with an entry but no part of what the
+/// entry is: entries compare equal whatever their keys.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ScanKey(pub(crate) Option<depcache::FileKey>);
+
+impl PartialEq for ScanKey {
+    fn eq(&self, _: &ScanKey) -> bool {
+        true
+    }
+}
+
+impl Eq for ScanKey {}
 
 impl ModuleEntry {
     /// Describe the file at `path`; `dirname` is the module directory.
@@ -61,6 +78,7 @@ impl ModuleEntry {
             path,
             slash,
             rel_start,
+            key: ScanKey::default(),
         }
     }
 
@@ -300,7 +318,16 @@ impl<'a> Scanner<'a> {
             } else if has_module_extension(name)
                 || (self.shared_objects && has_sim_module_extension(name))
             {
-                self.consider(path.clone());
+                // A regular file's identity, while its directory is at
+                // hand (`fstatat` of the name alone, cheaper than a walk of
+                // the whole path later).
+                let key = match entry.file_type() {
+                    Ok(t) if t.is_file() => {
+                        entry.metadata().ok().map(|m| depcache::FileKey::of(&m))
+                    }
+                    _ => None,
+                };
+                self.consider(path.clone(), key);
             }
         }
         path.truncate(base);
@@ -314,13 +341,14 @@ impl<'a> Scanner<'a> {
 
     /// Keep the file unless a module of that name found earlier ranks at
     /// least as high.
-    fn consider(&mut self, path: Vec<u8>) {
-        let entry = ModuleEntry::new(path, self.dirname);
+    fn consider(&mut self, path: Vec<u8>, key: Option<depcache::FileKey>) {
+        let mut entry = ModuleEntry::new(path, self.dirname);
         if let Some(old) = self.found.get(&entry.name) {
             if existing_wins(self.cfg, self.dirname, old, &entry) {
                 return;
             }
         }
+        entry.key = ScanKey(key);
         self.found.put(entry);
     }
 }

@@ -27,6 +27,9 @@ pub struct SymbolTable {
     map: HashMap<Box<[u8]>, Provider>,
     /// Architecture symbol prefix (`-P`), stripped from names.
     prefix: Option<u8>,
+    /// A digest of each kernel symbol file read (which loader, the path,
+    /// the bytes): what the kernel's part of the table was made from.
+    pub(crate) sources: Vec<[u8; 16]>,
 }
 
 impl SymbolTable {
@@ -34,6 +37,7 @@ impl SymbolTable {
         SymbolTable {
             map: HashMap::new(),
             prefix,
+            sources: Vec::new(),
         }
     }
 
@@ -99,6 +103,7 @@ impl SymbolTable {
     /// `CRC SYMBOL vmlinux ...`; other owners are skipped.
     pub fn load_symvers(&mut self, path: &Path, log: &mut dyn Reporter) -> Result<()> {
         let data = read_input(path)?;
+        self.note_source(b"symvers", path, &data);
         for (n, line) in fgets_pieces(&data, 10240).enumerate() {
             let line = crate::ctext::cstr(line);
             let mut words = line
@@ -142,6 +147,7 @@ impl SymbolTable {
     pub fn load_system_map(&mut self, path: &Path, log: &mut dyn Reporter) -> Result<()> {
         const KSYMTAB: &[u8] = b"__ksymtab_";
         let data = read_input(path)?;
+        self.note_source(b"system.map", path, &data);
         for (n, line) in fgets_pieces(&data, 10240).enumerate() {
             let line = crate::ctext::cstr(line);
             let third = line.iter().position(|&b| b == b' ').and_then(|a| {
@@ -178,6 +184,17 @@ impl SymbolTable {
         }
         self.add_fake_symbols();
         Ok(())
+    }
+}
+
+impl SymbolTable {
+    fn note_source(&mut self, kind: &[u8], path: &Path, data: &[u8]) {
+        use std::os::unix::ffi::OsStrExt;
+        let mut d = crate::replay::Digest::new();
+        d.put(kind);
+        d.put(path.as_os_str().as_bytes());
+        d.put(data);
+        self.sources.push(d.finish());
     }
 }
 

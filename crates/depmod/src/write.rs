@@ -146,7 +146,7 @@ fn tmpfile_unsupported(e: &io::Error) -> bool {
 
 /// Temporaries of runs that were killed: `.<file>.rdepmod-<pid>-<n>` whose
 /// process is gone (a live one may be a run on a file system without locks).
-fn remove_stale_temporaries(path: &Path, dir: &Dir) {
+pub(crate) fn remove_stale_temporaries(path: &Path, dir: &Dir) {
     let Ok(entries) = std::fs::read_dir(path) else {
         return;
     };

@@ -2,7 +2,9 @@
 //! leaves every file complete (old or new) and no temporary debris;
 //! concurrent writers leave one writer's complete set; a directory that
 //! cannot be written is an error that changes nothing; a writer of the
-//! module cache killed at any moment leaves a complete cache.
+//! module cache killed at any moment leaves a complete cache; a whole run
+//! killed at any moment (outputs, cache or replay record half written)
+//! never makes a later run replay outputs that are not its own.
 
 mod common;
 
@@ -11,9 +13,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::Scratch;
+use common::{module, Scratch, Spec};
+use depmod::replay::{self, Record, Stream};
+use depmod::report::Collect;
 use depmod::write::write_outputs;
-use depmod::OutputFile;
+use depmod::{Depmod, Options, OutputFile};
 
 const NAMES: [&str; 5] = [
     "modules.dep",
@@ -261,4 +265,162 @@ fn sigkill_during_cache_write_leaves_a_usable_cache() {
     write_outputs(&dir, &[cache_generation(1)]).unwrap();
     let names: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
     assert_eq!(names.len(), 1, "only the cache is left");
+}
+
+/// The replay test's tree: modules needing each other, one that is no
+/// module at all (a message in every run), and two states of its other
+/// inputs (`modules.order`, `modules.builtin`) that give different files.
+fn replay_tree(s: &Scratch) {
+    let m = |modinfo: &'static [&'static str], exports, needs| {
+        module(&Spec {
+            modinfo,
+            exports,
+            needs,
+            ..Spec::default()
+        })
+    };
+    s.put("kernel/a.ko", &m(&["alias=a-1"], &["sa"], &["sb"]));
+    s.put("kernel/b.ko", &m(&["alias=b-1"], &["sb"], &[]));
+    s.put(
+        "kernel/c.ko",
+        &m(&["softdep=pre: a"], &["sc"], &["sa", "sb"]),
+    );
+    s.put("kernel/d.ko", &m(&["alias=d-*"], &["sd"], &["sc"]));
+    s.put("kernel/bad.ko", b"not a module at all");
+    set_state(s.path(), 0);
+    // Module files are trusted by identity once the file system's clock
+    // has moved past them.
+    std::thread::sleep(Duration::from_millis(30));
+}
+
+fn set_state(dir: &Path, state: u8) {
+    let (order, builtin): (&[u8], &[u8]) = if state == 0 {
+        (
+            b"kernel/a.ko\nkernel/b.ko\nkernel/c.ko\nkernel/d.ko\n",
+            b"kernel/x.ko\n",
+        )
+    } else {
+        (
+            b"kernel/d.ko\nkernel/c.ko\nkernel/b.ko\nkernel/a.ko\n",
+            b"kernel/y.ko\nkernel/z.ko\n",
+        )
+    };
+    std::fs::write(dir.join("modules.order"), order).unwrap();
+    std::fs::write(dir.join("modules.builtin"), builtin).unwrap();
+}
+
+fn replay_opts(dir: &Path) -> Options {
+    use std::os::unix::ffi::OsStrExt;
+    Options::new(dir.as_os_str().as_bytes().to_vec())
+}
+
+fn replay_cfg() -> modconf::DepmodConfig {
+    modconf::DepmodConfig::default()
+}
+
+/// One run as rdepmod does it: up to the replay point, then a replay or
+/// the whole work (outputs, cache, record last). Whether it replayed, and
+/// the messages from the replay point on.
+fn rdepmod_like(dir: &Path) -> (bool, Vec<Vec<u8>>) {
+    let mut log = Collect::default();
+    let mut d = Depmod::new(replay_opts(dir));
+    d.search(&replay_cfg(), &mut log).unwrap();
+    d.prepare(&mut log);
+    let digest = d.replay_digest(b"crash test").unwrap();
+    if let Some(rec) = replay::replayable(dir, &digest) {
+        return (true, rec.transcript.into_iter().map(|(_, t)| t).collect());
+    }
+    let mut after = Collect::default();
+    d.use_cache(dir);
+    let r = d.resolve(&mut after).unwrap();
+    let files = r.outputs(false, &mut after).unwrap();
+    write_outputs(dir, &files).unwrap();
+    if let Some(c) = r.cache_file() {
+        write_outputs(dir, &[c]).unwrap();
+    }
+    let said: Vec<Vec<u8>> = after.diags.into_iter().map(|d| d.text).collect();
+    match r.replayable().then(|| replay::seal(dir, &files)).flatten() {
+        Some(outputs) => {
+            let rec = Record {
+                digest,
+                status: 0,
+                transcript: said.iter().map(|t| (Stream::Stderr, t.clone())).collect(),
+                outputs,
+            };
+            write_outputs(dir, &[rec.file()]).unwrap();
+        }
+        None => replay::forget(dir),
+    }
+    (false, said)
+}
+
+/// What a run without cache or record would write and say.
+fn fresh_run(dir: &Path) -> (BTreeMap<String, Vec<u8>>, Vec<Vec<u8>>) {
+    let mut log = Collect::default();
+    let mut d = Depmod::new(replay_opts(dir));
+    d.search(&replay_cfg(), &mut log).unwrap();
+    d.prepare(&mut log);
+    let mut after = Collect::default();
+    let r = d.resolve(&mut after).unwrap();
+    let files = r.outputs(false, &mut after).unwrap();
+    let files = files
+        .into_iter()
+        .map(|f| (f.name.to_string(), f.data))
+        .collect();
+    (files, after.diags.into_iter().map(|d| d.text).collect())
+}
+
+/// Child mode: run depmod on the tree forever, alternating its two states.
+fn replay_child_loop() {
+    let Some(dir) = std::env::var_os("DEPMOD_CRASH_REPLAY_DIR") else {
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    loop {
+        for state in [0, 1] {
+            set_state(&dir, state);
+            rdepmod_like(&dir);
+        }
+    }
+}
+
+#[test]
+fn sigkill_during_any_part_of_a_run_never_replays_stale_outputs() {
+    replay_child_loop();
+    let s = Scratch::new("sigkill-replay");
+    replay_tree(&s);
+    let dir = s.path().to_path_buf();
+    let mut replays = 0;
+    for round in 0..10u64 {
+        kill_a_writer(
+            "sigkill_during_any_part_of_a_run_never_replays_stale_outputs",
+            "DEPMOD_CRASH_REPLAY_DIR",
+            &dir,
+            round,
+        );
+        // Whatever the kill left, each state's run (a replay or not) gives
+        // that state's files and messages; the second of each pair may
+        // replay the first.
+        for state in [0, 0, 1, 1, 0] {
+            set_state(&dir, state);
+            let (replayed, said) = rdepmod_like(&dir);
+            replays += usize::from(replayed);
+            let (want, want_said) = fresh_run(&dir);
+            assert_eq!(said, want_said, "round {round}, state {state}: messages");
+            for (name, data) in &want {
+                let found = std::fs::read(dir.join(name)).ok();
+                assert!(
+                    found.as_ref() == Some(data),
+                    "round {round}, state {state} (replayed: {replayed}): {name} is not this state's"
+                );
+            }
+        }
+    }
+    assert!(replays > 0, "no run replayed");
+    let debris: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".rdepmod-"))
+        .collect();
+    assert!(debris.is_empty(), "temporaries left: {debris:?}");
 }

@@ -69,6 +69,26 @@ impl Stat {
     pub fn mode(&self) -> u32 {
         self.0.st_mode
     }
+    /// The device holding the file.
+    #[allow(clippy::unnecessary_cast)]
+    pub fn dev(&self) -> u64 {
+        self.0.st_dev as u64
+    }
+    /// The inode number.
+    #[allow(clippy::unnecessary_cast)]
+    pub fn ino(&self) -> u64 {
+        self.0.st_ino as u64
+    }
+    /// Status-change time, whole seconds.
+    #[allow(clippy::unnecessary_cast)]
+    pub fn ctime(&self) -> i64 {
+        self.0.st_ctime as i64
+    }
+    /// Status-change time, the nanoseconds within the second.
+    #[allow(clippy::unnecessary_cast)]
+    pub fn ctime_nsec(&self) -> i64 {
+        self.0.st_ctime_nsec as i64
+    }
 }
 
 /// `stat(2)` through libc's `stat` (follows symbolic links, as
