@@ -4,12 +4,12 @@
 //! repository's test modules, malformed files and builtin modules, and
 //! for every module of Debian's 6.1 kernel (signed: the signature fields).
 
-mod cdiff;
+mod common;
 
 use std::path::{Path, PathBuf};
 
 fn testdata() -> PathBuf {
-    cdiff::workspace_dir().join("testdata")
+    common::workspace_dir().join("testdata")
 }
 
 fn golden_dir() -> PathBuf {
@@ -37,7 +37,7 @@ fn abs(p: &Path) -> String {
 
 #[test]
 fn repository_modules_and_builtins() {
-    let prog = cdiff::program("elfinfo");
+    let prog = common::compile("elfinfo");
     let mut files = Vec::new();
     module_files(&golden_dir(), &mut files);
     module_files(&testdata().join("kernel"), &mut files);
@@ -45,7 +45,7 @@ fn repository_modules_and_builtins() {
     let mut specs: Vec<String> = files.iter().map(|p| abs(p)).collect();
     // by name: a builtin module, one from modules.dep, an unknown one
     specs.extend(["kbuiltin", "khello", "test-cube", "nonexistent"].map(String::from));
-    let out = cdiff::compare(
+    let out = common::compare_traced(
         &prog,
         &[&abs(&golden_dir())],
         &(specs.join("\n") + "\n"),
@@ -59,22 +59,22 @@ fn repository_modules_and_builtins() {
 /// (a corrupt section index); those are not compared, ours must answer.
 #[test]
 fn malformed_files() {
-    let prog = cdiff::program("elfinfo");
+    let prog = common::compile("elfinfo");
     let mut files = Vec::new();
     module_files(&testdata().join("malformed"), &mut files);
     assert!(files.len() >= 10);
     let dir = abs(&golden_dir());
     let (mut compared, mut kmod_died, mut differ) = (0, Vec::new(), Vec::new());
     let ldd = std::process::Command::new("ldd")
-        .arg(cdiff::system_libkmod())
+        .arg(common::system_libkmod())
         .output()
         .expect("FAIL: ldd");
     let system_reads_gzip = String::from_utf8_lossy(&ldd.stdout).contains("libz.so");
     let mut gz_checked = 0;
     for f in &files {
         let spec = abs(f) + "\n";
-        let theirs = cdiff::run(&prog, &[&dir], &spec, &[], cdiff::Lib::System);
-        let ours = cdiff::run(&prog, &[&dir], &spec, &[], cdiff::Lib::Ours);
+        let theirs = common::run_traced(&prog, &[&dir], &spec, &[], common::Lib::System);
+        let ours = common::run_traced(&prog, &[&dir], &spec, &[], common::Lib::Ours);
         assert_eq!(ours.code, Some(0), "{}: {}", f.display(), ours.stderr);
         if spec.ends_with(".gz\n") && !system_reads_gzip {
             // Debian's kmod 30 is built without zlib: it reads the file
@@ -92,7 +92,7 @@ fn malformed_files() {
             differ.push(format!(
                 "{}: {}",
                 f.display(),
-                cdiff::first_difference(&ours.stdout, &theirs.stdout)
+                common::first_difference(&ours.stdout, &theirs.stdout)
             ));
         }
         compared += 1;
@@ -113,7 +113,7 @@ fn malformed_files() {
 /// kernel's modules, deb612 from Debian's package, when missing, as the
 /// differential tests make them).
 fn debian_tree(tree: &str) -> PathBuf {
-    let diff = cdiff::workspace_dir().join("tests/diff");
+    let diff = common::workspace_dir().join("tests/diff");
     let script = format!(
         "import sys; sys.path.insert(0, {:?}); import trees; \
          print(trees.prepare(trees=({tree:?},))[{tree:?}]['moddir'])",
@@ -134,7 +134,7 @@ fn debian_tree(tree: &str) -> PathBuf {
 
 #[test]
 fn debian_61_tree() {
-    let prog = cdiff::program("elfinfo");
+    let prog = common::compile("elfinfo");
     let dir = debian_tree("deb61");
     let mut files = Vec::new();
     module_files(&dir, &mut files);
@@ -153,7 +153,7 @@ fn debian_61_tree() {
             .filter_map(|l| Path::new(l).file_name())
             .map(|n| n.to_string_lossy().trim_end_matches(".ko").to_string()),
     );
-    let out = cdiff::compare(
+    let out = common::compare_traced(
         &prog,
         &[&dir.display().to_string()],
         &(specs.join("\n") + "\n"),
@@ -171,7 +171,7 @@ fn debian_61_tree() {
 /// Debian's 6.12 kernel (`.ko.xz`, signed): every eighth module.
 #[test]
 fn debian_612_tree_sample() {
-    let prog = cdiff::program("elfinfo");
+    let prog = common::compile("elfinfo");
     let dir = debian_tree("deb612");
     let mut files = Vec::new();
     module_files(&dir, &mut files);
@@ -186,7 +186,7 @@ fn debian_612_tree_sample() {
         .step_by(8)
         .map(|p| p.display().to_string())
         .collect();
-    let out = cdiff::compare(
+    let out = common::compare_traced(
         &prog,
         &[&dir.display().to_string()],
         &(specs.join("\n") + "\n"),

@@ -10,12 +10,12 @@
 //! loaded (the LD_PRELOAD shim tests/c/fakesys.c, for both libraries).
 //! Real loading is the QEMU suite's (tests/vm).
 
-mod cdiff;
+mod common;
 
 use std::path::PathBuf;
 
 fn testdata() -> PathBuf {
-    std::fs::canonicalize(cdiff::workspace_dir().join("testdata")).unwrap()
+    std::fs::canonicalize(common::workspace_dir().join("testdata")).unwrap()
 }
 
 fn golden_dir() -> String {
@@ -122,15 +122,15 @@ fn commands() -> String {
 }
 
 fn write_config() -> String {
-    let path = cdiff::work_dir().join("probe.conf");
+    let path = common::work_dir().join("probe.conf");
     std::fs::write(&path, CONFIG).unwrap();
     path.display().to_string()
 }
 
 #[test]
 fn probe_insert_remove_as_libkmod() {
-    let prog = cdiff::program("probe");
-    let out = cdiff::compare(&prog, &[&golden_dir(), &write_config()], &commands(), &[]);
+    let prog = common::compile("probe");
+    let out = common::compare_traced(&prog, &[&golden_dir(), &write_config()], &commands(), &[]);
     // the comparison covered what it should
     for want in [
         "install=1 options='greeting=hi extra=1 more=2'",
@@ -150,7 +150,7 @@ fn probe_insert_remove_as_libkmod() {
 
 /// A made-up /sys/module: some modules live, one coming, one going.
 fn fake_sysfs() -> String {
-    let root = cdiff::work_dir().join("fakesys");
+    let root = common::work_dir().join("fakesys");
     let m = root.join("sys/module");
     for (name, state) in [
         ("square", Some("live\n")),
@@ -173,10 +173,10 @@ fn fake_sysfs() -> String {
 
 #[test]
 fn probe_with_modules_loaded() {
-    let prog = cdiff::program("probe");
-    let shim = cdiff::fakesys().display().to_string();
+    let prog = common::compile("probe");
+    let shim = common::fakesys().display().to_string();
     let root = fake_sysfs();
-    let out = cdiff::compare(
+    let out = common::compare_traced(
         &prog,
         &[&golden_dir(), &write_config()],
         &commands(),

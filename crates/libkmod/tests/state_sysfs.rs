@@ -6,13 +6,13 @@
 //! (loaded modules with holders and sections, coming and going ones, and
 //! files libkmod cannot parse).
 
-mod cdiff;
+mod common;
 
 use std::path::{Path, PathBuf};
 
 fn golden_dir() -> String {
     std::fs::canonicalize(
-        cdiff::workspace_dir().join("testdata/golden/root/lib/modules/6.1.0-56-amd64"),
+        common::workspace_dir().join("testdata/golden/root/lib/modules/6.1.0-56-amd64"),
     )
     .unwrap()
     .display()
@@ -21,7 +21,7 @@ fn golden_dir() -> String {
 
 #[test]
 fn this_machines_state() {
-    let prog = cdiff::program("state");
+    let prog = common::compile("state");
     let mut names: Vec<String> = std::fs::read_dir("/sys/module")
         .map(|rd| {
             rd.filter_map(|e| e.ok())
@@ -37,8 +37,8 @@ fn this_machines_state() {
     let mut attempt = 0;
     let out = loop {
         attempt += 1;
-        let theirs = cdiff::run(&prog, &[&golden_dir()], &input, &[], cdiff::Lib::System);
-        let ours = cdiff::run(&prog, &[&golden_dir()], &input, &[], cdiff::Lib::Ours);
+        let theirs = common::run_traced(&prog, &[&golden_dir()], &input, &[], common::Lib::System);
+        let ours = common::run_traced(&prog, &[&golden_dir()], &input, &[], common::Lib::Ours);
         assert_eq!(ours.code, Some(0), "{}", ours.stderr);
         assert_eq!(theirs.code, Some(0), "{}", theirs.stderr);
         if ours.stdout == theirs.stdout {
@@ -47,7 +47,7 @@ fn this_machines_state() {
         assert!(
             attempt < 3,
             "outputs differ: {}",
-            cdiff::first_difference(&ours.stdout, &theirs.stdout)
+            common::first_difference(&ours.stdout, &theirs.stdout)
         );
     };
     eprintln!(
@@ -64,7 +64,7 @@ fn write(path: &Path, text: &str) {
 
 /// A kernel's state as /proc/modules and /sys/module show it.
 fn fake_state() -> PathBuf {
-    let root = cdiff::work_dir().join("fakestate");
+    let root = common::work_dir().join("fakestate");
     let _ = std::fs::remove_dir_all(&root);
     write(
         &root.join("proc/modules"),
@@ -115,11 +115,11 @@ fn fake_state() -> PathBuf {
 
 #[test]
 fn made_up_state() {
-    let prog = cdiff::program("state");
-    let shim = cdiff::fakesys().display().to_string();
+    let prog = common::compile("state");
+    let shim = common::fakesys().display().to_string();
     let root = fake_state().display().to_string();
     let names = "kbuiltin\nnodir_only\nnope\nsquare\n";
-    let out = cdiff::compare(
+    let out = common::compare_traced(
         &prog,
         &[&golden_dir()],
         names,

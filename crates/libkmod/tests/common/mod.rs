@@ -1,13 +1,17 @@
 //! Shared by the C-program tests: find the freshly built `libkmod.so`,
 //! compile C programs against `include/libkmod.h`, and run them against
 //! our library and against the system's libkmod.so.2 (Debian's kmod).
+//! [`compare`] masks pointers and requires the same exit; the state
+//! tests' [`compare_traced`] also checks, through the loader's trace, that
+//! our library was the one loaded, and reports kmod 34's agreement. A
+//! comparison that cannot run fails with its reason.
 
 #![allow(dead_code)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// The crate's directory.
 pub fn crate_dir() -> PathBuf {
@@ -84,34 +88,77 @@ pub fn system_libkmod() -> PathBuf {
     panic!("FAIL: no system libkmod.so.2 to compare with (install Debian's libkmod2)");
 }
 
-/// Compile `tests/c/<name>.c` against our header and library (once per
-/// test binary; tests run in parallel).
-pub fn compile(name: &str) -> PathBuf {
-    static BUILT: std::sync::Mutex<Vec<(String, PathBuf)>> = std::sync::Mutex::new(Vec::new());
+static BUILT: Mutex<Vec<(String, PathBuf)>> = Mutex::new(Vec::new());
+
+/// `make()`'s output, made once per test binary under `key` (tests run in
+/// parallel).
+fn built_once(key: &str, make: impl FnOnce() -> PathBuf) -> PathBuf {
     let mut built = BUILT.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some((_, p)) = built.iter().find(|(n, _)| n == name) {
+    if let Some((_, p)) = built.iter().find(|(n, _)| n == key) {
         return p.clone();
     }
-    let p = compile_now(name);
-    built.push((name.to_string(), p.clone()));
+    let p = make();
+    built.push((key.to_string(), p.clone()));
     p
 }
 
-fn compile_now(name: &str) -> PathBuf {
-    let dir = work_dir();
-    let src = crate_dir().join("tests/c").join(format!("{name}.c"));
-    let out = dir.join(name);
+fn cc(args: &[&str], what: &str) {
     let status = Command::new("cc")
-        .args(["-O1", "-g", "-Wall", "-Werror", "-pthread", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .arg(format!("-I{}", crate_dir().join("include").display()))
-        .arg(format!("-L{}", dir.display()))
-        .args(["-lkmod", "-ldl"])
+        .args(args)
         .status()
-        .unwrap_or_else(|e| panic!("FAIL: cannot run cc to build {name}.c: {e}"));
-    assert!(status.success(), "FAIL: cc failed on {}", src.display());
-    out
+        .unwrap_or_else(|e| panic!("FAIL: cannot run cc for {what}: {e}"));
+    assert!(status.success(), "FAIL: cc failed on {what}");
+}
+
+/// `tests/c/<name>.c` compiled against our header and linked to
+/// `libkmod.so.2` (once per test binary).
+pub fn compile(name: &str) -> PathBuf {
+    built_once(name, || {
+        let dir = work_dir();
+        let src = crate_dir().join("tests/c").join(format!("{name}.c"));
+        let out = dir.join(name);
+        cc(
+            &[
+                "-O1",
+                "-g",
+                "-Wall",
+                "-Werror",
+                "-pthread",
+                "-o",
+                &out.to_string_lossy(),
+                &src.to_string_lossy(),
+                &format!("-I{}", crate_dir().join("include").display()),
+                &format!("-L{}", dir.display()),
+                "-l:libkmod.so.2",
+                "-ldl",
+            ],
+            &src.display().to_string(),
+        );
+        out
+    })
+}
+
+/// The LD_PRELOAD shim (`tests/c/fakesys.c`) that shows both libraries
+/// `/sys/module` and `/proc/modules` from `$FAKE_SYSROOT`.
+pub fn fakesys() -> PathBuf {
+    built_once("fakesys.so", || {
+        let src = crate_dir().join("tests/c/fakesys.c");
+        let out = work_dir().join("fakesys.so");
+        cc(
+            &[
+                "-shared",
+                "-fPIC",
+                "-Wall",
+                "-Werror",
+                "-o",
+                &out.to_string_lossy(),
+                &src.to_string_lossy(),
+                "-ldl",
+            ],
+            "fakesys.c",
+        );
+        out
+    })
 }
 
 /// Which library a program runs with.
@@ -129,6 +176,65 @@ pub fn kmod34_dir() -> Option<PathBuf> {
     d.join("libkmod.so.2").exists().then_some(d)
 }
 
+/// One run's outcome.
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Run `prog` with one library; `env` is added (e.g. `LD_PRELOAD`). With
+/// `trace`, our library's runs have the loader say which libkmod.so.2 it
+/// mapped (`LD_DEBUG=libs`, on stderr) and must have mapped ours.
+fn spawn(
+    prog: &Path,
+    args: &[&str],
+    stdin: &str,
+    env: &[(&str, &str)],
+    lib: Lib,
+    trace: bool,
+) -> Run {
+    let ours = lib == Lib::Ours;
+    let mut cmd = Command::new(prog);
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env_remove("KMOD_LOG")
+        .env_remove("LD_PRELOAD")
+        .envs(env.iter().copied());
+    match lib {
+        Lib::Ours => cmd.env("LD_LIBRARY_PATH", work_dir()),
+        Lib::System => cmd.env_remove("LD_LIBRARY_PATH"),
+        Lib::Dir(d) => cmd.env("LD_LIBRARY_PATH", d),
+    };
+    if ours && trace {
+        cmd.env("LD_DEBUG", "libs");
+    }
+    let mut child = cmd.spawn().expect("spawn test program");
+    let mut input = child.stdin.take().unwrap();
+    let data = stdin.to_string();
+    let writer = std::thread::spawn(move || {
+        let _ = input.write_all(data.as_bytes());
+    });
+    let out = child.wait_with_output().expect("wait");
+    writer.join().unwrap();
+    let run = Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    if ours && trace {
+        let ours = work_dir().join("libkmod.so.2").display().to_string();
+        assert!(
+            run.stderr.contains(&format!("calling init: {ours}")),
+            "the program did not load our library {ours}:\n{}",
+            run.stderr
+        );
+    }
+    run
+}
+
 /// Run a program with one library; returns (exit code, stdout, stderr).
 pub fn run(prog: &Path, args: &[&str], stdin: &str, lib: Lib) -> (i32, String, String) {
     run_env(prog, args, stdin, lib, &[])
@@ -142,34 +248,15 @@ pub fn run_env(
     lib: Lib,
     env: &[(&str, &str)],
 ) -> (i32, String, String) {
-    let mut cmd = Command::new(prog);
-    cmd.args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .env_remove("KMOD_LOG")
-        .env_remove("LD_PRELOAD");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    match lib {
-        Lib::Ours => cmd.env("LD_LIBRARY_PATH", work_dir()),
-        Lib::System => cmd.env_remove("LD_LIBRARY_PATH"),
-        Lib::Dir(d) => cmd.env("LD_LIBRARY_PATH", d),
-    };
-    let mut child = cmd.spawn().expect("spawn test program");
-    let mut input = child.stdin.take().unwrap();
-    let data = stdin.to_string();
-    let writer = std::thread::spawn(move || {
-        let _ = input.write_all(data.as_bytes());
-    });
-    let out = child.wait_with_output().expect("wait");
-    writer.join().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let r = spawn(prog, args, stdin, env, lib, false);
+    (r.code.unwrap_or(-1), r.stdout, r.stderr)
+}
+
+/// Run `prog` with one library and `env` added; a run with ours checks,
+/// through the loader's trace, that our library was the one loaded (its
+/// stderr then holds the trace too).
+pub fn run_traced(prog: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)], lib: Lib) -> Run {
+    spawn(prog, args, stdin, env, lib, true)
 }
 
 /// Which library answered: the loader's map of the running program says.
@@ -217,11 +304,7 @@ pub fn compare(prog: &Path, args: &[&str], stdin: &str) -> String {
     if ours.1 != theirs.1 || ours.0 != theirs.0 {
         let a: Vec<&str> = ours.1.lines().collect();
         let b: Vec<&str> = theirs.1.lines().collect();
-        let first = a
-            .iter()
-            .zip(&b)
-            .position(|(x, y)| x != y)
-            .unwrap_or(a.len().min(b.len()));
+        let first = first_differing_line(&a, &b);
         let lo = first.saturating_sub(3);
         panic!(
             "outputs differ (args {args:?}) at line {}:\n--- ours (exit {}):\n{}\n--- kmod (exit {}):\n{}\n--- our stderr:\n{}",
@@ -301,4 +384,89 @@ pub fn instance_of(pattern: &str) -> String {
         }
     }
     out
+}
+
+/// The index of the first line where `a` and `b` differ (where the shorter
+/// ends, when one is the other's start).
+fn first_differing_line(a: &[&str], b: &[&str]) -> usize {
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x != y)
+        .unwrap_or(a.len().min(b.len()))
+}
+
+/// The first differing line of two outputs, with context, for a failure.
+pub fn first_difference(ours: &str, theirs: &str) -> String {
+    let a: Vec<&str> = ours.lines().collect();
+    let b: Vec<&str> = theirs.lines().collect();
+    let at = first_differing_line(&a, &b);
+    let from = at.saturating_sub(8);
+    let show = |v: &[&str]| v[from.min(v.len())..(at + 4).min(v.len())].join("\n");
+    format!(
+        "first difference at line {} (ours {} lines, kmod {} lines): ours {:?}, kmod {:?}\n\
+         --- ours:\n{}\n--- kmod:\n{}",
+        at + 1,
+        a.len(),
+        b.len(),
+        a.get(at).copied().unwrap_or("<end>"),
+        b.get(at).copied().unwrap_or("<end>"),
+        show(&a),
+        show(&b)
+    )
+}
+
+/// Run `prog` with both libraries (see [`run_traced`]) and require exit 0
+/// from both and the same stdout, unmasked; also run kmod 34's library from
+/// `$RKMOD_KMOD34_LIBDIR` when set, and report (not require) its agreement.
+/// Returns our stdout.
+pub fn compare_traced(prog: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> String {
+    let _ = system_libkmod();
+    let theirs = run_traced(prog, args, stdin, env, Lib::System);
+    let ours = run_traced(prog, args, stdin, env, Lib::Ours);
+    assert_eq!(
+        theirs.code,
+        Some(0),
+        "kmod's run failed ({:?}): {}",
+        theirs.code,
+        theirs.stderr
+    );
+    assert_eq!(
+        ours.code,
+        Some(0),
+        "our run failed ({:?}): {}",
+        ours.code,
+        ours.stderr
+    );
+    assert!(
+        ours.stdout == theirs.stdout,
+        "{} {:?}: outputs differ\n{}",
+        prog.display(),
+        args,
+        first_difference(&ours.stdout, &theirs.stdout)
+    );
+    if std::env::var_os("RKMOD_KMOD34_LIBDIR").is_some() {
+        let k34 = run_traced(
+            prog,
+            args,
+            stdin,
+            env,
+            Lib::Dir(
+                std::env::var_os("RKMOD_KMOD34_LIBDIR")
+                    .unwrap_or_default()
+                    .into(),
+            ),
+        );
+        if k34.stdout == ours.stdout {
+            eprintln!(
+                "kmod 34: same output ({} lines)",
+                ours.stdout.lines().count()
+            );
+        } else {
+            eprintln!(
+                "kmod 34 DIFFERS: {}",
+                first_difference(&ours.stdout, &k34.stdout)
+            );
+        }
+    }
+    ours.stdout
 }
