@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::ptr;
 use std::rc::Rc;
 
-use modfile::{hex_colon, Bind, ModuleFile};
+use modfile::{hex_colon, Bind, Elf, ModuleFile, Symbol};
 
 use crate::guard;
 use crate::list::{self, kmod_list};
@@ -233,11 +233,15 @@ pub unsafe extern "C" fn kmod_module_info_free_list(l: *mut kmod_list) {
     free_boxed::<Info>(l)
 }
 
-/// `kmod_module_get_versions`: the `__versions` records, in file order.
-#[no_mangle]
-pub unsafe extern "C" fn kmod_module_get_versions(
+/// The symbol-list getters' shared shape: `-ENOENT` for a null module or
+/// `out`; else the symbols `pick` reads from the module's ELF, each made an
+/// entry by `make` and handed over as a list (returns the count), or a
+/// negative errno.
+unsafe fn symbol_list<T>(
     m: *const kmod_module,
     out: *mut *mut kmod_list,
+    pick: impl for<'a> Fn(&Elf<'a>) -> modfile::Result<Vec<Symbol<'a>>>,
+    make: impl Fn(&Symbol<'_>) -> T,
 ) -> c_int {
     let Some(m) = kmod_module::from_ptr(m) else {
         return -ENOENT;
@@ -248,20 +252,31 @@ pub unsafe extern "C" fn kmod_module_get_versions(
     guard(-ENOMEM, || {
         let found = open_file(m).and_then(|file| {
             let elf = file.elf().map_err(|e| -e.errno())?;
-            let versions = elf.modversions().map_err(|e| -e.errno())?;
-            Ok(versions
-                .iter()
-                .map(|v| Versioned {
-                    symbol: c_text(v.name),
-                    crc: v.crc,
-                })
-                .collect::<Vec<_>>())
+            let symbols = pick(&elf).map_err(|e| -e.errno())?;
+            Ok(symbols.iter().map(&make).collect::<Vec<_>>())
         });
         match found {
             Ok(items) => hand_over(out, items),
             Err(e) => e,
         }
     })
+}
+
+/// `kmod_module_get_versions`: the `__versions` records, in file order.
+#[no_mangle]
+pub unsafe extern "C" fn kmod_module_get_versions(
+    m: *const kmod_module,
+    out: *mut *mut kmod_list,
+) -> c_int {
+    symbol_list(
+        m,
+        out,
+        |elf| elf.modversions(),
+        |v| Versioned {
+            symbol: c_text(v.name),
+            crc: v.crc,
+        },
+    )
 }
 
 #[no_mangle]
@@ -286,29 +301,15 @@ pub unsafe extern "C" fn kmod_module_get_symbols(
     m: *const kmod_module,
     out: *mut *mut kmod_list,
 ) -> c_int {
-    let Some(m) = kmod_module::from_ptr(m) else {
-        return -ENOENT;
-    };
-    if out.is_null() {
-        return -ENOENT;
-    }
-    guard(-ENOMEM, || {
-        let found = open_file(m).and_then(|file| {
-            let elf = file.elf().map_err(|e| -e.errno())?;
-            let symbols = elf.exported_symbols().map_err(|e| -e.errno())?;
-            Ok(symbols
-                .iter()
-                .map(|s| Versioned {
-                    symbol: c_text(s.name),
-                    crc: s.crc,
-                })
-                .collect::<Vec<_>>())
-        });
-        match found {
-            Ok(items) => hand_over(out, items),
-            Err(e) => e,
-        }
-    })
+    symbol_list(
+        m,
+        out,
+        |elf| elf.exported_symbols(),
+        |s| Versioned {
+            symbol: c_text(s.name),
+            crc: s.crc,
+        },
+    )
 }
 
 #[no_mangle]
@@ -342,30 +343,16 @@ pub unsafe extern "C" fn kmod_module_get_dependency_symbols(
     m: *const kmod_module,
     out: *mut *mut kmod_list,
 ) -> c_int {
-    let Some(m) = kmod_module::from_ptr(m) else {
-        return -ENOENT;
-    };
-    if out.is_null() {
-        return -ENOENT;
-    }
-    guard(-ENOMEM, || {
-        let found = open_file(m).and_then(|file| {
-            let elf = file.elf().map_err(|e| -e.errno())?;
-            let symbols = elf.dependency_symbols().map_err(|e| -e.errno())?;
-            Ok(symbols
-                .iter()
-                .map(|s| Needed {
-                    symbol: c_text(s.name),
-                    crc: s.crc,
-                    bind: bind_code(s.bind),
-                })
-                .collect::<Vec<_>>())
-        });
-        match found {
-            Ok(items) => hand_over(out, items),
-            Err(e) => e,
-        }
-    })
+    symbol_list(
+        m,
+        out,
+        |elf| elf.dependency_symbols(),
+        |s| Needed {
+            symbol: c_text(s.name),
+            crc: s.crc,
+            bind: bind_code(s.bind),
+        },
+    )
 }
 
 #[no_mangle]
