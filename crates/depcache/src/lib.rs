@@ -62,7 +62,8 @@ const MAGIC: &[u8; 8] = b"RKMODDC\n";
 const END: &[u8; 4] = b"END\n";
 const HEADER: usize = 8 + 4 * 4;
 const TRAILER: usize = 8;
-const KEY_LEN: usize = 3 * 8 + 8 + 4 + 8 + 4;
+/// The length of a [`FileKey`] as [`FileKey::encode`] writes it.
+pub const KEY_LEN: usize = 3 * 8 + 8 + 4 + 8 + 4;
 /// Smallest possible entry: empty path and record.
 const MIN_ENTRY: usize = 4 + KEY_LEN + 4;
 
@@ -93,7 +94,10 @@ impl FileKey {
         std::fs::metadata(std::ffi::OsStr::from_bytes(path)).map(|m| FileKey::of(&m))
     }
 
-    fn encode(&self, out: &mut Vec<u8>) {
+    /// Append the key's [`KEY_LEN`] bytes, little-endian: dev, ino, size,
+    /// mtime (seconds as 8 bytes, nanoseconds as 4), ctime (likewise). The
+    /// cache and depmod's replay record both frame keys so.
+    pub fn encode(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.dev.to_le_bytes());
         out.extend_from_slice(&self.ino.to_le_bytes());
         out.extend_from_slice(&self.size.to_le_bytes());
@@ -103,7 +107,9 @@ impl FileKey {
         out.extend_from_slice(&self.ctime.1.to_le_bytes());
     }
 
-    fn decode(r: &mut Reader<'_>) -> Option<FileKey> {
+    /// Read a key as [`FileKey::encode`] wrote it; `None` when `r` ends
+    /// first.
+    pub fn decode(r: &mut Reader<'_>) -> Option<FileKey> {
         Some(FileKey {
             dev: r.u64()?,
             ino: r.u64()?,

@@ -97,7 +97,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use depcache::{FileKey, Reader};
+use depcache::{FileKey, Reader, KEY_LEN};
 use pathfs::Dir;
 
 use crate::output::OutputFile;
@@ -157,7 +157,7 @@ impl Digest {
     /// Add a file's identity.
     pub fn put_key(&mut self, key: &FileKey) {
         let mut b = Vec::with_capacity(KEY_LEN);
-        encode_key(key, &mut b);
+        key.encode(&mut b);
         self.put(&b);
     }
 
@@ -189,28 +189,6 @@ pub struct Record {
     pub transcript: Vec<(Stream, Vec<u8>)>,
     /// Every output file, as the run left it.
     pub outputs: Vec<(String, FileKey)>,
-}
-
-const KEY_LEN: usize = 3 * 8 + 8 + 4 + 8 + 4;
-
-fn encode_key(k: &FileKey, out: &mut Vec<u8>) {
-    out.extend_from_slice(&k.dev.to_le_bytes());
-    out.extend_from_slice(&k.ino.to_le_bytes());
-    out.extend_from_slice(&k.size.to_le_bytes());
-    out.extend_from_slice(&k.mtime.0.to_le_bytes());
-    out.extend_from_slice(&k.mtime.1.to_le_bytes());
-    out.extend_from_slice(&k.ctime.0.to_le_bytes());
-    out.extend_from_slice(&k.ctime.1.to_le_bytes());
-}
-
-fn decode_key(r: &mut Reader<'_>) -> Option<FileKey> {
-    Some(FileKey {
-        dev: r.u64()?,
-        ino: r.u64()?,
-        size: r.u64()?,
-        mtime: (r.u64()? as i64, r.u32()?),
-        ctime: (r.u64()? as i64, r.u32()?),
-    })
 }
 
 /// The identity of a file as [`pathfs`] `stat`s it.
@@ -253,7 +231,7 @@ impl Record {
         for (name, key) in &self.outputs {
             out.extend_from_slice(&(name.len() as u32).to_le_bytes());
             out.extend_from_slice(name.as_bytes());
-            encode_key(key, &mut out);
+            key.encode(&mut out);
         }
         let crc = crc32fast::hash(&out);
         out.extend_from_slice(&crc.to_le_bytes());
@@ -301,7 +279,7 @@ impl Record {
             if name.is_empty() || name.contains('/') {
                 return None;
             }
-            outputs.push((name, decode_key(&mut r)?));
+            outputs.push((name, FileKey::decode(&mut r)?));
         }
         (r.left() == 0).then_some(Record {
             digest,
