@@ -1,0 +1,229 @@
+#!/bin/bash
+# kmod 34's own library tests as a judge of a libkmod.so.2: the programs of
+# kmod's testsuite that call libkmod's public API only are compiled again,
+# linked to kmod 34's libkmod.so.2 (instead of kmod's static
+# libkmod-internal.a, as kmod's meson build links them: so they carry kmod's
+# symbol versions, as a distribution's binaries do), run with the
+# libkmod.so.2 in LIBDIR in its place (RUNPATH) under kmod's
+# own LD_PRELOAD traps (path.so, uname.so, init_module.so, delete_module.so)
+# on kmod's rootfs fixtures, as `meson test` runs them.
+#
+# kmod's sources are in no package registry, so this is not part of
+# `make test`; it runs where kmod 34's sources and a build of its testsuite
+# are at hand (see the head of scripts/kmod-testsuite.sh for the build; the
+# traps and the module playground are what this script takes from it:
+#   ninja -C build testsuite/stamp-rootfs testsuite/libtestsuite.a libshared.a \
+#       testsuite/{path,uname,init_module,delete_module}.so ).
+#
+# usage: scripts/libkmod-kmod34-suite.sh KMOD_SRC KMOD_BUILD LIBDIR
+#   e.g. scripts/libkmod-kmod34-suite.sh /work/kmod34/src /work/kmod34/build target/debug
+#   LIBDIR holds libkmod.so.2 (or libkmod.so, for a cargo target dir).
+#   Validate with kmod's own: ... /work/kmod34/src /work/kmod34/build /work/kmod34/build
+#   VERBOSE=1 prints each test program's whole output.
+#
+# Which programs: every test-*.c of kmod's testsuite that calls a kmod_*
+# function is compiled; one that needs a function outside libkmod.sym (the
+# library's internals) is listed as excluded with those names. A test that
+# runs one of kmod's tools (TOOLS_DIR, statically linked with libkmod's
+# internals) judges the tool, not the library: it is run and shown, but
+# counted apart.
+#
+# The rootfs is a private copy (kmod's setup-rootfs.sh into a scratch
+# directory, made fresh before each program), so the build's own rootfs is
+# not touched and runs in parallel with other users of the build are safe.
+#
+# Prints each test's verdict, then the counts; exits 1 when a test fails.
+
+set -u
+if [ $# -ne 3 ]; then
+    sed -n '16,20p' "$0" >&2
+    exit 2
+fi
+src=$(realpath "$1")
+build=$(realpath "$2")
+libdir=$(realpath "$3")
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/libkmod-kmod34.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/lib" "$work/bin" "$work/obj" "$work/testsuite" "$work/kmodlib"
+
+# The programs are linked to kmod 34's own library (its symbols and their
+# versions, as a distribution's binaries are) and run with the library under
+# judgement in its place (their RUNPATH). kmod's library is the build's, or,
+# when the build has not linked it (the testsuite does not need it), linked
+# from the build's objects into the scratch directory with the build's
+# own link command.
+kmodlib=$build/libkmod.so.2
+if [ ! -e "$kmodlib" ]; then
+    target=$(readlink "$build/libkmod.so.2")
+    cmd=$(ninja -C "$build" -t commands "$target" 2>/dev/null | tail -1)
+    if [ -z "$cmd" ] || ! (cd "$build" && bash -c "${cmd/ -o $target / -o $work/kmodlib/$target }"); then
+        echo "could not link kmod's $target from $build" >&2
+        exit 2
+    fi
+    ln -s "$target" "$work/kmodlib/libkmod.so.2"
+    kmodlib=$work/kmodlib/libkmod.so.2
+    [ "$libdir" = "$build" ] && libdir=$work/kmodlib
+fi
+
+lib=
+for cand in "$libdir/libkmod.so.2" "$libdir/libkmod.so"; do
+    if [ -f "$cand" ]; then
+        lib=$(realpath "$cand")
+        break
+    fi
+done
+if [ -z "$lib" ]; then
+    echo "no libkmod.so.2 (nor libkmod.so) in $libdir" >&2
+    exit 2
+fi
+for f in "$build/compile_commands.json" "$build/libshared.a" "$build/config.h" \
+    "$build/testsuite/module-playground" \
+    "$build/testsuite/path.so" "$build/testsuite/uname.so" \
+    "$build/testsuite/init_module.so" "$build/testsuite/delete_module.so" \
+    "$src/testsuite/meson.build" "$src/libkmod/libkmod.sym"; do
+    if [ ! -e "$f" ]; then
+        echo "missing $f: build kmod 34's testsuite first (see the head of $0)" >&2
+        exit 2
+    fi
+done
+
+# the library under judgement under its SONAME, in a directory of its own
+# (the binaries' RUNPATH)
+ln -s "$lib" "$work/lib/libkmod.so.2"
+rootfs="$work/testsuite/rootfs"
+
+# setup-rootfs.sh's last arguments (sysconfdir, moduledir) as the build has them
+read -r -a rootfs_cmd < <(ninja -C "$build" -t commands testsuite/stamp-rootfs 2>/dev/null | tail -1)
+if [ "${#rootfs_cmd[@]}" -ne 7 ]; then
+    echo "could not read the rootfs command from $build/build.ninja" >&2
+    exit 2
+fi
+sysconfdir=${rootfs_cmd[5]}
+moduledir=${rootfs_cmd[6]}
+reset_rootfs() {
+    (cd "$work" && "$src/scripts/setup-rootfs.sh" "$src/testsuite/rootfs-pristine" "$rootfs" \
+        "$build/testsuite/module-playground" "$build/config.h" "$sysconfdir" "$moduledir") \
+        >/dev/null 2>&1 || { echo "could not set up the rootfs in $rootfs" >&2; exit 2; }
+}
+
+# The compile command of a source file as the build has it, with the rootfs
+# pointed at the private copy and the object written under $work.
+compile() {
+    local file=$1 out=$2
+    python3 - "$build" "$file" "$out" "$rootfs/" <<'EOF' || return 1
+import json, shlex, subprocess, sys
+build, file, out, rootfs = sys.argv[1:]
+entries = [e for e in json.load(open(build + "/compile_commands.json"))
+           if e["file"].endswith("/testsuite/" + file)]
+if not entries:
+    sys.exit("no compile command for " + file)
+args = shlex.split(entries[0]["command"])
+res, skip = [], False
+for a in args:
+    if skip:
+        skip = False
+        continue
+    if a in ("-o", "-MQ", "-MF"):
+        skip = True
+        continue
+    if a == "-MD" or a.startswith("-fdiagnostics-color"):
+        continue
+    if a.startswith("-DTESTSUITE_ROOTFS="):
+        a = '-DTESTSUITE_ROOTFS="%s"' % rootfs
+    res.append(a)
+res += ["-o", out]
+sys.exit(subprocess.call(res, cwd=entries[0]["directory"]))
+EOF
+}
+
+# the public API: every name in kmod's version script
+public=$(grep -oE '^[[:space:]]*kmod_[a-z0-9_]+;' "$src/libkmod/libkmod.sym" | tr -d ' \t;' | sort -u)
+
+if ! compile testsuite.c "$work/obj/testsuite.o" 2>"$work/cc.log"; then
+    cat "$work/cc.log" >&2
+    exit 2
+fi
+ar rcs "$work/obj/libtestsuite.a" "$work/obj/testsuite.o"
+
+mapfile -t all_tests < <(sed -n '/^_testsuite = \[/,/^\]/p' "$src/testsuite/meson.build" | grep -oE "'test-[a-z0-9-]+'" | tr -d "'")
+echo "library: $lib"
+pass=0 fail=0 tpass=0 tfail=0
+lib_tests=()
+for t in "${all_tests[@]}"; do
+    if ! compile "$t.c" "$work/obj/$t.o" 2>"$work/cc.log"; then
+        echo "FAIL  $t: does not compile"
+        fail=$((fail + 1))
+        cat "$work/cc.log"
+        continue
+    fi
+    used=$(nm -u "$work/obj/$t.o" | awk '{print $2}' | grep -E '^kmod_' | sort -u)
+    if [ -z "$used" ]; then
+        echo "skip  $t: calls no libkmod function"
+        continue
+    fi
+    internal=$(comm -23 <(echo "$used") <(echo "$public") | tr '\n' ' ')
+    if [ -n "$internal" ]; then
+        echo "skip  $t: needs libkmod's internals: $internal"
+        continue
+    fi
+    if ! cc -o "$work/bin/$t" "$work/obj/$t.o" "$work/obj/libtestsuite.a" "$build/libshared.a" \
+        "$kmodlib" -Wl,-rpath,"$work/lib" -Wl,--no-undefined -lrt -ldl \
+        2>"$work/cc.log"; then
+        echo "FAIL  $t: does not link against kmod's library $kmodlib"
+        fail=$((fail + 1))
+        sed 's/^/      /' "$work/cc.log" | head -20
+        continue
+    fi
+    # the program must load the library under judgement
+    loaded=$(LD_TRACE_LOADED_OBJECTS=1 "$work/bin/$t" | awk '/libkmod\.so/ {print $3}')
+    if [ "$(realpath "$loaded")" != "$lib" ]; then
+        echo "FAIL  $t: loads $loaded, not $lib"
+        fail=$((fail + 1))
+        continue
+    fi
+    lib_tests+=("$t")
+done
+
+log="$work/run.log"
+for t in "${lib_tests[@]}"; do
+    reset_rootfs
+    # line-buffered: the test forks, a full buffer would be printed twice
+    (cd "$build" && nice -n 10 stdbuf -oL -eL "$work/bin/$t") >"$log" 2>&1
+    status=$?
+    seen=0
+    while IFS= read -r verdict; do
+        seen=1
+        name=${verdict##*: }
+        # a test whose function spawns TOOLS_DIR's programs judges kmod's tool
+        tool=
+        if awk -v n="$name" '$0 ~ "^static .*[ *]" n "\\(" {f=1} f && /TOOLS_DIR|EXEC_|test_spawn_prog/ {t=1} f && /^}/ {exit} END {exit !t}' \
+            "$src/testsuite/$t.c"; then
+            tool=" [runs kmod's tool, not the library]"
+        fi
+        case "$verdict" in
+            "PASSED: "* | "EXPECTED FAIL: "*) ok=1 ;;
+            *) ok=0 ;;
+        esac
+        if [ -n "$tool" ]; then
+            if [ $ok = 1 ]; then tpass=$((tpass + 1)); else tfail=$((tfail + 1)); fi
+        else
+            if [ $ok = 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+        fi
+        if [ $ok = 1 ]; then
+            echo "ok    $t $name$tool"
+        else
+            echo "FAIL  $t $name (${verdict%: *})$tool"
+        fi
+    done < <(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -aoE "(PASSED|ERR: FAILED|EXPECTED FAIL|UNEXPECTED PASS|SKIPPED)(: [a-z]+[^:]*)?: [A-Za-z0-9_]+$" | sed 's/^ERR: //' | awk '!seen[$0]++')
+    if [ $seen = 0 ]; then
+        fail=$((fail + 1))
+        echo "FAIL  $t (no verdict, status $status)"
+        sed 's/^/      /' "$log" | tail -20
+    elif [ -n "${VERBOSE:-}" ] || { [ $status -ne 0 ] && grep -q . "$log"; }; then
+        [ -n "${VERBOSE:-}" ] || echo "      $t's output (status $status):"
+        sed 's/\x1b\[[0-9;]*m//g; s/^/      /' "$log" | grep -av "PASSED:" | tail -60
+    fi
+done
+echo "kmod 34 library tests with $lib: $pass passed, $fail failed (tests of kmod's tools: $tpass passed, $tfail failed)"
+[ "$fail" -eq 0 ] && [ "$tfail" -eq 0 ]
