@@ -23,14 +23,21 @@
 #
 # Which programs: every test-*.c of kmod's testsuite that calls a kmod_*
 # function is compiled; one that needs a function outside libkmod.sym (the
-# library's internals) is listed as excluded with those names. A test that
-# runs one of kmod's tools (TOOLS_DIR, statically linked with libkmod's
-# internals) judges the tool, not the library: it is run and shown, but
-# counted apart.
+# library's internals) is listed as excluded with those names. The tests
+# of kmod's tools that run modprobe, modinfo, insmod, rmmod or lsmod
+# (test-modprobe, test-modinfo, test-weakdep) judge the library too: those
+# tools call libkmod's public API only, so kmod's multicall binary is
+# linked again from the build's objects (tools_*.c.o) to kmod's shared
+# library, runs on the library under judgement (RUNPATH), and the tests
+# are compiled with TOOLS_DIR pointed at it. depmod is built on libkmod's
+# internals (kmod_list_append...): it is left out of that binary, and
+# test-depmod is excluded. The verdicts say which tests reach the library
+# through kmod's tools ("via kmod's modprobe").
 #
 # The rootfs is a private copy (kmod's setup-rootfs.sh into a scratch
-# directory, made fresh before each program), so the build's own rootfs is
-# not touched and runs in parallel with other users of the build are safe.
+# directory under the build's testsuite/, made fresh before each program),
+# so the build's own rootfs is not touched and runs in parallel with other
+# users of the build are safe.
 #
 # Prints each test's verdict, then the counts; exits 1 when a test fails.
 
@@ -44,7 +51,13 @@ build=$(realpath "$2")
 libdir=$(realpath "$3")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/libkmod-kmod34.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+# The rootfs: kmod's path.so moves every absolute path under it but those
+# under the build directory, so a path made absolute from the working
+# directory (test modprobe_module_from_relpath) must be under the build:
+# a private directory there, removed at the end.
+rootbase=$(mktemp -d "$build/testsuite/libkmod-judge.XXXXXX")
+trap 'rm -rf "$work" "$rootbase"' EXIT
+mkdir -p "$rootbase/testsuite"
 mkdir -p "$work/lib" "$work/bin" "$work/obj" "$work/testsuite" "$work/kmodlib"
 
 # The programs are linked to kmod 34's own library (its symbols and their
@@ -91,7 +104,7 @@ done
 # the library under judgement under its SONAME, in a directory of its own
 # (the binaries' RUNPATH)
 ln -s "$lib" "$work/lib/libkmod.so.2"
-rootfs="$work/testsuite/rootfs"
+rootfs="$rootbase/testsuite/rootfs"
 
 # setup-rootfs.sh's last arguments (sysconfdir, moduledir) as the build has them
 read -r -a rootfs_cmd < <(ninja -C "$build" -t commands testsuite/stamp-rootfs 2>/dev/null | tail -1)
@@ -102,7 +115,7 @@ fi
 sysconfdir=${rootfs_cmd[5]}
 moduledir=${rootfs_cmd[6]}
 reset_rootfs() {
-    (cd "$work" && "$src/scripts/setup-rootfs.sh" "$src/testsuite/rootfs-pristine" "$rootfs" \
+    (cd "$rootbase" && "$src/scripts/setup-rootfs.sh" "$src/testsuite/rootfs-pristine" "$rootfs" \
         "$build/testsuite/module-playground" "$build/config.h" "$sysconfdir" "$moduledir") \
         >/dev/null 2>&1 || { echo "could not set up the rootfs in $rootfs" >&2; exit 2; }
 }
@@ -111,9 +124,9 @@ reset_rootfs() {
 # pointed at the private copy and the object written under $work.
 compile() {
     local file=$1 out=$2
-    python3 - "$build" "$file" "$out" "$rootfs/" <<'EOF' || return 1
+    python3 - "$build" "$file" "$out" "$rootfs/" "$work/tools/" <<'EOF' || return 1
 import json, shlex, subprocess, sys
-build, file, out, rootfs = sys.argv[1:]
+build, file, out, rootfs, tools = sys.argv[1:]
 entries = [e for e in json.load(open(build + "/compile_commands.json"))
            if e["file"].endswith("/testsuite/" + file)]
 if not entries:
@@ -131,6 +144,8 @@ for a in args:
         continue
     if a.startswith("-DTESTSUITE_ROOTFS="):
         a = '-DTESTSUITE_ROOTFS="%s"' % rootfs
+    if a.startswith("-DTOOLS_DIR="):
+        a = '-DTOOLS_DIR="%s"' % tools
     res.append(a)
 res += ["-o", out]
 sys.exit(subprocess.call(res, cwd=entries[0]["directory"]))
@@ -146,10 +161,50 @@ if ! compile testsuite.c "$work/obj/testsuite.o" 2>"$work/cc.log"; then
 fi
 ar rcs "$work/obj/libtestsuite.a" "$work/obj/testsuite.o"
 
+# kmod's tools on the shared library: the build's objects but depmod's,
+# whose command is a stub here, linked as the build links kmod.
+mkdir -p "$work/tools"
+tools_ok=1
+cat >"$work/obj/nodepmod.c" <<'EOF'
+#include <stdio.h>
+struct kmod_cmd {
+	const char *name;
+	int (*cmd)(int argc, char *argv[]);
+	const char *help;
+};
+static int nodepmod(int argc, char *argv[])
+{
+	fputs("depmod is not part of this build (it needs libkmod's internals)\n", stderr);
+	return 1;
+}
+const struct kmod_cmd kmod_cmd_compat_depmod = { "depmod", nodepmod, "not here" };
+EOF
+tool_objs=()
+for o in "$build"/kmod.p/tools_*.c.o; do
+    [ "$(basename "$o")" = tools_depmod.c.o ] || tool_objs+=("$o")
+done
+tools_internal=$(comm -23 <(nm -u "${tool_objs[@]}" | awk '$1 == "U" {print $2}' | grep -E '^kmod_' | grep -v '^kmod_cmd_compat_depmod$' | sort -u) \
+    <( (echo "$public"; nm --defined-only "${tool_objs[@]}" | awk '{print $3}' | grep -E '^kmod_') | sort -u) | tr '\n' ' ')
+if [ -n "$tools_internal" ]; then
+    echo "kmod's tools need libkmod's internals: $tools_internal" >&2
+    tools_ok=0
+elif ! cc -c -o "$work/obj/nodepmod.o" "$work/obj/nodepmod.c" ||
+    ! cc -o "$work/tools/kmod" "${tool_objs[@]}" "$work/obj/nodepmod.o" -pie \
+        -Wl,--no-undefined -Wl,--start-group "$build/libshared.a" "$kmodlib" -Wl,--end-group \
+        -Wl,-rpath,"$work/lib" 2>"$work/cc.log"; then
+    echo "could not link kmod's tools to $kmodlib:" >&2
+    cat "$work/cc.log" >&2
+    tools_ok=0
+fi
+for tool in depmod insmod lsmod modinfo modprobe rmmod; do
+    ln -s kmod "$work/tools/$tool"
+done
+
 mapfile -t all_tests < <(sed -n '/^_testsuite = \[/,/^\]/p' "$src/testsuite/meson.build" | grep -oE "'test-[a-z0-9-]+'" | tr -d "'")
 echo "library: $lib"
 pass=0 fail=0 tpass=0 tfail=0
 lib_tests=()
+declare -A used_of spawns_of
 for t in "${all_tests[@]}"; do
     if ! compile "$t.c" "$work/obj/$t.o" 2>"$work/cc.log"; then
         echo "FAIL  $t: does not compile"
@@ -158,11 +213,22 @@ for t in "${all_tests[@]}"; do
         continue
     fi
     used=$(nm -u "$work/obj/$t.o" | awk '{print $2}' | grep -E '^kmod_' | sort -u)
-    if [ -z "$used" ]; then
-        echo "skip  $t: calls no libkmod function"
+    spawns=$(grep -oE 'TOOLS_DIR "/[a-z]+"' "$src/testsuite/$t.c" | grep -oE '[a-z]+"$' | tr -d '"' | sort -u | tr '\n' ' ')
+    if [[ " $spawns" == *" depmod "* ]]; then
+        echo "skip  $t: runs depmod, which is built on libkmod's internals"
         continue
     fi
-    internal=$(comm -23 <(echo "$used") <(echo "$public") | tr '\n' ' ')
+    if [ -n "$spawns" ] && [ $tools_ok = 0 ]; then
+        echo "FAIL  $t: runs kmod's ${spawns% }, which could not be linked to the library"
+        fail=$((fail + 1))
+        continue
+    fi
+    if [ -z "$used" ] && [ -z "$spawns" ]; then
+        echo "skip  $t: calls no libkmod function and runs no tool"
+        continue
+    fi
+    internal=
+    [ -n "$used" ] && internal=$(comm -23 <(echo "$used") <(echo "$public") | tr '\n' ' ')
     if [ -n "$internal" ]; then
         echo "skip  $t: needs libkmod's internals: $internal"
         continue
@@ -175,18 +241,27 @@ for t in "${all_tests[@]}"; do
         sed 's/^/      /' "$work/cc.log" | head -20
         continue
     fi
-    # the program must load the library under judgement
-    loaded=$(LD_TRACE_LOADED_OBJECTS=1 "$work/bin/$t" | awk '/libkmod\.so/ {print $3}')
-    if [ "$(realpath "$loaded")" != "$lib" ]; then
-        echo "FAIL  $t: loads $loaded, not $lib"
+    # the program, and the tools it runs, must load the library under judgement
+    bad=
+    for exe in ${used:+"$work/bin/$t"} ${spawns:+"$work/tools/kmod"}; do
+        loaded=$(LD_TRACE_LOADED_OBJECTS=1 "$exe" 2>/dev/null | awk '/libkmod\.so/ {print $3}')
+        if [ -z "$loaded" ] || [ "$(realpath "$loaded")" != "$lib" ]; then
+            bad="$bad $exe loads '$loaded', not $lib;"
+        fi
+    done
+    if [ -n "$bad" ]; then
+        echo "FAIL  $t:$bad"
         fail=$((fail + 1))
         continue
     fi
     lib_tests+=("$t")
+    used_of[$t]=$used
+    spawns_of[$t]=$spawns
 done
 
 log="$work/run.log"
 for t in "${lib_tests[@]}"; do
+    used=${used_of[$t]} spawns=${spawns_of[$t]}
     reset_rootfs
     # line-buffered: the test forks, a full buffer would be printed twice
     (cd "$build" && nice -n 10 stdbuf -oL -eL "$work/bin/$t") >"$log" 2>&1
@@ -195,25 +270,30 @@ for t in "${lib_tests[@]}"; do
     while IFS= read -r verdict; do
         seen=1
         name=${verdict##*: }
-        # a test whose function spawns TOOLS_DIR's programs judges kmod's tool
-        tool=
-        if awk -v n="$name" '$0 ~ "^static .*[ *]" n "\\(" {f=1} f && /TOOLS_DIR|EXEC_|test_spawn_prog/ {t=1} f && /^}/ {exit} END {exit !t}' \
-            "$src/testsuite/$t.c"; then
-            tool=" [runs kmod's tool, not the library]"
-        fi
+        # a test whose function runs TOOLS_DIR's programs reaches the
+        # library through kmod's tool
+        via=$(awk -v n="$name" '$0 ~ "^static .*[ *]" n "\\(" {f=1}
+            f && match($0, /EXEC_[A-Z]+|TOOLS_DIR "\/[a-z]+|progname/) {print substr($0, RSTART, RLENGTH); exit}
+            f && /^}/ {exit}' "$src/testsuite/$t.c")
+        [ -z "$via" ] && [ -z "$used" ] && via=TOOLS_DIR/${spawns% }
+        case "$via" in
+            EXEC_*) via=" [via kmod's $(echo "${via#EXEC_}" | tr 'A-Z' 'a-z')]" ;;
+            progname) via=" [via kmod's $(grep -oE 'progname = TOOLS_DIR "/[a-z]+' "$src/testsuite/$t.c" | sed 's|.*/||')]" ;;
+            TOOLS_DIR*) via=" [via kmod's ${via##*/}]" ;;
+        esac
         case "$verdict" in
             "PASSED: "* | "EXPECTED FAIL: "*) ok=1 ;;
             *) ok=0 ;;
         esac
-        if [ -n "$tool" ]; then
+        if [ -n "$via" ]; then
             if [ $ok = 1 ]; then tpass=$((tpass + 1)); else tfail=$((tfail + 1)); fi
-        else
-            if [ $ok = 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
         fi
         if [ $ok = 1 ]; then
-            echo "ok    $t $name$tool"
+            pass=$((pass + 1))
+            echo "ok    $t $name$via"
         else
-            echo "FAIL  $t $name (${verdict%: *})$tool"
+            fail=$((fail + 1))
+            echo "FAIL  $t $name (${verdict%: *})$via"
         fi
     done < <(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -aoE "(PASSED|ERR: FAILED|EXPECTED FAIL|UNEXPECTED PASS|SKIPPED)(: [a-z]+[^:]*)?: [A-Za-z0-9_]+$" | sed 's/^ERR: //' | awk '!seen[$0]++')
     if [ $seen = 0 ]; then
@@ -225,5 +305,5 @@ for t in "${lib_tests[@]}"; do
         sed 's/\x1b\[[0-9;]*m//g; s/^/      /' "$log" | grep -av "PASSED:" | tail -60
     fi
 done
-echo "kmod 34 library tests with $lib: $pass passed, $fail failed (tests of kmod's tools: $tpass passed, $tfail failed)"
-[ "$fail" -eq 0 ] && [ "$tfail" -eq 0 ]
+echo "kmod 34 library tests with $lib: $pass passed, $fail failed (of them through kmod's tools: $tpass passed, $tfail failed)"
+[ "$fail" -eq 0 ]
