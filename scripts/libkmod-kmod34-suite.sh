@@ -5,8 +5,9 @@
 # libkmod-internal.a, as kmod's meson build links them: so they carry kmod's
 # symbol versions, as a distribution's binaries do), run with the
 # libkmod.so.2 in LIBDIR in its place (RUNPATH) under kmod's
-# own LD_PRELOAD traps (path.so, uname.so, init_module.so, delete_module.so)
-# on kmod's rootfs fixtures, as `meson test` runs them.
+# own LD_PRELOAD traps (path.so, uname.so, init_module.so, delete_module.so;
+# linked again so that they export only what they wrap, see below) on
+# kmod's rootfs fixtures, as `meson test` runs them.
 #
 # kmod's sources are in no package registry, so this is not part of
 # `make test`; it runs where kmod 34's sources and a build of its testsuite
@@ -20,6 +21,7 @@
 #   LIBDIR holds libkmod.so.2 (or libkmod.so, for a cargo target dir).
 #   Validate with kmod's own: ... /work/kmod34/src /work/kmod34/build /work/kmod34/build
 #   VERBOSE=1 prints each test program's whole output.
+#   KEEP=1 keeps the scratch directories (printed) for a closer look.
 #
 # Which programs: every test-*.c of kmod's testsuite that calls a kmod_*
 # function is compiled; one that needs a function outside libkmod.sym (the
@@ -56,7 +58,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/libkmod-kmod34.XXXXXX")
 # directory (test modprobe_module_from_relpath) must be under the build:
 # a private directory there, removed at the end.
 rootbase=$(mktemp -d "$build/testsuite/libkmod-judge.XXXXXX")
-trap 'rm -rf "$work" "$rootbase"' EXIT
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$work" "$rootbase"' EXIT
 mkdir -p "$rootbase/testsuite"
 mkdir -p "$work/lib" "$work/bin" "$work/obj" "$work/testsuite" "$work/kmodlib"
 
@@ -120,13 +122,31 @@ reset_rootfs() {
         >/dev/null 2>&1 || { echo "could not set up the rootfs in $rootfs" >&2; exit 2; }
 }
 
+# kmod's LD_PRELOAD traps, linked again from the build's objects with a
+# version script that exports only the entry points each one wraps: the
+# build's init_module.so carries libkmod-internal.a and exports all of
+# libkmod's API from it (75 kmod_* functions), which, preloaded, would
+# stand in for the library under judgement in every test that loads a
+# module.
+mkdir -p "$work/traps"
+for trap_so in path uname init_module delete_module; do
+    wrapped=$(nm -D --defined-only "$build/testsuite/$trap_so.so" | awk '{print $3}' | grep -v '^kmod_' | sed 's/$/;/' | tr '\n' ' ')
+    echo "{ global: $wrapped local: *; };" >"$work/traps/$trap_so.map"
+    cmd=$(ninja -C "$build" -t commands "testsuite/$trap_so.so" 2>/dev/null | tail -1)
+    if [ -z "$cmd" ] || ! (cd "$build" && bash -c "${cmd/ -o testsuite\/$trap_so.so / -o $work/traps/$trap_so.so -Wl,--version-script=$work/traps/$trap_so.map }") ||
+        [ -n "$(nm -D --defined-only "$work/traps/$trap_so.so" | awk '$3 ~ /^kmod_/')" ]; then
+        echo "could not link kmod's trap $trap_so.so without libkmod's API" >&2
+        exit 2
+    fi
+done
+
 # The compile command of a source file as the build has it, with the rootfs
 # pointed at the private copy and the object written under $work.
 compile() {
     local file=$1 out=$2
-    python3 - "$build" "$file" "$out" "$rootfs/" "$work/tools/" <<'EOF' || return 1
+    python3 - "$build" "$file" "$out" "$rootfs/" "$work/tools/" "$work/traps/" <<'EOF' || return 1
 import json, shlex, subprocess, sys
-build, file, out, rootfs, tools = sys.argv[1:]
+build, file, out, rootfs, tools, traps = sys.argv[1:]
 entries = [e for e in json.load(open(build + "/compile_commands.json"))
            if e["file"].endswith("/testsuite/" + file)]
 if not entries:
@@ -146,6 +166,8 @@ for a in args:
         a = '-DTESTSUITE_ROOTFS="%s"' % rootfs
     if a.startswith("-DTOOLS_DIR="):
         a = '-DTOOLS_DIR="%s"' % tools
+    if a.startswith("-DOVERRIDE_LIBDIR="):
+        a = '-DOVERRIDE_LIBDIR="%s"' % traps
     res.append(a)
 res += ["-o", out]
 sys.exit(subprocess.call(res, cwd=entries[0]["directory"]))
@@ -202,6 +224,7 @@ done
 
 mapfile -t all_tests < <(sed -n '/^_testsuite = \[/,/^\]/p' "$src/testsuite/meson.build" | grep -oE "'test-[a-z0-9-]+'" | tr -d "'")
 echo "library: $lib"
+[ -n "${KEEP:-}" ] && echo "scratch: $work $rootbase"
 pass=0 fail=0 tpass=0 tfail=0
 lib_tests=()
 declare -A used_of spawns_of
