@@ -325,7 +325,8 @@ for t in "${lib_tests[@]}"; do
         sed 's/^/      /' "$log" | tail -20
     elif [ -n "${VERBOSE:-}" ] || { [ $status -ne 0 ] && grep -q . "$log"; }; then
         [ -n "${VERBOSE:-}" ] || echo "      $t's output (status $status):"
-        sed 's/\x1b\[[0-9;]*m//g; s/^/      /' "$log" | grep -av "PASSED:" | tail -60
+        sed 's/\x1b\[[0-9;]*m//g; s/^/      /' "$log" |
+            grep -avE "PASSED:|TESTSUITE: running|exited with return code 0|TESTSUITE: ------" | head -200
     fi
 done
 echo "kmod 34 library tests with $lib: $pass passed, $fail failed (of them through kmod's tools: $tpass passed, $tfail failed)"
