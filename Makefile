@@ -18,7 +18,7 @@ all: build
 # are fetched (not installed) under /var/tmp for the same tests.
 deps:
 	@missing=""; \
-	for p in kmod xz-utils zstd gzip gcc make python3 util-linux groff-base zsh fish linux-image-amd64 linux-headers-amd64 \
+	for p in kmod libkmod2 xz-utils zstd gzip gcc g++ make python3 util-linux groff-base zsh fish linux-image-amd64 linux-headers-amd64 \
 		gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu qemu-user; do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
@@ -95,12 +95,20 @@ man completions: build
 # kmod package lays them out: kmod (and lsmod) in bin, modprobe, depmod,
 # insmod, rmmod, lsmod and modinfo in sbin, all links to rkmod; the pages
 # under kmod's names (links to rkmod's); the `kmod` completions.
+# LIBKMOD=1 also installs rkmod's libkmod.so.2 (kmod's C library API) with
+# the libkmod.so link in $(LIBDIR), libkmod.h in $(INCLUDEDIR) and
+# libkmod.pc in $(PKGCONFIGDIR); without it no library is installed, so
+# nothing replaces a system library by surprise.
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR  ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR  ?= $(PREFIX)/share/man
 INCLUDEDIR ?= $(PREFIX)/include
+LIBDIR  ?= $(PREFIX)/lib
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# The kmod release whose library API libkmod.so.2 provides (libkmod.pc's Version).
+LIBKMOD_API_VERSION = 34
 DOCDIR  ?= $(PREFIX)/share/doc/rkmod
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
@@ -134,6 +142,15 @@ install: build
 		install -m 644 completions/bash/kmod $(DESTDIR)$(BASHCOMPDIR)/; \
 		install -m 644 completions/zsh/_kmod $(DESTDIR)$(ZSHCOMPDIR)/; \
 		install -m 644 completions/fish/kmod.fish $(DESTDIR)$(FISHCOMPDIR)/; \
+	fi
+	@if [ "$(LIBKMOD)" = 1 ]; then \
+		set -e; \
+		install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR); \
+		install -m 755 $(RELEASE_BIN)/libkmod.so $(DESTDIR)$(LIBDIR)/libkmod.so.2; \
+		ln -sf libkmod.so.2 $(DESTDIR)$(LIBDIR)/libkmod.so; \
+		install -m 644 crates/libkmod/include/libkmod.h $(DESTDIR)$(INCLUDEDIR)/; \
+		sed -e 's|@prefix@|$(PREFIX)|' -e 's|@libdir@|$(LIBDIR)|' -e 's|@includedir@|$(INCLUDEDIR)|' \
+			-e 's|@VERSION@|$(LIBKMOD_API_VERSION)|' crates/libkmod/libkmod.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/libkmod.pc; \
 	fi
 
 # make install into a scratch root, with and without kmod's names, and

@@ -49,6 +49,55 @@ else
 	fail "gcc is not installed (apt-get install gcc): the installed header cannot be checked"
 fi
 
+for f in lib/libkmod.so.2 lib/libkmod.so include/libkmod.h lib/pkgconfig/libkmod.pc; do
+	[ ! -e "$plain/usr/$f" ] && [ ! -L "$plain/usr/$f" ] || fail "$f installed without LIBKMOD=1"
+done
+
+# --- LIBKMOD=1: libkmod.so.2, its link, header and .pc --------------------
+lk=$d/libkmod
+$MAKE -s install DESTDIR="$lk" PREFIX=/usr LIBKMOD=1 >/dev/null
+for f in lib/libkmod.so.2 include/libkmod.h lib/pkgconfig/libkmod.pc; do
+	[ -f "$lk/usr/$f" ] || fail "$f missing with LIBKMOD=1"
+done
+[ "$(readlink "$lk/usr/lib/libkmod.so")" = libkmod.so.2 ] || fail "lib/libkmod.so is not a link to libkmod.so.2"
+objdump -p "$lk/usr/lib/libkmod.so.2" | grep -q 'SONAME *libkmod.so.2' || fail "installed libkmod.so.2 has another SONAME"
+grep -qx 'libdir=/usr/lib' "$lk/usr/lib/pkgconfig/libkmod.pc" || fail "libkmod.pc: libdir is not /usr/lib"
+grep -qx 'Libs: -L${libdir} -lkmod' "$lk/usr/lib/pkgconfig/libkmod.pc" || fail "libkmod.pc: no Libs line"
+# a program built with the installed header and library gives kmod's answers
+cat >"$d/lk.c" <<'EOC'
+#include <stdio.h>
+#include <libkmod.h>
+int main(int argc, char **argv)
+{
+	const char *none[] = { NULL };
+	struct kmod_ctx *ctx = kmod_new(argv[1], none);
+	struct kmod_list *l = NULL, *e;
+	int err = kmod_module_new_from_lookup(ctx, argv[2], &l);
+	printf("err=%d\n", err);
+	kmod_list_foreach(e, l) {
+		struct kmod_module *m = kmod_module_get_module(e);
+		struct kmod_list *deps = kmod_module_get_dependencies(m), *d2;
+		printf("%s %s\n", kmod_module_get_name(m), kmod_module_get_path(m));
+		kmod_list_foreach(d2, deps) {
+			struct kmod_module *dm = kmod_module_get_module(d2);
+			printf(" dep %s\n", kmod_module_get_name(dm));
+			kmod_module_unref(dm);
+		}
+		kmod_module_unref_list(deps);
+		kmod_module_unref(m);
+	}
+	kmod_module_unref_list(l);
+	return kmod_unref(ctx) != NULL;
+}
+EOC
+gcc -Wall -Werror -I"$lk/usr/include" -o "$d/lk" "$d/lk.c" -L"$lk/usr/lib" -lkmod ||
+	fail "a program does not build against the installed libkmod.h and libkmod.so"
+tree=$PWD/$ROOT/lib/modules/$REL
+ours=$(LD_LIBRARY_PATH="$lk/usr/lib" "$d/lk" "$tree" test_cube) || fail "the program fails on the installed libkmod.so.2"
+theirs=$("$d/lk" "$tree" test_cube) || fail "the program fails on the system's libkmod.so.2"
+[ "$ours" = "$theirs" ] || fail "installed libkmod.so.2 answers differently from Debian's: $ours // $theirs"
+case $ours in *"dep rust_cube"*) ;; *) fail "installed libkmod.so.2: no dependencies in: $ours" ;; esac
+
 # --- SYMLINKS=1: Debian's kmod layout -------------------------------------
 r=$d/root
 $MAKE -s install DESTDIR="$r" PREFIX=/usr SYMLINKS=1 >/dev/null

@@ -57,6 +57,23 @@ impl Module {
         Ok(m)
     }
 
+    /// A module from its parts, for a library that keeps its own module
+    /// objects and hands them back here (libkmod's C API): `name` as
+    /// normalised, `path` the file when known.
+    pub fn from_parts(
+        name: Vec<u8>,
+        path: Option<PathBuf>,
+        origin: Origin,
+        alias: Option<Vec<u8>>,
+    ) -> Module {
+        Module {
+            name,
+            path,
+            origin,
+            alias,
+        }
+    }
+
     /// Whether modprobe takes `arg` as a module file rather than a name or
     /// alias: kmod 34 does so when it starts with `/` or `./`.
     pub fn names_a_file(arg: &[u8]) -> bool {
@@ -115,4 +132,27 @@ pub(crate) fn path_in(dir: &Path, bytes: &[u8]) -> PathBuf {
     joined.push("/");
     joined.push(p.as_os_str());
     PathBuf::from(joined)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A module kept outside rkmod (libkmod's C API) comes back whole.
+    #[test]
+    fn from_parts_keeps_every_part() {
+        let m = Module::from_parts(
+            b"snd_hda_intel".to_vec(),
+            Some(PathBuf::from("/lib/modules/x/snd-hda-intel.ko")),
+            Origin::Alias,
+            Some(b"pci:v*".to_vec()),
+        );
+        assert_eq!(m.name(), b"snd_hda_intel");
+        assert_eq!(m.path(), Some(Path::new("/lib/modules/x/snd-hda-intel.ko")));
+        assert_eq!(m.origin(), Origin::Alias);
+        assert_eq!(m.alias(), Some(&b"pci:v*"[..]));
+        assert!(!m.is_builtin());
+        let b = Module::from_parts(b"ext4".to_vec(), None, Origin::Builtin, None);
+        assert!(b.is_builtin() && b.path().is_none());
+    }
 }
