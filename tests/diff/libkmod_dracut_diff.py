@@ -16,8 +16,11 @@ Cases per tree: every ``--step``th module (sorted path; by name, one per
 run), every module named in ``modules.softdep``, a list of drivers with
 firmware, aliases (``fs-ext4``, ``crypto-sha256``...), modules by absolute
 path, ``=subdir`` walks with the ``-s``/``-S``/``-p``/``-P``/``-N``
-filters dracut's own module scripts use, a missing module (with and without
-``-o``), and one batch with all the named modules at once (an initramfs).
+filters dracut's own module scripts use, ``--modalias`` (this host's devices
+looked up in the tree), host-only ``-H`` (loaded modules only), a missing
+module (with and without ``-o``), and one batch with all the named modules
+at once (an initramfs). libkmod's default log lines on stderr are compared
+without the source file and line a debug build of kmod (Debian's) adds.
 
 Firmware: a scratch ``--firmwaredirs`` per tree holds a file for 2 of 3 of
 the names the tree's modules declare (names taken with kmod's
@@ -85,6 +88,12 @@ SUBDIRS = [
     (["-s", "register_virtio_device|register_virtio_driver"], ["=drivers/virtio", "=drivers/block"]),
 ]
 MISSING = ["rkmod_no_such_module"]
+
+
+# libkmod's default log line as a build with debug on writes it (Debian's
+# kmod 30: "libkmod: ERROR ../libkmod/libkmod-module.c:1725 fn: ...") and
+# as without (kmod 34's default, ours: "libkmod: ERROR: fn: ...")
+DEBUG_LOG = re.compile(r"^libkmod: ([A-Z]+) \S+\.c:\d+ (\w+): ")
 
 
 def log(msg: str) -> None:
@@ -210,6 +219,12 @@ def cases_for(tree: str, moddir: str, paths: list[str], step: int, quick: bool):
     for flt, subs in SUBDIRS:
         out.append((f"{tree} {' '.join(flt)} -m {' '.join(subs)}".replace("  ", " "),
                     flt + ["-m", *subs]))
+    # the host's devices (/sys/devices/**/modalias) looked up in the tree;
+    # host-only: only loaded modules (/proc/modules; where there is none,
+    # libkmod's error and dracut-install's fallback)
+    out.append((f"{tree} --modalias", ["--modalias"]))
+    out.append((f"{tree} -H -m =drivers/virtio ext4 (host-only)",
+                ["-H", "-m", "=drivers/virtio", "ext4"]))
     for m in MISSING:
         out.append((f"{tree} -m {m} (missing)", ["-m", m]))
         out.append((f"{tree} -o -m {m} (missing, optional)", ["-o", "-m", m]))
@@ -250,7 +265,8 @@ def run_one(exe: str, env: dict, moddir: str, fwdir: str, args: list[str],
     text = lambda b: b.decode("utf-8", "replace").replace(dest, "$DEST")  # noqa: E731
     res = [f"status {status}"]
     res += ["stdout: " + line for line in text(out).splitlines()]
-    res += ["stderr: " + line for line in text(err).splitlines()]
+    res += ["stderr: " + DEBUG_LOG.sub(r"libkmod: \1: \2: ", line)
+            for line in text(err).splitlines()]
     res += ["file: " + row for row in snapshot(dest)]
     shutil.rmtree(dest, ignore_errors=True)
     return res
