@@ -58,7 +58,10 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/libkmod-kmod34.XXXXXX")
 # directory (test modprobe_module_from_relpath) must be under the build:
 # a private directory there, removed at the end.
 rootbase=$(mktemp -d "$build/testsuite/libkmod-judge.XXXXXX")
-[ -n "${KEEP:-}" ] || trap 'rm -rf "$work" "$rootbase"' EXIT
+if [ -z "${KEEP:-}" ]; then
+    trap 'rm -rf "$work" "$rootbase"' EXIT
+    trap 'exit 130' INT TERM
+fi
 mkdir -p "$rootbase/testsuite"
 mkdir -p "$work/lib" "$work/bin" "$work/obj" "$work/testsuite" "$work/kmodlib"
 
