@@ -302,7 +302,7 @@ def main() -> int:
         log(f"judged library: {got_ours}")
         if got_ours != ours_real or (ref_real and got_ref != ref_real):
             log("FAIL  dracut-install does not load the libraries asked for")
-            print(f"libkmod-dracut-diff: 0 passed, 1 failed")
+            print("libkmod-dracut-diff: 0 passed, 1 failed")
             return 1
         for tree in wanted:
             if tree not in info:
