@@ -64,13 +64,17 @@ test-unit: deps
 # Differential tests against kmod on Debian's module trees (cached under
 # /var/tmp/rkmod-trees), each ending with "N passed, M failed". The
 # rdepmod cache's randomized test runs 60 rounds here (seconds);
-# RKMOD_CACHE_DIFF_ROUNDS=N runs more.
+# RKMOD_CACHE_DIFF_ROUNDS=N runs more. Last, Debian's dracut-install on
+# rkmod's libkmod.so.2 against kmod's library (--quick: every 100th module
+# plus the softdep, firmware, alias, filter and batch cases; without it,
+# every 20th).
 test-diff: deps build
 	python3 tests/diff/modinfo_diff.py --ours $(RELEASE_BIN)/rmodinfo
 	python3 tests/diff/depmod_diff.py --ours $(RELEASE_BIN)/rdepmod
 	python3 tests/diff/depmod_cache_diff.py --ours $(RELEASE_BIN)/rdepmod
 	python3 tests/diff/modprobe_config_diff.py
 	python3 tests/diff/modprobe_diff.py --ours $(RELEASE_BIN)/rmodprobe
+	python3 tests/diff/libkmod_dracut_diff.py --lib $(RELEASE_BIN) --quick
 
 # The real-kernel suites: Debian's 6.1 and 6.12 kernels in QEMU (TCG).
 # On 6.12 the whole 6.1 suite runs too, with the samples built for 6.12.

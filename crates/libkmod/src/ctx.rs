@@ -219,7 +219,7 @@ impl kmod_ctx {
         for d in diags {
             let prio = d.level.priority() as c_int;
             if ctx.log_priority() >= prio {
-                crate::log::emit(&ctx, prio, file!(), line!(), "kmod_config_parse", &d.text);
+                crate::log::emit(&ctx, prio, file!(), line!(), d.reporter, &d.text);
             }
         }
         Some(ctx)

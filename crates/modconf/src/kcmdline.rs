@@ -197,13 +197,16 @@ fn take_result(
             options: param,
         });
     } else {
-        diags.push(Diagnostic::new(
-            Level::Error,
-            format!(
-                "Ignoring bad option on kernel command line while parsing module name: '{}'\n",
-                String::from_utf8_lossy(&name)
-            ),
-        ));
+        diags.push(
+            Diagnostic::new(
+                Level::Error,
+                format!(
+                    "Ignoring bad option on kernel command line while parsing module name: '{}'\n",
+                    String::from_utf8_lossy(&name)
+                ),
+            )
+            .reported_by("kcmdline_parse_result"),
+        );
     }
 }
 

@@ -72,14 +72,25 @@ impl Level {
 pub struct Diagnostic {
     pub level: Level,
     pub text: Vec<u8>,
+    /// The libkmod function that logs it: libkmod's log lines name it
+    /// (`libkmod: ERROR: kcmdline_parse_result: ...`).
+    pub reporter: &'static str,
 }
 
 impl Diagnostic {
+    /// A message of configuration parsing (libkmod's `kmod_config_parse`).
     pub fn new(level: Level, text: impl Into<Vec<u8>>) -> Diagnostic {
         Diagnostic {
             level,
             text: text.into(),
+            reporter: "kmod_config_parse",
         }
+    }
+
+    /// The same message, logged by libkmod's function `reporter`.
+    pub fn reported_by(mut self, reporter: &'static str) -> Diagnostic {
+        self.reporter = reporter;
+        self
     }
 
     /// The text for display where bytes cannot go (tests, JSON): invalid
