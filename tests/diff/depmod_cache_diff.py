@@ -108,6 +108,9 @@ class World:
     """The tree, its configuration and the pool of module contents."""
 
     def __init__(self, rng: random.Random, work: str, info: dict) -> None:
+        # Modules truncated or corrupted (healed when a run dies of one
+        # whose error names no module: a garbage alias it cannot index).
+        self.damaged: set[str] = set()
         self.rng = rng
         self.base = os.path.join(work, "base")
         self.moddir = os.path.join(self.base, "lib", "modules", REL)
@@ -303,6 +306,7 @@ class World:
             elif what == "truncate":
                 size = os.path.getsize(m)
                 os.truncate(m, rng.randrange(size) if size else 0)
+                self.damaged.add(m)
                 done.append(f"truncate {os.path.relpath(m, self.base)}")
             elif what == "corrupt":
                 with open(m, "r+b") as f:
@@ -312,6 +316,7 @@ class World:
                             data[rng.randrange(len(data))] = rng.randrange(256)
                     f.seek(0)
                     f.write(data)
+                self.damaged.add(m)
                 done.append(f"corrupt {os.path.relpath(m, self.base)}")
             elif what == "double-write":
                 # Written, a cached run at once (maybe within the same
@@ -378,8 +383,12 @@ class World:
         """Replace the modules the last run could not read with good ones
         (a tree where some module cannot be read never replays)."""
         done = []
-        for path in re.findall(rb"failed to load symbols from (.*?): ", stderr):
-            path = path.decode(errors="surrogateescape")
+        paths = [p.decode(errors="surrogateescape")
+                 for p in re.findall(rb"failed to load symbols from (.*?): ", stderr)]
+        if b"FATAL" in stderr:
+            paths += sorted(self.damaged)
+            self.damaged.clear()
+        for path in dict.fromkeys(paths):
             if not os.path.isfile(path):
                 continue
             name = os.path.basename(path).split(".")[0]
@@ -571,6 +580,7 @@ def main(argv=None) -> int:
     kinds = {"changes": 0, "heal": 0, "nothing": 0, "options": 0, "outputs": 0}
     last_err = b""
     replays = {k: 0 for k in kinds}
+    eligible, prev_record, prev_kmod, prev_variant = 0, False, False, None
     variant: list[str] = []
     try:
         w = World(rng, work, info)
@@ -606,6 +616,10 @@ def main(argv=None) -> int:
                 variant = rng.choice(others)
             elif kind == "changes" or variant not in choices:
                 variant = rng.choice(choices)
+            # Nothing changed since a run that left a replay record (no kmod
+            # run in between, which rewrites the outputs): this one replays.
+            expect_replay = (kind == "nothing" and prev_record and not prev_kmod
+                             and not with_kmod and variant == prev_variant)
             # (stamp check aside, which this script does not know)
             hits = cache_hits(w.moddir)
             before = files_of(w.moddir)
@@ -616,6 +630,10 @@ def main(argv=None) -> int:
                         and identities(w.moddir) == ids_before)
             if replayed:
                 replays[kind] += 1
+            if expect_replay:
+                eligible += 1
+            prev_record = cached[0] == 0 and os.path.isfile(os.path.join(w.moddir, REPLAY))
+            prev_kmod, prev_variant = with_kmod, variant
             cached = cached + (files_of(w.moddir),)
             last_err = cached[2]
             w.undo_cache_directory()
@@ -647,6 +665,9 @@ def main(argv=None) -> int:
             # record with these options, whose outputs were never replaced.)
             if replayed and kind == "outputs" and not changes[0].startswith("outputs: none"):
                 problems.append("replayed after output files were changed")
+            if expect_replay and not replayed:
+                problems.append("nothing changed since a run that left a replay record, "
+                                "yet this run did not replay")
             hits_seen += hits
             total_modules += len(w.modules())
             if with_kmod and not problems and cached[0] == 0:
@@ -678,9 +699,12 @@ def main(argv=None) -> int:
           f"took {time.monotonic() - t0:.0f}s)")
     print("rounds by kind: " + ", ".join(f"{k} {n} ({replays[k]} replayed)"
                                          for k, n in kinds.items()))
-    if opts.rounds >= 30 and not sum(replays.values()):
-        print("FAIL: no round replayed")
-        failed += 1
+    # A tree stuck where no record can be made (a corrupt module whose
+    # alias is not 7-bit: rdepmod refuses to index it, every run fails) has
+    # no round that must replay; say so rather than pass in silence.
+    print(f"{eligible} rounds had to replay (nothing changed since a recorded run)")
+    if opts.rounds >= 30 and not eligible:
+        print("NOTE: no round had to replay: the replay path was not exercised by this seed")
     if kmod_died:
         print(f"note: kmod's depmod died of a signal in round(s) {kmod_died} "
               "(not counted as kmod rounds; the cache was checked against a full run)")
