@@ -505,7 +505,22 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         Err(Error::Cycles) => return 1,
         Err(e) => return fatal(p, &e),
     };
-    let files = match resolved.outputs(dry_run, p) {
+    // The cache to write after the outputs is built beside them: it needs
+    // only what was read.
+    let writes_files = !dry_run && !m.get_flag("json") && !m.get_flag("graph");
+    let (files, cache) = std::thread::scope(|s| {
+        let beside = (all && writes_files)
+            .then(|| std::thread::Builder::new().spawn_scoped(s, || resolved.cache_file()));
+        let files = resolved.outputs(dry_run, p);
+        let cache = match beside {
+            Some(Ok(h)) => h.join().ok().flatten(),
+            // No thread to be had: build it here.
+            Some(Err(_)) => resolved.cache_file(),
+            None => None,
+        };
+        (files, cache)
+    });
+    let files = match files {
         Ok(f) => f,
         Err(e) => return fatal(p, &e),
     };
@@ -541,7 +556,7 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
     }
     // Best effort, after the outputs: a cache that cannot be written only
     // makes the next run read everything. Explicit module lists leave it.
-    if let (true, Some(cache)) = (all, resolved.cache_file()) {
+    if let Some(cache) = cache {
         let _ = depmod::write::write_outputs(&outdir, &[cache]);
     }
     // Last, once the outputs are in place and known to be this run's: the

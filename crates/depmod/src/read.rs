@@ -296,13 +296,45 @@ fn append_runs(
     }
     for (start, stop, begin, end) in runs {
         let pos = image.len();
-        image.resize(pos + (end - begin) as usize, 0);
-        file.read_exact_at(&mut image[pos..], begin)?;
+        append_at(file, image, (end - begin) as usize, begin)?;
         for &i in &order[start..stop] {
             placed[i] = Some(pos + (secs[i].offset - begin) as usize);
         }
     }
     Ok(true)
+}
+
+/// Append `len` bytes of `file` from `offset` to `image`, read straight
+/// into the vector's spare room: zeroing the room first (as a slice for
+/// `read_exact_at` needs) took a tenth of a first run's instructions.
+fn append_at(file: &File, image: &mut Vec<u8>, len: usize, offset: u64) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let mut at = i64::try_from(offset).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    image.reserve_exact(len);
+    let end = image.len() + len;
+    while image.len() < end {
+        let want = end - image.len();
+        let room = &mut image.spare_capacity_mut()[..want];
+        // SAFETY: pread writes at most `room.len()` bytes, into memory the
+        // vector owns and has not counted yet.
+        let n =
+            unsafe { nix::libc::pread(file.as_raw_fd(), room.as_mut_ptr().cast(), room.len(), at) };
+        match n {
+            0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+            n if n < 0 => {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+            n => {
+                // SAFETY: the `n` bytes after the length were just written.
+                unsafe { image.set_len(image.len() + n as usize) };
+                at += n as i64;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Indexes of the sections `__crc_` symbols live in.

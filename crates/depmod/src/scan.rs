@@ -10,6 +10,7 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 
 use modconf::{strerror, DepmodConfig, Diagnostic, Level, Search};
+use rayon::prelude::*;
 
 use crate::ctext::basename;
 use crate::error::{Error, Result};
@@ -193,6 +194,15 @@ impl Found {
     }
 }
 
+/// What the walk met, in the order a walk on one thread meets it.
+enum Event {
+    File(Vec<u8>, Option<depcache::FileKey>),
+    Diag(Diagnostic),
+}
+
+/// Directories with fewer entries are walked on the calling thread.
+const PARALLEL_MIN: usize = 8;
+
 /// Walks the module tree with the configuration's rules.
 pub struct Scanner<'a> {
     cfg: &'a DepmodConfig,
@@ -243,94 +253,87 @@ impl<'a> Scanner<'a> {
         })?;
         let mut path = dir.to_vec();
         path.push(b'/');
-        self.search_dir(entries, &mut path, 0, log);
+        // The walk runs on every core; what it met is then taken in
+        // directory order, exactly as a walk on one thread meets it.
+        for event in self.walk(entries, &path, 0) {
+            match event {
+                Event::File(path, key) => self.consider(path, key),
+                Event::Diag(d) => log.diag(d),
+            }
+        }
         Ok(())
     }
 
-    /// `path` is the directory being read, with its trailing `/`; `depth`
-    /// only serves to name the descriptor in messages as kmod does (its
-    /// descriptors are numbered from 3 by nesting).
-    fn search_dir(
-        &mut self,
-        entries: fs::ReadDir,
-        path: &mut Vec<u8>,
-        depth: usize,
-        log: &mut dyn Reporter,
-    ) {
-        let base = path.len();
-        let dfd = 3 + depth;
-        for entry in entries {
-            let Ok(entry) = entry else {
-                continue;
-            };
-            let name = entry.file_name();
-            let name = name.as_bytes();
-            if self.excluded(name) {
-                continue;
-            }
-            path.truncate(base);
-            path.extend_from_slice(name);
-            let is_dir = match entry.file_type() {
-                Ok(t) if t.is_file() => false,
-                Ok(t) if t.is_dir() => true,
-                _ => match pathfs::stat(OsStr::from_bytes(path)) {
-                    Err(e) => {
-                        log.diag(Diagnostic::new(
-                            Level::Error,
-                            format!(
-                                "fstatat({dfd}, {}): {}\n",
-                                String::from_utf8_lossy(name),
-                                strerror(&e)
-                            ),
-                        ));
-                        continue;
-                    }
-                    Ok(m) if m.is_file() => false,
-                    Ok(m) if m.is_dir() => true,
-                    Ok(m) => {
-                        log.diag(Diagnostic::new(
-                            Level::Error,
-                            format!(
-                                "unsupported file type {}: {:o}\n",
-                                String::from_utf8_lossy(path),
-                                m.file_type_bits()
-                            ),
-                        ));
-                        continue;
-                    }
-                },
-            };
-            if is_dir {
-                match fs::read_dir(OsStr::from_bytes(path)) {
-                    Ok(sub) => {
-                        path.push(b'/');
-                        self.search_dir(sub, path, depth + 1, log);
-                    }
-                    Err(e) => log.diag(Diagnostic::new(
-                        Level::Error,
-                        format!(
-                            "openat({dfd}, {}, O_RDONLY): {}\n",
-                            String::from_utf8_lossy(name),
-                            strerror(&e)
-                        ),
-                    )),
-                }
-            } else if has_module_extension(name)
-                || (self.shared_objects && has_sim_module_extension(name))
-            {
-                // A regular file's identity, while its directory is at
-                // hand (`fstatat` of the name alone, cheaper than a walk of
-                // the whole path later).
-                let key = match entry.file_type() {
-                    Ok(t) if t.is_file() => {
-                        entry.metadata().ok().map(|m| depcache::FileKey::of(&m))
-                    }
-                    _ => None,
-                };
-                self.consider(path.clone(), key);
-            }
+    /// What the directory `path` (with its trailing `/`) holds, depth
+    /// first, in directory order; `depth` only serves to name the
+    /// descriptor in messages as kmod does (its descriptors are numbered
+    /// from 3 by nesting).
+    fn walk(&self, entries: fs::ReadDir, path: &[u8], depth: usize) -> Vec<Event> {
+        let entries: Vec<fs::DirEntry> = entries.filter_map(|e| e.ok()).collect();
+        let one = |entry: &fs::DirEntry| self.entry(entry, path, depth);
+        if entries.len() < PARALLEL_MIN {
+            return entries.iter().flat_map(one).collect();
         }
-        path.truncate(base);
+        let parts: Vec<Vec<Event>> = entries.par_iter().map(one).collect();
+        parts.into_iter().flatten().collect()
+    }
+
+    fn entry(&self, entry: &fs::DirEntry, dir: &[u8], depth: usize) -> Vec<Event> {
+        let dfd = 3 + depth;
+        let name = entry.file_name();
+        let name = name.as_bytes();
+        if self.excluded(name) {
+            return Vec::new();
+        }
+        let path = [dir, name].concat();
+        let diag = |text: String| vec![Event::Diag(Diagnostic::new(Level::Error, text))];
+        let is_dir = match entry.file_type() {
+            Ok(t) if t.is_file() => false,
+            Ok(t) if t.is_dir() => true,
+            _ => match pathfs::stat(OsStr::from_bytes(&path)) {
+                Err(e) => {
+                    return diag(format!(
+                        "fstatat({dfd}, {}): {}\n",
+                        String::from_utf8_lossy(name),
+                        strerror(&e)
+                    ))
+                }
+                Ok(m) if m.is_file() => false,
+                Ok(m) if m.is_dir() => true,
+                Ok(m) => {
+                    return diag(format!(
+                        "unsupported file type {}: {:o}\n",
+                        String::from_utf8_lossy(&path),
+                        m.file_type_bits()
+                    ))
+                }
+            },
+        };
+        if is_dir {
+            return match fs::read_dir(OsStr::from_bytes(&path)) {
+                Ok(sub) => {
+                    let mut path = path;
+                    path.push(b'/');
+                    self.walk(sub, &path, depth + 1)
+                }
+                Err(e) => diag(format!(
+                    "openat({dfd}, {}, O_RDONLY): {}\n",
+                    String::from_utf8_lossy(name),
+                    strerror(&e)
+                )),
+            };
+        }
+        if has_module_extension(name) || (self.shared_objects && has_sim_module_extension(name)) {
+            // A regular file's identity, while its directory is at hand
+            // (`fstatat` of the name alone, cheaper than a walk of the
+            // whole path later).
+            let key = match entry.file_type() {
+                Ok(t) if t.is_file() => entry.metadata().ok().map(|m| depcache::FileKey::of(&m)),
+                _ => None,
+            };
+            return vec![Event::File(path, key)];
+        }
+        Vec::new()
     }
 
     /// `.`, `..`, `build`, `source` and configured names are not entered.

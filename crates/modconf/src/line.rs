@@ -22,38 +22,35 @@ pub(crate) fn logical_lines(data: &[u8]) -> Vec<Line> {
         let mut text = Vec::new();
         let mut used = 0u32;
         loop {
+            // Plain bytes are taken a run at a time, up to the next newline
+            // or backslash: every tool call parses the configuration.
+            let rest = &data[i..];
+            let Some(k) = memchr::memchr2(b'\n', b'\\', rest) else {
+                text.extend_from_slice(rest);
+                i = data.len();
+                used += 1;
+                break;
+            };
+            text.extend_from_slice(&rest[..k]);
+            i += k + 1;
+            if rest[k] == b'\n' {
+                used += 1;
+                break;
+            }
             match data.get(i) {
-                None => {
-                    used += 1;
-                    break;
-                }
                 Some(b'\n') => {
                     i += 1;
                     used += 1;
-                    break;
-                }
-                Some(b'\\') => {
-                    i += 1;
-                    match data.get(i) {
-                        Some(b'\n') => {
-                            i += 1;
-                            used += 1;
-                        }
-                        Some(&c) => {
-                            text.push(c);
-                            i += 1;
-                        }
-                        None => text.push(0xff),
-                    }
                 }
                 Some(&c) => {
                     text.push(c);
                     i += 1;
                 }
+                None => text.push(0xff),
             }
         }
         number = number.saturating_add(used);
-        if let Some(nul) = text.iter().position(|&b| b == 0) {
+        if let Some(nul) = memchr::memchr(0, &text) {
             text.truncate(nul);
         }
         out.push(Line { number, text });
@@ -130,6 +127,68 @@ mod tests {
         assert_eq!(lines(b"x\\"), vec![(1, b"x\xff".to_vec())]);
         assert_eq!(lines(b"ab\0cd\n"), vec![(1, b"ab".to_vec())]);
         assert!(lines(b"").is_empty());
+    }
+
+    /// kmod's `freadline_wrapped`, one byte at a time, as the reference.
+    fn bytewise(data: &[u8]) -> Vec<(u32, Vec<u8>)> {
+        let (mut out, mut number, mut i) = (Vec::new(), 0u32, 0);
+        while i < data.len() {
+            let (mut text, mut used) = (Vec::new(), 0);
+            loop {
+                match data.get(i) {
+                    None => {
+                        used += 1;
+                        break;
+                    }
+                    Some(b'\n') => {
+                        i += 1;
+                        used += 1;
+                        break;
+                    }
+                    Some(b'\\') => {
+                        i += 1;
+                        match data.get(i) {
+                            Some(b'\n') => {
+                                i += 1;
+                                used += 1;
+                            }
+                            Some(&c) => {
+                                text.push(c);
+                                i += 1;
+                            }
+                            None => text.push(0xff),
+                        }
+                    }
+                    Some(&c) => {
+                        text.push(c);
+                        i += 1;
+                    }
+                }
+            }
+            number += used;
+            if let Some(nul) = text.iter().position(|&b| b == 0) {
+                text.truncate(nul);
+            }
+            out.push((number, text));
+        }
+        out
+    }
+
+    #[test]
+    fn runs_split_as_bytewise_reading_does() {
+        let alphabet = b"ab \\\n\0";
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..400 {
+            let data: Vec<u8> = (0..len % 40)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[(seed % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            assert_eq!(lines(&data), bytewise(&data), "{data:?}");
+        }
     }
 
     #[test]

@@ -138,7 +138,7 @@ impl<'a> Elf<'a> {
 
 /// The bytes of a C string: up to the first NUL or the end of the slice.
 pub(crate) fn cstr(bytes: &[u8]) -> &[u8] {
-    match bytes.iter().position(|&b| b == 0) {
+    match memchr::memchr(0, bytes) {
         Some(n) => &bytes[..n],
         None => bytes,
     }

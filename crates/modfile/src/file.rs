@@ -200,7 +200,7 @@ fn expand<R: BufRead>(
 ) -> Result<(Vec<u8>, Option<Reservation>)> {
     let Some(budget) = &limits.budget else {
         let max = limits.max_decompressed;
-        return match decode_capped(compression, input(0)?, max) {
+        return match decode_capped(compression, input(0)?, max, compressed_len) {
             Ok(out) => Ok((out, None)),
             Err(Stop::Full) => Err(Error::TooLarge { limit: max }),
             Err(Stop::Failed(e)) => Err(e),
@@ -213,7 +213,7 @@ fn expand<R: BufRead>(
         .min(max);
     for attempt in 0.. {
         let mut reserved = budget.reserve(room);
-        match decode_capped(compression, input(attempt)?, room) {
+        match decode_capped(compression, input(attempt)?, room, compressed_len) {
             Ok(out) => {
                 reserved.shrink_to(out.capacity() as u64);
                 return Ok((out, Some(reserved)));
@@ -237,11 +237,13 @@ enum Stop {
 /// actually arrives (never by a size the stream claims).
 const CHUNK: usize = 256 * 1024;
 
-/// Decode a whole stream, keeping at most `cap` bytes of output.
+/// Decode a whole stream, keeping at most `cap` bytes of output;
+/// `compressed_len` only guides the first allocation.
 fn decode_capped(
     compression: Compression,
     input: impl BufRead,
     cap: u64,
+    compressed_len: u64,
 ) -> std::result::Result<Vec<u8>, Stop> {
     let fail = |e: std::io::Error| {
         Stop::Failed(Error::Decompress {
@@ -251,7 +253,13 @@ fn decode_capped(
     };
     let mut decoder: Box<dyn Read + '_> = match compression {
         Compression::None => Box::new(input),
-        Compression::Xz => Box::new(xz2::bufread::XzDecoder::new_multi_decoder(input)),
+        Compression::Xz => {
+            return decode_xz(input, cap, compressed_len).map_err(|e| match e {
+                XzStop::Full => Stop::Full,
+                XzStop::OutOfMemory => Stop::Failed(Error::OutOfMemory),
+                XzStop::Io(e) => fail(e),
+            })
+        }
         Compression::Zstd => {
             Box::new(zstd::stream::read::Decoder::with_buffer(input).map_err(fail)?)
         }
@@ -289,6 +297,80 @@ fn decode_capped(
                 .map_err(|_| Stop::Failed(Error::OutOfMemory))?;
         }
         out.extend_from_slice(&chunk[..n]);
+    }
+    out.shrink_to_fit();
+    Ok(out)
+}
+
+/// Why [`decode_xz`] stopped early.
+enum XzStop {
+    Full,
+    OutOfMemory,
+    Io(std::io::Error),
+}
+
+/// Decode an xz (or lzma) stream, concatenated streams included, straight
+/// into the output vector: most of a `.ko.xz` tree's run is spent here,
+/// and going through a zeroed bounce buffer cost a copy of every byte.
+/// Errors are those `xz2::bufread::XzDecoder::new_multi_decoder` reports,
+/// in its words.
+fn decode_xz(
+    mut input: impl BufRead,
+    cap: u64,
+    compressed_len: u64,
+) -> std::result::Result<Vec<u8>, XzStop> {
+    use std::io::{Error as IoError, ErrorKind};
+    use xz2::stream::{Action, Status, Stream};
+    let io = |e: xz2::stream::Error| XzStop::Io(IoError::from(e));
+    let mut stream = Stream::new_auto_decoder(u64::MAX, xz2::stream::CONCATENATED).map_err(io)?;
+    // One byte past the cap shows that more would come out.
+    let limit = usize::try_from(cap).unwrap_or(usize::MAX).saturating_add(1);
+    let mut out: Vec<u8> = Vec::new();
+    // Modules expand three to five times: most need no second allocation.
+    let first = usize::try_from(compressed_len.saturating_mul(5))
+        .unwrap_or(usize::MAX)
+        .clamp(CHUNK, limit);
+    out.try_reserve_exact(first)
+        .map_err(|_| XzStop::OutOfMemory)?;
+    loop {
+        if out.len() == out.capacity() {
+            if out.len() >= limit {
+                return Err(XzStop::Full);
+            }
+            let want = (out.capacity() * 2).clamp(out.len() + 1, limit);
+            out.try_reserve_exact(want - out.len())
+                .map_err(|_| XzStop::OutOfMemory)?;
+        }
+        let (status, produced, consumed, eof) = {
+            let data = input.fill_buf().map_err(XzStop::Io)?;
+            let eof = data.is_empty();
+            let action = if eof { Action::Finish } else { Action::Run };
+            let (before_out, before_in) = (stream.total_out(), stream.total_in());
+            let status = stream.process_vec(data, &mut out, action);
+            let produced = stream.total_out() - before_out;
+            let consumed = (stream.total_in() - before_in) as usize;
+            (status, produced, consumed, eof)
+        };
+        input.consume(consumed);
+        if out.len() >= limit {
+            return Err(XzStop::Full);
+        }
+        match status.map_err(io)? {
+            Status::StreamEnd => break,
+            _ if eof && produced == 0 => {
+                return Err(XzStop::Io(IoError::new(
+                    ErrorKind::UnexpectedEof,
+                    "premature eof",
+                )))
+            }
+            _ if !eof && produced == 0 && consumed == 0 => {
+                return Err(XzStop::Io(IoError::new(
+                    ErrorKind::InvalidData,
+                    "corrupt xz stream",
+                )))
+            }
+            _ => {}
+        }
     }
     out.shrink_to_fit();
     Ok(out)

@@ -4,6 +4,7 @@
 use object::elf::{Sym32, Sym64};
 use object::read::elf::Sym;
 use object::Endianness;
+use std::collections::HashMap;
 
 use crate::elf::{cstr, Class, Elf};
 use crate::error::{Error, Result};
@@ -109,13 +110,10 @@ impl<'a> Elf<'a> {
     }
 
     /// The string and symbol tables, when both exist and are well formed.
-    fn symtab(&self) -> Option<(&'a [u8], Vec<RawSym>)> {
+    fn symtab(&self) -> Option<(&'a [u8], RawSyms<'a>)> {
         let strtab = self.section(".strtab")?;
         let symtab = self.section(".symtab")?;
-        let syms = match self.class() {
-            Class::Elf32 => raw_syms::<Sym32<Endianness>>(symtab, self.endian())?,
-            Class::Elf64 => raw_syms::<Sym64<Endianness>>(symtab, self.endian())?,
-        };
+        let syms = RawSyms::new(symtab, self.class(), self.endian())?;
         Some((strtab, syms))
     }
 
@@ -141,11 +139,13 @@ impl<'a> Elf<'a> {
     fn exports_from_crcs(&self) -> Option<Vec<Symbol<'a>>> {
         let (strtab, syms) = self.symtab()?;
         let mut out = Vec::new();
-        for s in syms.iter().skip(1) {
-            let name = cstr(strtab.get(s.name as usize..)?);
-            let Some(name) = name.strip_prefix(b"__crc_") else {
+        for s in syms.skip(1) {
+            // Most symbols are not `__crc_` ones: look at the prefix before
+            // finding where the name ends.
+            let Some(rest) = strtab.get(s.name as usize..)?.strip_prefix(b"__crc_") else {
                 continue;
             };
+            let name = cstr(rest);
             out.push(Symbol {
                 name,
                 crc: self.resolve_crc(s.value, s.shndx),
@@ -180,8 +180,9 @@ impl<'a> Elf<'a> {
             .ok_or(Error::Malformed("missing or malformed symbol table"))?;
         let register_syms = matches!(self.machine(), EM_SPARC | EM_SPARCV9);
         let mut visited = vec![false; versions.len()];
+        let index = VersionIndex::new(&versions);
         let mut out = Vec::new();
-        for s in syms.iter().skip(1) {
+        for s in syms.skip(1) {
             if s.shndx != SHN_UNDEF || (register_syms && s.info & 0xf == STT_REGISTER) {
                 continue;
             }
@@ -193,7 +194,7 @@ impl<'a> Elf<'a> {
             if name.is_empty() {
                 continue;
             }
-            let crc = match versions.iter().position(|v| v.name == name) {
+            let crc = match index.first(&versions, name) {
                 Some(i) => {
                     visited[i] = true;
                     versions[i].crc
@@ -218,20 +219,75 @@ impl<'a> Elf<'a> {
     }
 }
 
-fn raw_syms<S: Sym<Endian = Endianness>>(table: &[u8], endian: Endianness) -> Option<Vec<RawSym>> {
+/// Where each name first appears among the `__versions` records: a
+/// module needs hundreds of symbols, and a scan per symbol would be
+/// quadratic.
+struct VersionIndex<'a>(Option<HashMap<&'a [u8], usize, foldhash::fast::RandomState>>);
+
+impl<'a> VersionIndex<'a> {
+    /// Below this many records a scan is quicker than hashing.
+    const SCAN_MAX: usize = 16;
+
+    fn new(versions: &[Symbol<'a>]) -> VersionIndex<'a> {
+        if versions.len() <= Self::SCAN_MAX {
+            return VersionIndex(None);
+        }
+        let mut map = HashMap::with_capacity_and_hasher(versions.len(), Default::default());
+        for (i, v) in versions.iter().enumerate() {
+            map.entry(v.name).or_insert(i);
+        }
+        VersionIndex(Some(map))
+    }
+
+    fn first(&self, versions: &[Symbol<'_>], name: &[u8]) -> Option<usize> {
+        match &self.0 {
+            Some(map) => map.get(name).copied(),
+            None => versions.iter().position(|v| v.name == name),
+        }
+    }
+}
+
+/// The entries of a symbol table, read in place.
+enum RawSyms<'a> {
+    Elf32(std::slice::Iter<'a, Sym32<Endianness>>, Endianness),
+    Elf64(std::slice::Iter<'a, Sym64<Endianness>>, Endianness),
+}
+
+impl<'a> RawSyms<'a> {
+    fn new(table: &'a [u8], class: Class, endian: Endianness) -> Option<RawSyms<'a>> {
+        Some(match class {
+            Class::Elf32 => RawSyms::Elf32(entries(table)?.iter(), endian),
+            Class::Elf64 => RawSyms::Elf64(entries(table)?.iter(), endian),
+        })
+    }
+}
+
+fn entries<S: object::Pod>(table: &[u8]) -> Option<&[S]> {
     let size = std::mem::size_of::<S>();
     if !table.len().is_multiple_of(size) {
         return None;
     }
-    let (syms, _) = object::pod::slice_from_bytes::<S>(table, table.len() / size).ok()?;
-    Some(
-        syms.iter()
-            .map(|s| RawSym {
-                name: s.st_name(endian),
-                value: s.st_value(endian).into(),
-                info: s.st_info(),
-                shndx: s.st_shndx(endian),
-            })
-            .collect(),
-    )
+    object::pod::slice_from_bytes::<S>(table, table.len() / size)
+        .ok()
+        .map(|(syms, _)| syms)
+}
+
+fn raw<S: Sym<Endian = Endianness>>(s: &S, endian: Endianness) -> RawSym {
+    RawSym {
+        name: s.st_name(endian),
+        value: s.st_value(endian).into(),
+        info: s.st_info(),
+        shndx: s.st_shndx(endian),
+    }
+}
+
+impl Iterator for RawSyms<'_> {
+    type Item = RawSym;
+
+    fn next(&mut self) -> Option<RawSym> {
+        match self {
+            RawSyms::Elf32(it, e) => it.next().map(|s| raw(s, *e)),
+            RawSyms::Elf64(it, e) => it.next().map(|s| raw(s, *e)),
+        }
+    }
 }
