@@ -20,7 +20,7 @@ ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 FUZZ="$ROOT/fuzz"
 TRIPLE="$(rustc -vV 2>/dev/null | sed -n 's/^host: //p')"
 BIN="$FUZZ/target/$TRIPLE/release"
-TARGETS=(modfile modindex modconf sim_protocol fnmatch modload depcache)
+TARGETS=(modfile modindex modconf sim_protocol fnmatch modload depcache depmod_replay)
 NICE="${FUZZ_NICE:-10}"
 TIMEOUT="${FUZZ_TIMEOUT:-10}"
 RSS_MB="${FUZZ_RSS_MB:-1024}"
@@ -50,6 +50,7 @@ min_cov() {
 	fnmatch) echo 60 ;;
 	modload) echo 380 ;;
 	depcache) echo 250 ;;
+	depmod_replay) echo 60 ;;
 	*) echo 1 ;;
 	esac
 }
