@@ -46,13 +46,7 @@ fuzz_target!(|data: &[u8]| {
         check(&cache);
     }
     // The same body with a right checksum and end mark.
-    let body = match data.len().checked_sub(8) {
-        Some(n) if data.ends_with(b"END\n") => &data[..n],
-        _ => data,
-    };
-    let mut fixed = body.to_vec();
-    fixed.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
-    fixed.extend_from_slice(b"END\n");
+    let fixed = rkmod_fuzz::with_crc_trailer(data);
     if let Ok(cache) = Cache::parse(fixed, &stamp()) {
         check(&cache);
     }

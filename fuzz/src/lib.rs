@@ -170,3 +170,17 @@ pub fn split_once<'a>(data: &'a [u8], sep: &[u8]) -> (&'a [u8], Option<&'a [u8]>
     }
     (data, None)
 }
+
+/// `data` with a right trailer for rkmod's checksummed files (the cache,
+/// the replay record: CRC-32 of the body, then `END\n`), replacing the one
+/// it has, so that mutations reach the parser behind the checksum.
+pub fn with_crc_trailer(data: &[u8]) -> Vec<u8> {
+    let body = match data.len().checked_sub(8) {
+        Some(n) if data.ends_with(b"END\n") => &data[..n],
+        _ => data,
+    };
+    let mut fixed = body.to_vec();
+    fixed.extend_from_slice(&crc32fast::hash(body).to_le_bytes());
+    fixed.extend_from_slice(b"END\n");
+    fixed
+}
