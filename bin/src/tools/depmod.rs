@@ -505,21 +505,9 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         Err(Error::Cycles) => return 1,
         Err(e) => return fatal(p, &e),
     };
-    // The cache to write after the outputs is built beside them: it needs
-    // only what was read.
+    // Explicit module lists leave the cache as it is.
     let writes_files = !dry_run && !m.get_flag("json") && !m.get_flag("graph");
-    let (files, cache) = std::thread::scope(|s| {
-        let beside = (all && writes_files)
-            .then(|| std::thread::Builder::new().spawn_scoped(s, || resolved.cache_file()));
-        let files = resolved.outputs(dry_run, p);
-        let cache = match beside {
-            Some(Ok(h)) => h.join().ok().flatten(),
-            // No thread to be had: build it here.
-            Some(Err(_)) => resolved.cache_file(),
-            None => None,
-        };
-        (files, cache)
-    });
+    let (files, cache) = resolved.outputs_and_cache(dry_run, all && writes_files, p);
     let files = match files {
         Ok(f) => f,
         Err(e) => return fatal(p, &e),
@@ -555,30 +543,22 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         return fatal(p, &e);
     }
     // Best effort, after the outputs: a cache that cannot be written only
-    // makes the next run read everything. Explicit module lists leave it.
+    // makes the next run read everything.
     if let Some(cache) = cache {
         let _ = depmod::write::write_outputs(&outdir, &[cache]);
     }
-    // Last, once the outputs are in place and known to be this run's: the
-    // record that lets the next run with the same inputs replay this one.
+    // Last, once the outputs are in place and known to be this run's.
     let status = 0;
     if let Some(digest) = digest {
-        let sealed = resolved
-            .replayable()
-            .then(|| depmod::replay::seal(&outdir, &files))
-            .flatten();
-        match sealed {
-            Some(outputs) => {
-                let record = depmod::replay::Record {
-                    digest,
-                    status,
-                    transcript: p.transcript.take().unwrap_or_default(),
-                    outputs,
-                };
-                let _ = depmod::write::write_outputs(&outdir, &[record.file()]);
-            }
-            None => depmod::replay::forget(&outdir),
-        }
+        let transcript = p.transcript.take().unwrap_or_default();
+        depmod::replay::record_run(
+            &outdir,
+            &files,
+            resolved.replayable(),
+            digest,
+            status,
+            transcript,
+        );
     }
     status
 }

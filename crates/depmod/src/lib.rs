@@ -483,6 +483,29 @@ impl Resolved {
         self.replay_ok
     }
 
+    /// [`outputs`](Self::outputs) and, when `with_cache`, the
+    /// [`cache_file`](Self::cache_file) to write after them, built side by
+    /// side: the cache needs only what was read.
+    pub fn outputs_and_cache(
+        &self,
+        text_only: bool,
+        with_cache: bool,
+        log: &mut dyn Reporter,
+    ) -> (Result<Vec<OutputFile>>, Option<OutputFile>) {
+        std::thread::scope(|s| {
+            let beside = with_cache
+                .then(|| std::thread::Builder::new().spawn_scoped(s, || self.cache_file()));
+            let files = self.outputs(text_only, log);
+            let cache = match beside {
+                Some(Ok(h)) => h.join().ok().flatten(),
+                // No thread to be had: build it here.
+                Some(Err(_)) => self.cache_file(),
+                None => None,
+            };
+            (files, cache)
+        })
+    }
+
     /// The cache file to write after this run ([`depcache::FILE_NAME`]),
     /// holding every module read or taken from the cache that may be
     /// cached; `None` when no cache was used, or when the one read is

@@ -343,6 +343,34 @@ pub fn replayable(dir: &Path, digest: &[u8; 16]) -> Option<Record> {
     Some(rec)
 }
 
+/// Once a run's outputs are in `dir`: leave the record that lets the next
+/// run with the same inputs (`digest`) replay this one, printing
+/// `transcript` and exiting with `status` — when the run may be replayed
+/// (`replayable`, [`crate::Resolved::replayable`]) and its outputs can be
+/// [`seal`]ed; otherwise remove any old record. Best effort: a record that
+/// cannot be written only makes the next run do the work.
+pub fn record_run(
+    dir: &Path,
+    files: &[OutputFile],
+    replayable: bool,
+    digest: [u8; 16],
+    status: i32,
+    transcript: Vec<(Stream, Vec<u8>)>,
+) {
+    match replayable.then(|| seal(dir, files)).flatten() {
+        Some(outputs) => {
+            let record = Record {
+                digest,
+                status,
+                transcript,
+                outputs,
+            };
+            let _ = crate::write::write_outputs(dir, &[record.file()]);
+        }
+        None => forget(dir),
+    }
+}
+
 /// Remove the record in `dir`, if any: a run that could replay but wrote
 /// the outputs without making a record leaves none behind (an old one
 /// would never match those outputs again, but it would be a stale file).
