@@ -5,9 +5,18 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser};
-use rkmod::{Context, InfoEntry, Module};
+use rkmod::Context;
 
 use crate::Output;
+
+mod ahead;
+mod show;
+
+use show::{Show, Shown};
+
+/// From this many arguments on, module files are read on several threads:
+/// fewer would not pay for starting them.
+const PARALLEL_FROM: usize = 16;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -140,29 +149,57 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
             return 1;
         }
     };
-    let mut modinfo = Modinfo {
+    let show = Show {
         ctx: &ctx,
         field: selected_field(&args, &matches),
         sep: if args.null { 0 } else { b'\n' },
-        out,
-        json: args.json.then(Vec::new),
+        json: args.json,
     };
+    // clap's copy of the arguments, freed for what comes next to reuse
+    // (with thousands of paths it is a good part of the peak memory).
+    drop(matches);
+    let mut records = Vec::new();
     let mut failed = false;
-    for name in &args.modules {
-        let ok = if args.modname {
-            modinfo.by_name(name)
-        } else if is_module_filename(Path::new(name), sim_files) {
-            modinfo.by_path(Path::new(name))
+    let mut print = |shown: Shown| {
+        failed |= !shown.ok;
+        shown.replay(&mut out, &mut records);
+    };
+    // One argument at a time, in order: names and aliases go through the
+    // context's lookups and the messages they leave.
+    let in_turn = |name: &OsString| {
+        if args.modname {
+            show.by_name(name)
         } else {
-            modinfo.by_alias(name)
-        };
-        failed |= !ok;
+            show.by_alias(name)
+        }
+    };
+    // A module file may be worked out ahead, on any thread.
+    let file = |name: &OsString| {
+        (!args.modname && is_module_filename(Path::new(name), sim_files))
+            .then(|| show.by_path(Path::new(name)))
+    };
+    // (asked only here: finding the CPUs reads cgroup files)
+    let helpers = match args.modules.len() >= PARALLEL_FROM && !args.modname {
+        true => ahead::helpers(),
+        false => 0,
+    };
+    if helpers > 0 {
+        ahead::in_order(
+            args.modules.len(),
+            helpers,
+            |i| file(&args.modules[i]),
+            |i, shown| print(shown.unwrap_or_else(|| in_turn(&args.modules[i]))),
+        );
+    } else {
+        for name in &args.modules {
+            print(file(name).unwrap_or_else(|| in_turn(name)));
+        }
     }
-    if let Some(records) = modinfo.json.take() {
+    if args.json {
         let doc = rkmod::json::Document::new("rmodinfo", records);
-        modinfo.out.text(&crate::tools::json_text(&doc));
+        out.text(&crate::tools::json_text(&doc));
     }
-    modinfo.out.finish();
+    out.finish();
     i32::from(failed)
 }
 
@@ -182,257 +219,4 @@ fn needs_lookup(args: &Args) -> bool {
             .modules
             .iter()
             .any(|m| !is_module_filename(Path::new(m), true))
-}
-
-struct Modinfo<'a> {
-    ctx: &'a Context,
-    field: Option<String>,
-    sep: u8,
-    out: Output,
-    /// With --json: the records, printed at the end instead of text.
-    json: Option<Vec<rkmod::json::ModinfoRecord>>,
-}
-
-/// A parameter assembled from `parm` (description) and `parmtype` entries.
-struct Param<'a> {
-    name: &'a [u8],
-    desc: Option<&'a [u8]>,
-    kind: Option<&'a [u8]>,
-}
-
-impl Modinfo<'_> {
-    fn by_path(&mut self, path: &Path) -> bool {
-        match Module::from_path(path) {
-            Ok(m) => self.show(&m),
-            Err(_) => {
-                let path = path.as_os_str().as_bytes();
-                self.out
-                    .error_bytes(&[b"Module file ", path, b" not found."].concat());
-                false
-            }
-        }
-    }
-
-    fn by_name(&mut self, name: &OsString) -> bool {
-        let name = name.as_bytes();
-        match self.ctx.lookup_name_bytes(name) {
-            Ok(Some(m)) => self.show(&m),
-            _ => {
-                self.out
-                    .error_bytes(&[b"Module name ", name, b" not found."].concat());
-                false
-            }
-        }
-    }
-
-    fn by_alias(&mut self, alias: &OsString) -> bool {
-        let alias = alias.as_bytes();
-        let found = self.ctx.lookup_bytes(alias);
-        // what libkmod logs on the way (modules it cannot make)
-        for msg in self.ctx.take_messages() {
-            self.out.error(&msg);
-        }
-        match found {
-            Err(_) => {
-                self.out
-                    .error_bytes(&[b"Module alias ", alias, b" not found."].concat());
-                false
-            }
-            Ok(found) if found.is_empty() => {
-                self.out
-                    .error_bytes(&[b"Module ", alias, b" not found."].concat());
-                false
-            }
-            Ok(found) => {
-                // every module is shown, even after one fails
-                let mut ok = true;
-                for m in &found {
-                    ok &= self.show(m);
-                }
-                ok
-            }
-        }
-    }
-
-    fn sep(&mut self) {
-        let s = [self.sep];
-        self.out.bytes(&s);
-    }
-
-    /// `key:`, blanks, then the value. kmod 30 prints
-    /// `printf("%s:%-*s%s", key, 15 - keylen, "", value)` with an `int`
-    /// width: a key longer than 15 gives a negative width, which printf
-    /// takes as left-justification of its magnitude, so a 20-byte key is
-    /// followed by five blanks, a 40-byte key by 25.
-    fn keyed(&mut self, key: &[u8], value: &[u8]) {
-        self.out.bytes(key);
-        self.out.bytes(b":");
-        let pad = key.len().abs_diff(15);
-        self.out.bytes(&b" ".repeat(pad));
-        self.out.bytes(value);
-        self.sep();
-    }
-
-    fn plain(&mut self, value: &[u8]) {
-        self.out.bytes(value);
-        self.sep();
-    }
-
-    /// kmod's `modinfo_do` for one module.
-    fn show(&mut self, module: &Module) -> bool {
-        if self.json.is_some() {
-            return self.record(module);
-        }
-        let field = self.field.clone();
-        let field = field.as_deref();
-        let filename: Vec<u8> = match module.path() {
-            Some(p) => p.as_os_str().as_bytes().to_vec(),
-            None => {
-                match field {
-                    None => self.keyed(b"name", module.name()),
-                    Some("name") => self.plain(module.name()),
-                    _ => {}
-                }
-                b"(builtin)".to_vec()
-            }
-        };
-        match field {
-            Some("filename") => {
-                self.plain(&filename);
-                return true;
-            }
-            None => self.keyed(b"filename", &filename),
-            _ => {}
-        }
-        let info = match self.ctx.module_info(module) {
-            Ok(info) => info,
-            Err(e) => {
-                if module.path().is_none() && e.is_not_found() {
-                    // No builtin information on this kernel: nothing more to say.
-                    return true;
-                }
-                self.could_not_get_modinfo(module, &e);
-                return false;
-            }
-        };
-        match field {
-            Some("parm") => self.params(&info, false),
-            Some(f) => {
-                for e in info.iter().filter(|e| e.key == f.as_bytes()) {
-                    self.plain(&e.value);
-                }
-            }
-            None => {
-                for e in info.iter().filter(|e| !is_parm_key(&e.key)) {
-                    if self.sep == 0 {
-                        self.out.bytes(&e.key);
-                        self.out.bytes(b"=");
-                        self.plain(&e.value);
-                    } else {
-                        self.keyed(&e.key, &e.value);
-                    }
-                }
-                self.params(&info, true);
-            }
-        }
-        true
-    }
-
-    fn could_not_get_modinfo(&mut self, module: &Module, e: &rkmod::Error) {
-        let msg = [
-            &b"could not get modinfo from '"[..],
-            module.name(),
-            b"': ",
-            e.strerror().as_bytes(),
-        ]
-        .concat();
-        self.out.error_bytes(&msg);
-    }
-
-    /// --json: keep the module's record (errors as in text mode).
-    fn record(&mut self, module: &Module) -> bool {
-        let info = match self.ctx.module_info(module) {
-            Ok(info) => info,
-            Err(e) if module.path().is_none() && e.is_not_found() => Vec::new(),
-            Err(e) => {
-                self.could_not_get_modinfo(module, &e);
-                return false;
-            }
-        };
-        let record = rkmod::json::ModinfoRecord::new(module, &info);
-        self.json.get_or_insert_with(Vec::new).push(record);
-        true
-    }
-
-    /// Parameters, most recently introduced first (kmod prepends each new
-    /// name to its list).
-    fn params(&mut self, info: &[InfoEntry], labelled: bool) {
-        let mut params: Vec<Param> = Vec::new();
-        for e in info.iter().filter(|e| is_parm_key(&e.key)) {
-            let Some(colon) = e.value.iter().position(|&b| b == b':') else {
-                let msg = [
-                    &b"Found invalid \""[..],
-                    &e.key,
-                    b"=",
-                    &e.value,
-                    b"\": missing ':'",
-                ]
-                .concat();
-                self.out.error_bytes(&msg);
-                continue;
-            };
-            let (name, rest) = (&e.value[..colon], &e.value[colon + 1..]);
-            let idx = match params.iter().position(|p| p.name == name) {
-                Some(i) => i,
-                None => {
-                    params.push(Param {
-                        name,
-                        desc: None,
-                        kind: None,
-                    });
-                    params.len() - 1
-                }
-            };
-            if e.key == b"parm" {
-                params[idx].desc = Some(rest);
-            } else {
-                params[idx].kind = Some(rest);
-            }
-        }
-        for p in params.iter().rev() {
-            let mut line = Vec::new();
-            if labelled {
-                line.extend_from_slice(b"parm:           ");
-            }
-            line.extend_from_slice(p.name);
-            line.push(b':');
-            match (p.desc, p.kind) {
-                (None, kind) => {
-                    if !labelled {
-                        line.push(b' ');
-                    }
-                    let kind = kind.unwrap_or_default();
-                    if labelled {
-                        line.extend_from_slice(kind);
-                    } else {
-                        line.push(b'(');
-                        line.extend_from_slice(kind);
-                        line.push(b')');
-                    }
-                }
-                (Some(desc), Some(kind)) => {
-                    line.extend_from_slice(desc);
-                    line.extend_from_slice(b" (");
-                    line.extend_from_slice(kind);
-                    line.push(b')');
-                }
-                (Some(desc), None) => line.extend_from_slice(desc),
-            }
-            self.plain(&line);
-        }
-    }
-}
-
-fn is_parm_key(key: &[u8]) -> bool {
-    key == b"parm" || key == b"parmtype"
 }

@@ -18,6 +18,7 @@
 mod elf;
 mod error;
 mod file;
+mod image;
 mod limits;
 mod modinfo;
 mod pkcs7;
@@ -28,9 +29,10 @@ mod symbols;
 pub use elf::{Class, Elf};
 pub use error::{Error, Result};
 pub use file::{decompress, Compression, ModuleFile};
+pub use image::{Image, Wanted, COMPACT_MAX};
 pub use limits::{Limits, MemoryBudget, LIMIT_ENV, MAX_DECOMPRESSED};
 pub use modinfo::{section_strings, ModinfoEntry};
-pub use signature::{hex_colon, Bytes, Signature};
+pub use signature::{hex_colon, hex_colon_into, Bytes, Signature};
 pub use symbols::{Bind, Symbol};
 
 /// Module name from a path or file name, as kmod derives it: the base name up

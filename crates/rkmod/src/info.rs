@@ -1,7 +1,7 @@
 //! A module's information as `modinfo` lists it: the `.modinfo` entries
 //! (or the builtin ones), then what the signature says.
 
-use modfile::{hex_colon, ModinfoEntry, ModuleFile};
+use modfile::{hex_colon_into, Image, Limits, ModinfoEntry, Wanted};
 
 use crate::context::Context;
 use crate::error::{Error, Result};
@@ -19,6 +19,16 @@ impl InfoEntry {
         InfoEntry {
             key: key.to_vec(),
             value: value.to_vec(),
+        }
+    }
+
+    /// `key`, with `bytes` as kmod prints key ids and signatures.
+    fn hex(key: &[u8], bytes: &[u8]) -> InfoEntry {
+        let mut value = Vec::new();
+        hex_colon_into(bytes, &mut value);
+        InfoEntry {
+            key: key.to_vec(),
+            value,
         }
     }
 }
@@ -41,7 +51,9 @@ impl Context {
                 .collect());
         }
         let path = module.path().ok_or(Error::NotFound)?;
-        let file = ModuleFile::open(path)?;
+        // Only `.modinfo` and the signature: read, not mapped, which also
+        // spares threads working side by side each other's TLB flushes.
+        let file = Image::open(path, &Wanted::MODINFO, &Limits::default())?;
         let elf = file.elf()?;
         let mut out: Vec<InfoEntry> = elf
             .modinfo()?
@@ -50,15 +62,9 @@ impl Context {
         if let Some(sig) = file.signature() {
             out.push(InfoEntry::new(b"sig_id", sig.id_type.as_bytes()));
             out.push(InfoEntry::new(b"signer", &sig.signer));
-            out.push(InfoEntry::new(
-                b"sig_key",
-                hex_colon(&sig.key_id).as_bytes(),
-            ));
+            out.push(InfoEntry::hex(b"sig_key", &sig.key_id));
             out.push(InfoEntry::new(b"sig_hashalgo", sig.hash_algo.as_bytes()));
-            out.push(InfoEntry::new(
-                b"signature",
-                hex_colon(&sig.signature).as_bytes(),
-            ));
+            out.push(InfoEntry::hex(b"signature", &sig.signature));
         }
         Ok(out)
     }
