@@ -305,16 +305,10 @@ impl Depmod {
         };
         let (read, total) = (std::sync::atomic::AtomicUsize::new(0), modules.len());
         let known = |i: usize| prepared_keys.as_ref().and_then(|k| k[i]);
-        // The largest files first: a large module read last would keep one
-        // core busy while the others have nothing left (on a `.ko.xz` tree
-        // the largest takes a tenth of a second to expand).
-        let mut by_size: Vec<usize> = (0..modules.len()).collect();
-        by_size.sort_by_key(|&i| std::cmp::Reverse(known(i).map_or(0, |k| k.size)));
-        let mut got: Vec<(usize, cache::Got)> = by_size
+        let got: Vec<cache::Got> = modules
             .par_iter()
-            .with_max_len(1)
-            .map(|&i| {
-                let m = &modules[i];
+            .enumerate()
+            .map(|(i, m)| {
                 let got = match &cache {
                     Some(c) => c.read(&m.path, known(i), &opts.decompress),
                     None => cache::Got {
@@ -325,11 +319,9 @@ impl Depmod {
                 };
                 let n = read.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 progress(n, total);
-                (i, got)
+                got
             })
             .collect();
-        got.sort_unstable_by_key(|(i, _)| *i);
-        let got: Vec<cache::Got> = got.into_iter().map(|(_, g)| g).collect();
         let mut cache_stats = cache.as_ref().map(|c| cache::CacheStats {
             old_records: c.old_len(),
             ..Default::default()
