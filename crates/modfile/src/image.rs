@@ -139,8 +139,8 @@ fn signature_tail(src: &Source) -> io::Result<Option<Vec<u8>>> {
     if needed > COMPACT_MAX {
         return Ok(None);
     }
-    let mut tail = vec![0u8; needed as usize];
-    src.read_exact_at(&mut tail, size - needed)?;
+    let mut tail = Vec::new();
+    src.append_at(&mut tail, needed as usize, size - needed)?;
     Ok(Some(tail))
 }
 
@@ -167,8 +167,8 @@ impl<'a> Source<'a> {
 
     fn read_end(&mut self) -> io::Result<()> {
         let len = self.size.min(END_WINDOW);
-        let mut end = vec![0u8; len as usize];
-        self.file.read_exact_at(&mut end, self.size - len)?;
+        let mut end = Vec::new();
+        self.append_at(&mut end, len as usize, self.size - len)?;
         self.end = end;
         Ok(())
     }
@@ -350,8 +350,8 @@ fn compact(src: &mut Source, wanted: &Wanted) -> io::Result<Option<Vec<u8>>> {
     {
         return Ok(None);
     }
-    let mut table = vec![0u8; table_len as usize];
-    src.read_exact_at(&mut table, shoff)?;
+    let mut table = Vec::new();
+    src.append_at(&mut table, table_len as usize, shoff)?;
     let ((off_at, off_len), (size_at, size_len)) = lay.sh_offset_size();
     let secs: Vec<Sec> = table
         .chunks_exact(entsize)
@@ -371,8 +371,8 @@ fn compact(src: &mut Source, wanted: &Wanted) -> io::Result<Option<Vec<u8>>> {
     if table_len.saturating_add(strsec.size) > COMPACT_MAX {
         return Ok(None);
     }
-    let mut names = vec![0u8; strsec.size as usize];
-    src.read_exact_at(&mut names, strsec.offset)?;
+    let mut names = Vec::new();
+    src.append_at(&mut names, strsec.size as usize, strsec.offset)?;
     let name_of = |s: &Sec| -> &[u8] {
         let rest = names.get(s.name as usize..).unwrap_or(&[]);
         &rest[..rest.iter().position(|&b| b == 0).unwrap_or(rest.len())]
