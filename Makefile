@@ -3,8 +3,10 @@
 
 CARGO      ?= cargo
 # What `make build` ships, and what every suite, the demo, `make bench` and
-# `make install` use: the tools statically linked (static-PIE, liblzma built
-# in), beside the sim kernel's module host. A tool call is then exec and
+# `make install` use: the tools statically linked (static-PIE, with
+# Debian's own liblzma.a, the decoder kmod uses; lzma-sys falls back to its
+# bundled xz 5.2 only without liblzma-dev), beside the sim kernel's module
+# host. A tool call is then exec and
 # its own work: no dynamic loader, no liblzma, libgcc_s and libm to map and
 # relocate (a third of a `modprobe` call, issue 14). The module host
 # dlopens modules, so it is the dynamic rkmod-sim-host of the workspace
@@ -31,7 +33,7 @@ all: build
 # are fetched (not installed) under /var/tmp for the same tests.
 deps:
 	@missing=""; \
-	for p in kmod libkmod2 xz-utils zstd gzip gcc g++ make python3 util-linux groff-base zsh fish linux-image-amd64 linux-headers-amd64 \
+	for p in kmod libkmod2 xz-utils zstd gzip gcc g++ make pkg-config liblzma-dev python3 util-linux groff-base zsh fish linux-image-amd64 linux-headers-amd64 \
 		gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu qemu-user; do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
@@ -44,7 +46,7 @@ deps:
 
 build:
 	$(CARGO) build --release --workspace
-	LZMA_API_STATIC=1 RUSTFLAGS="$(STATIC_RUSTFLAGS)" \
+	RUSTFLAGS="$(STATIC_RUSTFLAGS)" \
 		$(CARGO) build --release --target $(HOST_TRIPLE) -p rkmod-cli --bins
 	@mkdir -p $(RELEASE_BIN)
 	@for t in $(TOOLS); do ln -f $(STATIC_DIR)/$$t $(RELEASE_BIN)/$$t; done
