@@ -71,7 +71,7 @@ pub(crate) fn parse_checked(
     // getopt lets an option come again (the last value wins)
     let mut cmd = cmd.override_help(help).args_override_self(true);
     cmd.build();
-    let argv =
+    let scanned =
         match crate::getopt::scan_checked(&cmd, &argv, &["help", "version"], rkmod_ids, check) {
             crate::getopt::Scan::Error(msg) => {
                 use std::io::Write;
@@ -80,7 +80,11 @@ pub(crate) fn parse_checked(
             }
             crate::getopt::Scan::Acts(a) | crate::getopt::Scan::Clean(a) => a,
         };
-    cmd.try_get_matches_from(argv)
+    // The scan made its own copy: with thousands of arguments (modinfo of
+    // a whole tree) keeping both while clap makes two more is the peak of
+    // the run's memory.
+    drop(argv);
+    cmd.try_get_matches_from(scanned)
         .map_err(|e| usage_exit(&prog, e))
 }
 
