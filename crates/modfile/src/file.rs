@@ -329,7 +329,8 @@ fn decode_xz(
     // Modules expand three to five times: most need no second allocation.
     let first = usize::try_from(compressed_len.saturating_mul(5))
         .unwrap_or(usize::MAX)
-        .clamp(CHUNK, limit);
+        .max(CHUNK)
+        .min(limit);
     out.try_reserve_exact(first)
         .map_err(|_| XzStop::OutOfMemory)?;
     loop {
@@ -423,6 +424,23 @@ mod tests {
                 "{c:?}: {err}"
             );
             assert_eq!(err.errno(), 27);
+        }
+    }
+
+    #[test]
+    fn limits_below_one_read_chunk_hold_too() {
+        for c in FORMATS {
+            let data: Vec<u8> = (0..1_000u32).map(|i| (i % 7) as u8).collect();
+            let packed = compress(c, &data);
+            let f = ModuleFile::from_bytes_with(packed.clone(), &limited(1_000)).unwrap();
+            assert_eq!(f.bytes(), &data[..], "{c:?}");
+            let err = ModuleFile::from_bytes_with(packed, &limited(999))
+                .err()
+                .unwrap();
+            assert!(
+                matches!(err, Error::TooLarge { limit: 999 }),
+                "{c:?}: {err}"
+            );
         }
     }
 
