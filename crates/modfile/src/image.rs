@@ -178,11 +178,7 @@ impl<'a> Source<'a> {
     /// `read_exact_at` needs) took a tenth of a first run's instructions.
     fn append_at(&self, image: &mut Vec<u8>, len: usize, at: u64) -> io::Result<()> {
         use std::os::fd::AsRawFd;
-        let end_at = self.size - self.end.len() as u64;
-        let cached = at
-            .checked_sub(end_at)
-            .and_then(|from| self.end.get(usize::try_from(from).ok()?..)?.get(..len));
-        if let Some(bytes) = cached {
+        if let Some(bytes) = self.cached(at, len) {
             image.extend_from_slice(bytes);
             return Ok(());
         }
@@ -220,14 +216,15 @@ impl<'a> Source<'a> {
         Ok(())
     }
 
-    fn read_exact_at(&self, buf: &mut [u8], at: u64) -> io::Result<()> {
+    /// The `len` bytes at `at`, when they lie in the end window read.
+    fn cached(&self, at: u64, len: usize) -> Option<&[u8]> {
         let end_at = self.size - self.end.len() as u64;
-        let cached = at.checked_sub(end_at).and_then(|from| {
-            self.end
-                .get(usize::try_from(from).ok()?..)?
-                .get(..buf.len())
-        });
-        match cached {
+        let from = usize::try_from(at.checked_sub(end_at)?).ok()?;
+        self.end.get(from..)?.get(..len)
+    }
+
+    fn read_exact_at(&self, buf: &mut [u8], at: u64) -> io::Result<()> {
+        match self.cached(at, buf.len()) {
             Some(bytes) => {
                 buf.copy_from_slice(bytes);
                 Ok(())
