@@ -22,21 +22,22 @@ pub(crate) enum HasArg {
 }
 
 /// One entry of an option table, as `struct option` and the short
-/// option string give it to getopt_long.
+/// option string give it to getopt_long. The names are borrowed from the
+/// clap definition: the table is built on every call.
 #[derive(Debug, Clone)]
-pub(crate) struct Opt {
-    pub id: String,
+pub(crate) struct Opt<'a> {
+    pub id: &'a str,
     pub shorts: Vec<char>,
-    pub longs: Vec<String>,
+    pub longs: Vec<&'a str>,
     pub has_arg: HasArg,
 }
 
-impl Opt {
-    pub fn new(id: &str, short: char, long: &str, has_arg: HasArg) -> Opt {
+impl<'a> Opt<'a> {
+    pub fn new(id: &'a str, short: char, long: &'a str, has_arg: HasArg) -> Opt<'a> {
         Opt {
-            id: id.into(),
+            id,
             shorts: vec![short],
-            longs: vec![long.into()],
+            longs: vec![long],
             has_arg,
         }
     }
@@ -52,14 +53,14 @@ fn dedup<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
 }
 
 /// The option table of a clap command.
-fn table(cmd: &Command) -> Vec<Opt> {
+fn table(cmd: &Command) -> Vec<Opt<'_>> {
     cmd.get_arguments()
         .filter(|a| !a.is_positional())
         .map(|a| {
             let takes = a.get_action().takes_values();
             let optional = a.get_num_args().is_some_and(|r| r.min_values() == 0);
             Opt {
-                id: a.get_id().to_string(),
+                id: a.get_id().as_str(),
                 shorts: dedup(
                     a.get_short_and_visible_aliases()
                         .unwrap_or_default()
@@ -70,8 +71,7 @@ fn table(cmd: &Command) -> Vec<Opt> {
                     a.get_long_and_visible_aliases()
                         .unwrap_or_default()
                         .into_iter()
-                        .chain(a.get_all_aliases().unwrap_or_default())
-                        .map(str::to_string),
+                        .chain(a.get_all_aliases().unwrap_or_default()),
                 ),
                 has_arg: match (takes, optional) {
                     (false, _) => HasArg::No,
@@ -86,7 +86,7 @@ fn table(cmd: &Command) -> Vec<Opt> {
 /// What getopt_long hands back, one at a time.
 pub(crate) enum Got<'a> {
     /// An option and its argument.
-    Opt(&'a Opt, Option<OsString>),
+    Opt(&'a Opt<'a>, Option<OsString>),
     /// An argument that is no option (getopt moves them behind).
     Operand(&'a OsString),
     /// `--` and what follows it.
@@ -109,7 +109,7 @@ pub(crate) enum Flow {
 /// `Err`: getopt's message, naming argv[0], with its newline.
 pub(crate) fn getopt<'a>(
     argv: &'a [OsString],
-    opts: &'a [Opt],
+    opts: &'a [Opt<'a>],
     own: &[&str],
     stop_at_operand: bool,
     on: &mut dyn FnMut(Got<'a>) -> Flow,
@@ -137,21 +137,21 @@ pub(crate) fn getopt<'a>(
                 Some(at) => (&body[..at], Some(&body[at + 1..])),
                 None => (body, None),
             };
-            let name = String::from_utf8_lossy(name).into_owned();
+            let name = String::from_utf8_lossy(name);
             let exact = opts
                 .iter()
                 .find_map(|o| o.longs.iter().find(|l| **l == name).map(|l| (o, l)));
             let (opt, full) = match exact {
                 Some(found) => found,
                 None => {
-                    let mut cands: Vec<(&Opt, &String)> = opts
+                    let mut cands: Vec<(&Opt, &&str)> = opts
                         .iter()
                         .flat_map(|o| o.longs.iter().map(move |l| (o, l)))
-                        .filter(|(_, l)| l.starts_with(&name))
+                        .filter(|(_, l)| l.starts_with(&*name))
                         .collect();
                     // kmod's own options first: rkmod's are not in its table.
-                    if cands.iter().any(|(o, _)| !own.contains(&o.id.as_str())) {
-                        cands.retain(|(o, _)| !own.contains(&o.id.as_str()));
+                    if cands.iter().any(|(o, _)| !own.contains(&o.id)) {
+                        cands.retain(|(o, _)| !own.contains(&o.id));
                     }
                     let shown = String::from_utf8_lossy(arg);
                     match cands.first() {
@@ -260,11 +260,32 @@ pub(crate) fn scan_checked(
     own: &[&str],
     check: Check,
 ) -> Scan {
+    scan_taking(cmd, argv, acting, own, check, &mut |_| false).0
+}
+
+/// [`scan_checked`], each finding also shown to `take` as it is made
+/// (after `check`). The flag: `take` accepted every one.
+pub(crate) fn scan_taking(
+    cmd: &Command,
+    argv: &[OsString],
+    acting: &[&str],
+    own: &[&str],
+    check: Check,
+    take: &mut dyn FnMut(&Got<'_>) -> bool,
+) -> (Scan, bool) {
     let opts = table(cmd);
     let mut out: Vec<OsString> = argv.iter().take(1).cloned().collect();
     let mut refused: Option<Vec<u8>> = None;
     let mut acts = false;
+    let mut taken = true;
     let scanned = getopt(argv, &opts, own, false, &mut |got| {
+        if let Got::Opt(opt, Some(v)) = &got {
+            if let Some(m) = check(opt.id, v.as_bytes()) {
+                refused = Some(m);
+                return Flow::Stop;
+            }
+        }
+        taken = taken && take(&got);
         match got {
             Got::Opt(opt, value) => {
                 let name = match (opt.longs.first(), opt.shorts.first()) {
@@ -274,10 +295,6 @@ pub(crate) fn scan_checked(
                 };
                 match value {
                     Some(v) => {
-                        if let Some(m) = check(&opt.id, v.as_bytes()) {
-                            refused = Some(m);
-                            return Flow::Stop;
-                        }
                         if opt.longs.is_empty() {
                             out.push(name.into());
                             out.push(v);
@@ -289,7 +306,7 @@ pub(crate) fn scan_checked(
                     }
                     None => out.push(name.into()),
                 }
-                if acting.contains(&opt.id.as_str()) {
+                if acting.contains(&opt.id) {
                     acts = true;
                     return Flow::Stop;
                 }
@@ -299,11 +316,12 @@ pub(crate) fn scan_checked(
         }
         Flow::Go
     });
-    match (scanned, refused) {
+    let scan = match (scanned, refused) {
         (Err(m), _) | (_, Some(m)) => Scan::Error(m),
         _ if acts => Scan::Acts(out),
         _ => Scan::Clean(out),
-    }
+    };
+    (scan, taken)
 }
 
 #[cfg(test)]

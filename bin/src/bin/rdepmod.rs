@@ -1,5 +1,5 @@
 //! `rdepmod`: rkmod's depmod.
 
-fn main() {
-    std::process::exit(rkmod_cli::single(rkmod_cli::Tool::Depmod));
-}
+#![cfg_attr(not(test), no_main)]
+
+rkmod_cli::tool_main!(rkmod_cli::single(rkmod_cli::Tool::Depmod));

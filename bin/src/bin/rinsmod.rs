@@ -1,5 +1,5 @@
 //! `rinsmod`: rkmod's insmod.
 
-fn main() {
-    std::process::exit(rkmod_cli::single(rkmod_cli::Tool::Insmod));
-}
+#![cfg_attr(not(test), no_main)]
+
+rkmod_cli::tool_main!(rkmod_cli::single(rkmod_cli::Tool::Insmod));

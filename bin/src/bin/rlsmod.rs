@@ -1,5 +1,5 @@
 //! `rlsmod`: rkmod's lsmod.
 
-fn main() {
-    std::process::exit(rkmod_cli::single(rkmod_cli::Tool::Lsmod));
-}
+#![cfg_attr(not(test), no_main)]
+
+rkmod_cli::tool_main!(rkmod_cli::single(rkmod_cli::Tool::Lsmod));

@@ -1,5 +1,5 @@
 //! `rmodinfo`: rkmod's modinfo.
 
-fn main() {
-    std::process::exit(rkmod_cli::single(rkmod_cli::Tool::Modinfo));
-}
+#![cfg_attr(not(test), no_main)]
+
+rkmod_cli::tool_main!(rkmod_cli::single(rkmod_cli::Tool::Modinfo));

@@ -1,5 +1,5 @@
 //! `rmodprobe`: rkmod's modprobe.
 
-fn main() {
-    std::process::exit(rkmod_cli::single(rkmod_cli::Tool::Modprobe));
-}
+#![cfg_attr(not(test), no_main)]
+
+rkmod_cli::tool_main!(rkmod_cli::single(rkmod_cli::Tool::Modprobe));

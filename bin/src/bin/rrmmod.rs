@@ -1,5 +1,5 @@
 //! `rrmmod`: rkmod's rmmod.
 
-fn main() {
-    std::process::exit(rkmod_cli::single(rkmod_cli::Tool::Rmmod));
-}
+#![cfg_attr(not(test), no_main)]
+
+rkmod_cli::tool_main!(rkmod_cli::single(rkmod_cli::Tool::Rmmod));

@@ -148,7 +148,7 @@ pub fn static_nodes_command(prog: &str, argv: &[OsString]) -> i32 {
         let Got::Opt(opt, value) = got else {
             return Flow::Go;
         };
-        match opt.id.as_str() {
+        match opt.id {
             "output" => output = value,
             "format" => {
                 let v = value.unwrap_or_default();

@@ -66,25 +66,80 @@ pub(crate) fn parse_checked(
     rkmod_ids: &[&str],
     check: crate::getopt::Check,
 ) -> Result<clap::ArgMatches, i32> {
+    let parsed = parse_taking(tool, cmd, argv, rkmod_ids, check, None)?;
+    Ok(parsed.unwrap_or_default()) // (always Some without a `take`)
+}
+
+/// A tool's arguments filled straight from the getopt scan, without
+/// clap's parse: on a plain call clap's parse and its defaults were a
+/// fifth of a `modprobe` call (issue 14).
+pub(crate) trait DirectArgs: Default + clap::FromArgMatches {
+    /// Take one finding of the scan. `false`: not one this path takes
+    /// (an option with relations clap checks, a value clap refuses); the
+    /// whole command line then goes to clap.
+    fn take(&mut self, got: &crate::getopt::Got<'_>) -> bool;
+}
+
+/// [`parse_checked`] into the tool's arguments: filled by
+/// [`DirectArgs::take`] when it takes every finding of a clean scan,
+/// else by clap.
+pub(crate) fn parse_direct<A: DirectArgs>(
+    tool: crate::Tool,
+    cmd: clap::Command,
+    argv: Vec<OsString>,
+    rkmod_ids: &[&str],
+    check: crate::getopt::Check,
+) -> Result<A, i32> {
     let prog = cmd.get_name().to_string();
-    let help = crate::help::text(tool, &prog, &cmd, rkmod_ids);
+    let mut direct = A::default();
+    let mut take = |got: &crate::getopt::Got<'_>| direct.take(got);
+    match parse_taking(tool, cmd, argv, rkmod_ids, check, Some(&mut take))? {
+        None => Ok(direct),
+        Some(mut m) => A::from_arg_matches_mut(&mut m).map_err(|e| usage_exit(&prog, e)),
+    }
+}
+
+/// The scan, then clap unless there is a `take` and it took every
+/// finding of a clean scan (`Ok(None)`).
+fn parse_taking(
+    tool: crate::Tool,
+    cmd: clap::Command,
+    argv: Vec<OsString>,
+    rkmod_ids: &[&str],
+    check: crate::getopt::Check,
+    take: Option<&mut dyn FnMut(&crate::getopt::Got<'_>) -> bool>,
+) -> Result<Option<clap::ArgMatches>, i32> {
+    let direct = take.is_some();
+    let mut refuse = |_: &crate::getopt::Got<'_>| false;
+    let take = take.unwrap_or(&mut refuse);
+    use crate::getopt::Scan;
+    let prog = cmd.get_name().to_string();
     // getopt lets an option come again (the last value wins)
-    let mut cmd = cmd.override_help(help).args_override_self(true);
+    let mut cmd = cmd.args_override_self(true);
     cmd.build();
-    let scanned =
-        match crate::getopt::scan_checked(&cmd, &argv, &["help", "version"], rkmod_ids, check) {
-            crate::getopt::Scan::Error(msg) => {
-                use std::io::Write;
-                let _ = std::io::stderr().write_all(&msg);
-                return Err(1);
-            }
-            crate::getopt::Scan::Acts(a) | crate::getopt::Scan::Clean(a) => a,
-        };
+    let acting = ["help", "version"];
+    let scanned = match crate::getopt::scan_taking(&cmd, &argv, &acting, rkmod_ids, check, take) {
+        (Scan::Error(msg), _) => {
+            use std::io::Write;
+            let _ = std::io::stderr().write_all(&msg);
+            return Err(1);
+        }
+        (Scan::Clean(_), true) if direct => return Ok(None),
+        // the help text only when it may be shown: building it is a
+        // fifth of a plain call's allocations
+        (Scan::Acts(a), _) => {
+            let help = crate::help::text(tool, &prog, &cmd, rkmod_ids);
+            cmd = cmd.override_help(help);
+            a
+        }
+        (Scan::Clean(a), _) => a,
+    };
     // The scan made its own copy: with thousands of arguments (modinfo of
     // a whole tree) keeping both while clap makes two more is the peak of
     // the run's memory.
     drop(argv);
     cmd.try_get_matches_from(scanned)
+        .map(Some)
         .map_err(|e| usage_exit(&prog, e))
 }
 

@@ -6,7 +6,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{ArgAction, CommandFactory, FromArgMatches, Parser};
+use clap::{ArgAction, CommandFactory, Parser};
 use modconf::modprobe_d::DEFAULT_DIRS;
 use modconf::{CmdlineSource, ModprobeConfig};
 use rkmod::{
@@ -14,9 +14,10 @@ use rkmod::{
     RemoveProbeFlags, StepAction,
 };
 
+use crate::getopt::Got;
 use crate::Output;
 
-#[derive(Parser, Debug)]
+#[derive(Parser, Debug, Default, PartialEq)]
 #[command(
     about = "Add and remove modules from the Linux kernel",
     disable_version_flag = true,
@@ -106,6 +107,62 @@ pub struct Args {
     args: Vec<String>,
 }
 
+impl super::DirectArgs for Args {
+    fn take(&mut self, got: &Got<'_>) -> bool {
+        let utf8 = |v: &OsString| v.to_str().map(str::to_string);
+        let (id, value) = match got {
+            Got::Opt(opt, value) => (opt.id, value.as_ref()),
+            Got::Operand(a) => return utf8(a).map(|a| self.args.push(a)).is_some(),
+            // `--` itself, then operands
+            Got::Rest(rest) => {
+                return rest[1..]
+                    .iter()
+                    .all(|a| utf8(a).map(|a| self.args.push(a)).is_some())
+            }
+        };
+        let flag = match (id, value) {
+            // clap refuses an empty path: its words for it
+            (_, Some(v)) if v.is_empty() => return false,
+            (_, Some(v)) => {
+                match id {
+                    "wait" => self.wait = utf8(v),
+                    "config" => self.config.push(PathBuf::from(v)),
+                    "dirname" => self.dirname = Some(PathBuf::from(v)),
+                    "set_version" => self.set_version = utf8(v),
+                    _ => return false,
+                }
+                return id == "config" || id == "dirname" || v.to_str().is_some();
+            }
+            ("all", None) => &mut self.all,
+            ("remove", None) => &mut self.remove,
+            ("remove_holders", None) => &mut self.remove_holders,
+            ("resolve_alias", None) => &mut self.resolve_alias,
+            ("first_time", None) => &mut self.first_time,
+            ("ignore_install", None) => &mut self.ignore_install,
+            ("use_blacklist", None) => &mut self.use_blacklist,
+            ("force", None) => &mut self.force,
+            ("force_modversion", None) => &mut self.force_modversion,
+            ("force_vermagic", None) => &mut self.force_vermagic,
+            ("show_depends", None) => &mut self.show_depends,
+            ("showconfig", None) => &mut self.showconfig,
+            ("show_modversions", None) => &mut self.show_modversions,
+            ("show_exports", None) => &mut self.show_exports,
+            ("dry_run", None) => &mut self.dry_run,
+            ("syslog", None) => &mut self.syslog,
+            ("quiet", None) => &mut self.quiet,
+            ("verbose", None) => {
+                self.verbose = self.verbose.saturating_add(1);
+                return true;
+            }
+            // --json and --graph (clap checks their relations), --sim (its
+            // optional value), -V and -h: clap
+            _ => return false,
+        };
+        *flag = true;
+        true
+    }
+}
+
 /// syslog levels, as kmod compares them with its verbosity.
 const LOG_EMERG: i32 = 0;
 const LOG_CRIT: i32 = 2;
@@ -145,19 +202,15 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
             m
         })
     };
-    let matches = match super::parse_checked(
+    let args: Args = match super::parse_direct(
         crate::Tool::Modprobe,
         Args::command().name(prog.to_string()),
         argv,
         &["json", "graph", "sim"],
         &check_wait,
     ) {
-        Ok(m) => m,
-        Err(code) => return code,
-    };
-    let args = match Args::from_arg_matches(&matches) {
         Ok(a) => a,
-        Err(e) => return super::usage_exit(prog, e),
+        Err(code) => return code,
     };
     let mut out = Output::new(prog).with_syslog(args.syslog);
     if args.version {
@@ -269,6 +322,9 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     let ok = mp.dispatch(wait);
     mp.print_machine_readable();
     mp.out.finish();
+    // The process ends here: freeing the context (configuration, index
+    // maps) piece by piece would cost a twentieth of the call.
+    std::mem::forget(mp.ctx);
     i32::from(!ok)
 }
 
@@ -691,5 +747,140 @@ fn print_action(
                 out.push(b'\n');
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::FromArgMatches;
+
+    /// The direct parse and clap's parse of `words`; `None` for the direct
+    /// one when it handed the line to clap.
+    fn both(words: &[&str]) -> (Option<Args>, Result<Args, i32>) {
+        let argv = || {
+            std::iter::once("modprobe")
+                .chain(words.iter().copied())
+                .map(OsString::from)
+                .collect::<Vec<_>>()
+        };
+        let own = ["json", "graph", "sim"];
+        let mut direct = Args::default();
+        let mut take = |got: &Got<'_>| super::super::DirectArgs::take(&mut direct, got);
+        let cmd = || Args::command().name("modprobe");
+        let taken = super::super::parse_taking(
+            crate::Tool::Modprobe,
+            cmd(),
+            argv(),
+            &own,
+            &|_, _| None,
+            Some(&mut take),
+        );
+        let direct = matches!(taken, Ok(None)).then_some(direct);
+        let clap =
+            super::super::parse_checked(crate::Tool::Modprobe, cmd(), argv(), &own, &|_, _| None)
+                .and_then(|mut m| Args::from_arg_matches_mut(&mut m).map_err(|_| 1));
+        (direct, clap)
+    }
+
+    /// Random command lines of modprobe's options, operands and `--`: where
+    /// the direct parse takes one, clap reads it the same.
+    #[test]
+    fn direct_parse_is_clap_parse() {
+        let pool = [
+            "-a",
+            "-r",
+            "--remove-holders",
+            "--remove-dependencies",
+            "-w",
+            "100",
+            "--wait=5",
+            "-R",
+            "--first-time",
+            "-i",
+            "--ignore-remove",
+            "-b",
+            "-f",
+            "--force-modversion",
+            "--force-vermagic",
+            "-D",
+            "--show-depends",
+            "-c",
+            "--show-config",
+            "--show-modversions",
+            "--show-exports",
+            "-n",
+            "--show",
+            "-C",
+            "/etc/x",
+            "--config=/y",
+            "-d",
+            "/tmp/t",
+            "--dirname=/z",
+            "-S",
+            "6.1",
+            "--set-version=6.2",
+            "-s",
+            "-q",
+            "-v",
+            "-vv",
+            "--verbose",
+            "ext4",
+            "foo=bar",
+            "--",
+            "-x",
+            "-",
+            "--sh",
+            "--rem",
+            "-aD",
+            "-Sx",
+            "-qv",
+            "--json",
+            "--graph",
+            "--sim",
+            "--sim=/s",
+            "",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut direct_taken = 0;
+        for _ in 0..3000 {
+            let len = next(7);
+            let words: Vec<&str> = (0..len).map(|_| pool[next(pool.len())]).collect();
+            let (direct, clap) = both(&words);
+            if let Some(direct) = direct {
+                direct_taken += 1;
+                assert_eq!(Ok(direct), clap, "{words:?}");
+            }
+        }
+        // the direct path is the common one, not a corner
+        assert!(direct_taken > 1000, "{direct_taken}");
+    }
+
+    #[test]
+    fn relations_and_optional_values_go_to_clap() {
+        for words in [
+            &["--json", "-D", "x"][..],
+            &["--graph", "x"],
+            &["--sim", "x"],
+            &["-V"],
+        ] {
+            assert_eq!(both(words).0, None, "{words:?}");
+        }
+        assert_eq!(
+            both(&["-D", "-S", "6.1", "-d", "/t", "ext4", "a=b"]).0,
+            Some(Args {
+                show_depends: true,
+                set_version: Some("6.1".into()),
+                dirname: Some("/t".into()),
+                args: vec!["ext4".into(), "a=b".into()],
+                ..Args::default()
+            })
+        );
     }
 }

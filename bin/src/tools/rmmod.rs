@@ -37,7 +37,7 @@ pub struct Args {
 }
 
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
-    let matches = match super::parse(
+    let mut matches = match super::parse(
         crate::Tool::Rmmod,
         Args::command().name(prog.to_string()),
         argv,
@@ -46,7 +46,7 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         Ok(m) => m,
         Err(code) => return code,
     };
-    let args = match Args::from_arg_matches(&matches) {
+    let args = match Args::from_arg_matches_mut(&mut matches) {
         Ok(a) => a,
         Err(e) => return super::usage_exit(prog, e),
     };

@@ -2,57 +2,73 @@
 //! backslash-newline, each numbered by the last physical line it used, and
 //! split into words at blanks and tabs.
 
+use std::borrow::Cow;
+
 /// One logical line and the number of the physical line it ends on.
-pub(crate) struct Line {
+pub(crate) struct Line<'a> {
     pub number: u32,
     /// Raw bytes up to (not including) the first NUL, as C string handling
     /// sees them; may hold a continuation's own bytes.
-    pub text: Vec<u8>,
+    pub text: Cow<'a, [u8]>,
 }
 
 /// Split `data` into logical lines as kmod's `freadline_wrapped`: `\`
 /// followed by a newline joins two physical lines; `\` followed by anything
 /// else keeps that character (and at the very end a `\` leaves a 0xff byte,
 /// the EOF value stored as a char).
-pub(crate) fn logical_lines(data: &[u8]) -> Vec<Line> {
+pub(crate) fn logical_lines(data: &[u8]) -> Vec<Line<'_>> {
     let mut out = Vec::new();
     let mut number = 0u32;
     let mut i = 0;
     while i < data.len() {
-        let mut text = Vec::new();
+        let start = i;
+        // A line without a backslash is a slice of the data (most lines,
+        // comments above all); only a joined or escaped one is copied.
+        let mut joined: Option<Vec<u8>> = None;
         let mut used = 0u32;
-        loop {
+        let text = loop {
             // Plain bytes are taken a run at a time, up to the next newline
             // or backslash: every tool call parses the configuration.
             let rest = &data[i..];
-            let Some(k) = memchr::memchr2(b'\n', b'\\', rest) else {
-                text.extend_from_slice(rest);
-                i = data.len();
+            let found = memchr::memchr2(b'\n', b'\\', rest);
+            let run = &rest[..found.unwrap_or(rest.len())];
+            if found.is_none_or(|k| rest[k] == b'\n') {
+                // the line ends, at a newline or at the end of the data
+                let end = i + run.len();
+                i = found.map_or(data.len(), |k| i + k + 1);
                 used += 1;
-                break;
-            };
-            text.extend_from_slice(&rest[..k]);
-            i += k + 1;
-            if rest[k] == b'\n' {
-                used += 1;
-                break;
+                break match joined {
+                    Some(mut t) => {
+                        t.extend_from_slice(run);
+                        Cow::Owned(t)
+                    }
+                    None => Cow::Borrowed(&data[start..end]),
+                };
             }
+            let t = joined.get_or_insert_with(|| data[start..i].to_vec());
+            t.extend_from_slice(run);
+            i += run.len() + 1;
             match data.get(i) {
                 Some(b'\n') => {
                     i += 1;
                     used += 1;
                 }
                 Some(&c) => {
-                    text.push(c);
+                    t.push(c);
                     i += 1;
                 }
-                None => text.push(0xff),
+                None => t.push(0xff),
             }
-        }
+        };
         number = number.saturating_add(used);
-        if let Some(nul) = memchr::memchr(0, &text) {
-            text.truncate(nul);
-        }
+        let text = match (memchr::memchr(0, &text), text) {
+            (Some(nul), Cow::Borrowed(b)) => Cow::Borrowed(&b[..nul]),
+            (Some(nul), Cow::Owned(mut v)) => {
+                v.truncate(nul);
+                Cow::Owned(v)
+            }
+            (None, text) => text,
+        };
         out.push(Line { number, text });
     }
     out
@@ -108,7 +124,7 @@ mod tests {
     fn lines(s: &[u8]) -> Vec<(u32, Vec<u8>)> {
         logical_lines(s)
             .into_iter()
-            .map(|l| (l.number, l.text))
+            .map(|l| (l.number, l.text.into_owned()))
             .collect()
     }
 
