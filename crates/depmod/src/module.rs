@@ -193,6 +193,8 @@ impl ModuleInfo {
     fn fill(&mut self, elf: &modfile::Elf<'_>) {
         match elf.exported_symbols() {
             Ok(list) => {
+                self.reserve(&list);
+                self.exports.reserve(list.len());
                 for s in list {
                     let span = self.push(s.name);
                     self.exports.push((span, s.crc));
@@ -211,6 +213,8 @@ impl ModuleInfo {
             list.push(span);
         }
         if let Ok(list) = elf.dependency_symbols() {
+            self.reserve(&list);
+            self.needs.reserve(list.len());
             for s in list {
                 let span = self.push(s.name);
                 self.needs.push((span, s.crc, s.bind == Bind::Weak));
@@ -243,6 +247,13 @@ impl ModuleInfo {
         if e.errno() != ENOENT {
             self.symbols_error = Some(e);
         }
+    }
+
+    /// Room in the strings for the names of `list` (at most their
+    /// length: each is cut at its NUL).
+    fn reserve(&mut self, list: &[modfile::Symbol<'_>]) {
+        self.strings
+            .reserve(list.iter().map(|s| s.name.len()).sum());
     }
 
     fn push(&mut self, s: &[u8]) -> Span {

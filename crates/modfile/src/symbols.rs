@@ -181,7 +181,9 @@ impl<'a> Elf<'a> {
         let register_syms = matches!(self.machine(), EM_SPARC | EM_SPARCV9);
         let mut visited = vec![false; versions.len()];
         let index = VersionIndex::new(&versions);
-        let mut out = Vec::new();
+        // a module built with versions has one for nearly every symbol it
+        // needs: room for them at once, not in doublings
+        let mut out = Vec::with_capacity(versions.len());
         for s in syms.skip(1) {
             if s.shndx != SHN_UNDEF || (register_syms && s.info & 0xf == STT_REGISTER) {
                 continue;
