@@ -191,7 +191,8 @@ impl ModuleInfo {
 
     /// Take what depmod needs from a parsed module.
     fn fill(&mut self, elf: &modfile::Elf<'_>) {
-        match elf.exported_symbols() {
+        let (exports, needs) = elf.exports_and_needs();
+        match exports {
             Ok(list) => {
                 self.reserve(&list);
                 self.exports.reserve(list.len());
@@ -212,7 +213,7 @@ impl ModuleInfo {
             let span = push(&mut self.strings, entry.value);
             list.push(span);
         }
-        if let Ok(list) = elf.dependency_symbols() {
+        if let Ok(list) = needs {
             self.reserve(&list);
             self.needs.reserve(list.len());
             for s in list {

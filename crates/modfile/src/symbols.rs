@@ -121,78 +121,80 @@ impl<'a> Elf<'a> {
     /// symbols name them and carry their CRCs; otherwise `__ksymtab_strings`
     /// lists them.
     pub fn exported_symbols(&self) -> Result<Vec<Symbol<'a>>> {
-        if let Some(found) = self.exports_from_crcs() {
-            return Ok(found);
-        }
-        let Some(strings) = self.section("__ksymtab_strings") else {
-            return Err(Error::NoSection("__ksymtab_strings"));
-        };
-        Ok(section_strings(strings)
-            .map(|name| Symbol {
-                name,
-                crc: 0,
-                bind: Bind::Global,
-            })
-            .collect())
-    }
-
-    fn exports_from_crcs(&self) -> Option<Vec<Symbol<'a>>> {
-        let (strtab, syms) = self.symtab()?;
-        let mut out = Vec::new();
-        for s in syms.skip(1) {
-            // Most symbols are not `__crc_` ones: look at the prefix before
-            // finding where the name ends.
-            let Some(rest) = strtab.get(s.name as usize..)?.strip_prefix(b"__crc_") else {
-                continue;
-            };
-            let name = cstr(rest);
-            out.push(Symbol {
-                name,
-                crc: self.resolve_crc(s.value, s.shndx),
-                bind: Bind::from_elf(s.info >> 4),
-            });
-        }
-        (!out.is_empty()).then_some(out)
-    }
-
-    /// A `__crc_` symbol's value is the CRC itself when absolute, otherwise
-    /// the offset of a 32-bit CRC inside its section.
-    fn resolve_crc(&self, value: u64, shndx: u16) -> u64 {
-        if shndx == SHN_ABS || shndx == SHN_UNDEF {
-            return value;
-        }
-        let Some(sec) = self.section_by_index(usize::from(shndx)) else {
-            return u64::MAX;
-        };
-        if sec.size < 4 || value > sec.size - 4 {
-            return u64::MAX;
-        }
-        self.read_uint(sec.offset + value, 4).unwrap_or(u64::MAX)
+        self.walk(true, false).0
     }
 
     /// The symbols this module needs (undefined in its symbol table), with
     /// their CRCs from `__versions`, followed by the `__versions` records no
     /// undefined symbol named (`module_layout` and the like).
     pub fn dependency_symbols(&self) -> Result<Vec<Symbol<'a>>> {
-        let versions = self.modversions().unwrap_or_default();
-        let (strtab, syms) = self
-            .symtab()
-            .ok_or(Error::Malformed("missing or malformed symbol table"))?;
+        self.walk(false, true).1
+    }
+
+    /// [`exported_symbols`](Self::exported_symbols) and
+    /// [`dependency_symbols`](Self::dependency_symbols) in one pass over the
+    /// symbol table: depmod wants both of every module, and the walk is
+    /// most of the time either takes.
+    pub fn exports_and_needs(&self) -> (Result<Vec<Symbol<'a>>>, Result<Vec<Symbol<'a>>>) {
+        self.walk(true, true)
+    }
+
+    fn walk(
+        &self,
+        exports: bool,
+        needs: bool,
+    ) -> (Result<Vec<Symbol<'a>>>, Result<Vec<Symbol<'a>>>) {
+        const NO_SYMTAB: Error = Error::Malformed("missing or malformed symbol table");
+        let Some((strtab, syms)) = self.symtab() else {
+            let exported = if exports {
+                self.exports_from_strings()
+            } else {
+                Ok(Vec::new())
+            };
+            return (exported, Err(NO_SYMTAB));
+        };
+        // exports: the `__crc_` symbols, unless a name lies outside the
+        // string table (then `__ksymtab_strings` is asked instead)
+        let mut crcs = Vec::new();
+        let mut crcs_ok = exports;
+        // needs: undefined symbols, with their `__versions` CRCs
+        let versions = if needs {
+            self.modversions().unwrap_or_default()
+        } else {
+            Vec::new()
+        };
         let register_syms = matches!(self.machine(), EM_SPARC | EM_SPARCV9);
         let mut visited = vec![false; versions.len()];
         let index = VersionIndex::new(&versions);
         // a module built with versions has one for nearly every symbol it
         // needs: room for them at once, not in doublings
-        let mut out = Vec::with_capacity(versions.len());
+        let mut needed = Vec::with_capacity(versions.len());
+        let mut needs_err = (!needs).then_some(NO_SYMTAB);
         for s in syms.skip(1) {
-            if s.shndx != SHN_UNDEF || (register_syms && s.info & 0xf == STT_REGISTER) {
+            let tail = strtab.get(s.name as usize..);
+            if crcs_ok {
+                // Most symbols are not `__crc_` ones: look at the prefix
+                // before finding where the name ends.
+                match tail.map(|t| t.strip_prefix(b"__crc_")) {
+                    None => crcs_ok = false,
+                    Some(None) => {}
+                    Some(Some(rest)) => crcs.push(Symbol {
+                        name: cstr(rest),
+                        crc: self.resolve_crc(s.value, s.shndx),
+                        bind: Bind::from_elf(s.info >> 4),
+                    }),
+                }
+            }
+            let undefined =
+                s.shndx == SHN_UNDEF && !(register_syms && s.info & 0xf == STT_REGISTER);
+            if !undefined || needs_err.is_some() {
                 continue;
             }
-            let name = cstr(
-                strtab
-                    .get(s.name as usize..)
-                    .ok_or(Error::Malformed("symbol name outside the string table"))?,
-            );
+            let Some(tail) = tail else {
+                needs_err = Some(Error::Malformed("symbol name outside the string table"));
+                continue;
+            };
+            let name = cstr(tail);
             if name.is_empty() {
                 continue;
             }
@@ -208,16 +210,56 @@ impl<'a> Elf<'a> {
             } else {
                 Bind::Undefined
             };
-            out.push(Symbol { name, crc, bind });
+            needed.push(Symbol { name, crc, bind });
         }
-        out.extend(
-            versions
-                .iter()
-                .zip(&visited)
-                .filter(|(_, seen)| !**seen)
-                .map(|(v, _)| *v),
-        );
-        Ok(out)
+        let exported = match (exports, crcs_ok && !crcs.is_empty()) {
+            (false, _) => Ok(Vec::new()),
+            (true, true) => Ok(crcs),
+            (true, false) => self.exports_from_strings(),
+        };
+        let needed = match needs_err {
+            Some(e) => Err(e),
+            None => {
+                needed.extend(
+                    versions
+                        .iter()
+                        .zip(&visited)
+                        .filter(|(_, seen)| !**seen)
+                        .map(|(v, _)| *v),
+                );
+                Ok(needed)
+            }
+        };
+        (exported, needed)
+    }
+
+    /// Exports without modversions: the names `__ksymtab_strings` lists.
+    fn exports_from_strings(&self) -> Result<Vec<Symbol<'a>>> {
+        let Some(strings) = self.section("__ksymtab_strings") else {
+            return Err(Error::NoSection("__ksymtab_strings"));
+        };
+        Ok(section_strings(strings)
+            .map(|name| Symbol {
+                name,
+                crc: 0,
+                bind: Bind::Global,
+            })
+            .collect())
+    }
+
+    /// A `__crc_` symbol's value is the CRC itself when absolute, otherwise
+    /// the offset of a 32-bit CRC inside its section.
+    fn resolve_crc(&self, value: u64, shndx: u16) -> u64 {
+        if shndx == SHN_ABS || shndx == SHN_UNDEF {
+            return value;
+        }
+        let Some(sec) = self.section_by_index(usize::from(shndx)) else {
+            return u64::MAX;
+        };
+        if sec.size < 4 || value > sec.size - 4 {
+            return u64::MAX;
+        }
+        self.read_uint(sec.offset + value, 4).unwrap_or(u64::MAX)
     }
 }
 
@@ -291,5 +333,56 @@ impl Iterator for RawSyms<'_> {
             RawSyms::Elf32(it, e) => it.next().map(|s| raw(s, *e)),
             RawSyms::Elf64(it, e) => it.next().map(|s| raw(s, *e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ModuleFile;
+
+    /// Up to `max` module files of the installed kernels, plain or compressed.
+    fn installed_modules(max: usize) -> Vec<std::path::PathBuf> {
+        let mut found = Vec::new();
+        let mut dirs: Vec<_> = std::fs::read_dir("/lib/modules")
+            .map(|d| d.flatten().map(|e| e.path().join("kernel")).collect())
+            .unwrap_or_default();
+        while let Some(dir) = dirs.pop() {
+            for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.to_string_lossy().contains(".ko") && found.len() < max {
+                    found.push(p);
+                }
+            }
+        }
+        found
+    }
+
+    /// The one-pass walk depmod uses answers as the two single ones do,
+    /// module for module (each single one leaves the other half out).
+    #[test]
+    fn exports_and_needs_is_both_walks() {
+        let modules = installed_modules(400);
+        assert!(
+            modules.len() >= 100,
+            "needs the modules of an installed kernel (linux-image-amd64): found {}",
+            modules.len()
+        );
+        let mut with_needs = 0;
+        for path in &modules {
+            let file = ModuleFile::open(path).unwrap();
+            let elf = file.elf().unwrap();
+            let (exports, needs) = elf.exports_and_needs();
+            // (errors compare by their words)
+            let same = |a: &crate::Result<Vec<crate::Symbol>>,
+                        b: crate::Result<Vec<crate::Symbol>>| {
+                assert_eq!(format!("{a:?}"), format!("{b:?}"), "{}", path.display())
+            };
+            same(&exports, elf.exported_symbols());
+            same(&needs, elf.dependency_symbols());
+            with_needs += usize::from(needs.is_ok_and(|n| !n.is_empty()));
+        }
+        assert!(with_needs > modules.len() / 2, "{with_needs}");
     }
 }

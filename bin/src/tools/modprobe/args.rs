@@ -254,9 +254,22 @@ mod tests {
             (state % n as u64) as usize
         };
         let mut direct_taken = 0;
-        for _ in 0..3000 {
+        for _ in 0..4000 {
             let len = next(7);
             let words: Vec<&str> = (0..len).map(|_| pool[next(pool.len())]).collect();
+            // getopt's refusals are the scan's, the same for both paths
+            // (and would fill the test log with their messages)
+            let argv: Vec<OsString> = std::iter::once("modprobe")
+                .chain(words.iter().copied())
+                .map(OsString::from)
+                .collect();
+            let cmd = Args::command().args_override_self(true);
+            let own = ["json", "graph", "sim"];
+            let acting = ["help", "version"];
+            let scan = crate::getopt::scan_checked(&cmd, &argv, &acting, &own, &|_, _| None);
+            if matches!(scan, crate::getopt::Scan::Error(_)) {
+                continue;
+            }
             let (direct, clap) = both(&words);
             if let Some(direct) = direct {
                 direct_taken += 1;
