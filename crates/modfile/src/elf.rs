@@ -87,7 +87,7 @@ impl<'a> Elf<'a> {
             .iter()
             .skip(1)
             .filter(|s| s.valid)
-            .find(|s| self.section_name(s) == Some(name.as_bytes()))
+            .find(|s| self.is_named(s, name.as_bytes()))
     }
 
     pub(crate) fn section_by_index(&self, index: usize) -> Option<&Section> {
@@ -97,6 +97,15 @@ impl<'a> Elf<'a> {
     pub(crate) fn slice(&self, s: &Section) -> &'a [u8] {
         // Bounds were checked when the table was read.
         &self.data[s.offset as usize..(s.offset + s.size) as usize]
+    }
+
+    /// `section_name(s) == Some(name)` for a `name` without NUL, without
+    /// finding where each name ends: a lookup passes most sections.
+    fn is_named(&self, s: &Section, name: &[u8]) -> bool {
+        let Some(rest) = self.shstrtab.get(s.name_off as usize..) else {
+            return false;
+        };
+        rest.starts_with(name) && rest.get(name.len()).is_none_or(|&b| b == 0)
     }
 
     fn section_name(&self, s: &Section) -> Option<&'a [u8]> {

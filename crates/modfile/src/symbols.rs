@@ -3,7 +3,7 @@
 
 use object::elf::{Sym32, Sym64};
 use object::read::elf::Sym;
-use object::Endianness;
+use object::{BigEndian, Endianness, LittleEndian};
 use std::collections::HashMap;
 
 use crate::elf::{cstr, Class, Elf};
@@ -110,10 +110,10 @@ impl<'a> Elf<'a> {
     }
 
     /// The string and symbol tables, when both exist and are well formed.
-    fn symtab(&self) -> Option<(&'a [u8], RawSyms<'a>)> {
+    fn symtab(&self) -> Option<(&'a [u8], SymTable<'a>)> {
         let strtab = self.section(".strtab")?;
         let symtab = self.section(".symtab")?;
-        let syms = RawSyms::new(symtab, self.class(), self.endian())?;
+        let syms = SymTable::new(symtab, self.class(), self.endian())?;
         Some((strtab, syms))
     }
 
@@ -170,16 +170,17 @@ impl<'a> Elf<'a> {
         // needs: room for them at once, not in doublings
         let mut needed = Vec::with_capacity(versions.len());
         let mut needs_err = (!needs).then_some(NO_SYMTAB);
-        for s in syms.skip(1) {
+        syms.each(|s| {
             let tail = strtab.get(s.name as usize..);
             if crcs_ok {
                 // Most symbols are not `__crc_` ones: look at the prefix
-                // before finding where the name ends.
-                match tail.map(|t| t.strip_prefix(b"__crc_")) {
+                // (as a fixed-size compare, not a memcmp call: this runs for
+                // every symbol) before finding where the name ends.
+                match tail.map(|t| (t.first_chunk::<6>() == Some(b"__crc_"), t)) {
                     None => crcs_ok = false,
-                    Some(None) => {}
-                    Some(Some(rest)) => crcs.push(Symbol {
-                        name: cstr(rest),
+                    Some((false, _)) => {}
+                    Some((true, t)) => crcs.push(Symbol {
+                        name: cstr(&t[6..]),
                         crc: self.resolve_crc(s.value, s.shndx),
                         bind: Bind::from_elf(s.info >> 4),
                     }),
@@ -188,15 +189,15 @@ impl<'a> Elf<'a> {
             let undefined =
                 s.shndx == SHN_UNDEF && !(register_syms && s.info & 0xf == STT_REGISTER);
             if !undefined || needs_err.is_some() {
-                continue;
+                return;
             }
             let Some(tail) = tail else {
                 needs_err = Some(Error::Malformed("symbol name outside the string table"));
-                continue;
+                return;
             };
             let name = cstr(tail);
             if name.is_empty() {
-                continue;
+                return;
             }
             let crc = match index.first(&versions, name) {
                 Some(i) => {
@@ -211,7 +212,7 @@ impl<'a> Elf<'a> {
                 Bind::Undefined
             };
             needed.push(Symbol { name, crc, bind });
-        }
+        });
         let exported = match (exports, crcs_ok && !crcs.is_empty()) {
             (false, _) => Ok(Vec::new()),
             (true, true) => Ok(crcs),
@@ -291,18 +292,53 @@ impl<'a> VersionIndex<'a> {
     }
 }
 
-/// The entries of a symbol table, read in place.
-enum RawSyms<'a> {
-    Elf32(std::slice::Iter<'a, Sym32<Endianness>>, Endianness),
-    Elf64(std::slice::Iter<'a, Sym64<Endianness>>, Endianness),
+/// A symbol table, read in place.
+struct SymTable<'a> {
+    table: &'a [u8],
+    class: Class,
+    endian: Endianness,
 }
 
-impl<'a> RawSyms<'a> {
-    fn new(table: &'a [u8], class: Class, endian: Endianness) -> Option<RawSyms<'a>> {
-        Some(match class {
-            Class::Elf32 => RawSyms::Elf32(entries(table)?.iter(), endian),
-            Class::Elf64 => RawSyms::Elf64(entries(table)?.iter(), endian),
+impl<'a> SymTable<'a> {
+    /// `None` unless the table is whole entries.
+    fn new(table: &'a [u8], class: Class, endian: Endianness) -> Option<SymTable<'a>> {
+        let whole = match class {
+            Class::Elf32 => entries::<Sym32<Endianness>>(table).is_some(),
+            Class::Elf64 => entries::<Sym64<Endianness>>(table).is_some(),
+        };
+        whole.then_some(SymTable {
+            table,
+            class,
+            endian,
         })
+    }
+
+    /// Each entry after the first (the null symbol), in order. One loop per
+    /// class and byte order: the fields are then read without testing
+    /// either for every symbol (a module has hundreds, a tree a million).
+    fn each(&self, mut f: impl FnMut(RawSym)) {
+        let t = self.table;
+        match (self.class, self.endian) {
+            (Class::Elf64, Endianness::Little) => {
+                each_in::<Sym64<LittleEndian>>(t, LittleEndian, &mut f)
+            }
+            (Class::Elf64, Endianness::Big) => each_in::<Sym64<BigEndian>>(t, BigEndian, &mut f),
+            (Class::Elf32, Endianness::Little) => {
+                each_in::<Sym32<LittleEndian>>(t, LittleEndian, &mut f)
+            }
+            (Class::Elf32, Endianness::Big) => each_in::<Sym32<BigEndian>>(t, BigEndian, &mut f),
+        }
+    }
+}
+
+fn each_in<S: Sym>(table: &[u8], endian: S::Endian, f: &mut impl FnMut(RawSym)) {
+    for s in entries::<S>(table).unwrap_or_default().iter().skip(1) {
+        f(RawSym {
+            name: s.st_name(endian),
+            value: s.st_value(endian).into(),
+            info: s.st_info(),
+            shndx: s.st_shndx(endian),
+        });
     }
 }
 
@@ -314,26 +350,6 @@ fn entries<S: object::Pod>(table: &[u8]) -> Option<&[S]> {
     object::pod::slice_from_bytes::<S>(table, table.len() / size)
         .ok()
         .map(|(syms, _)| syms)
-}
-
-fn raw<S: Sym<Endian = Endianness>>(s: &S, endian: Endianness) -> RawSym {
-    RawSym {
-        name: s.st_name(endian),
-        value: s.st_value(endian).into(),
-        info: s.st_info(),
-        shndx: s.st_shndx(endian),
-    }
-}
-
-impl Iterator for RawSyms<'_> {
-    type Item = RawSym;
-
-    fn next(&mut self) -> Option<RawSym> {
-        match self {
-            RawSyms::Elf32(it, e) => it.next().map(|s| raw(s, *e)),
-            RawSyms::Elf64(it, e) => it.next().map(|s| raw(s, *e)),
-        }
-    }
 }
 
 #[cfg(test)]
