@@ -124,27 +124,31 @@ pub fn join_bytes(dir: &Path, name: &[u8]) -> PathBuf {
 }
 
 fn libkmod_list_one(path: &Path, files: &mut Vec<ConfigFile>, diags: &mut Vec<Diagnostic>) {
-    // A missing path is normal (most default directories do not exist).
-    let Ok(meta) = pathfs::stat(path) else {
-        return;
-    };
-    if !meta.is_dir() {
-        // The name that sorts and hides is what follows the last slash.
-        let bytes = path.as_os_str().as_bytes();
-        let name = match bytes.iter().rposition(|&b| b == b'/') {
-            Some(at) => &bytes[at + 1..],
-            None => bytes,
-        };
-        insert_sorted(files, name.to_vec(), path.to_path_buf());
-        return;
-    }
+    // Listed first, asked what it is only when that fails: every modprobe
+    // call walks these directories (issue 14).
+    const ENOENT: i32 = 2;
     let entries = match std::fs::read_dir(path) {
         Ok(e) => e,
+        // A missing path is normal (most default directories do not exist).
+        Err(e) if e.raw_os_error() == Some(ENOENT) => return,
         Err(e) => {
-            diags.push(Diagnostic::new(
-                Level::Error,
-                format!("opendir({}): {}\n", path.display(), strerror(&e)),
-            ));
+            let Ok(meta) = pathfs::stat(path) else {
+                return;
+            };
+            if meta.is_dir() {
+                diags.push(Diagnostic::new(
+                    Level::Error,
+                    format!("opendir({}): {}\n", path.display(), strerror(&e)),
+                ));
+                return;
+            }
+            // The name that sorts and hides is what follows the last slash.
+            let bytes = path.as_os_str().as_bytes();
+            let name = match bytes.iter().rposition(|&b| b == b'/') {
+                Some(at) => &bytes[at + 1..],
+                None => bytes,
+            };
+            insert_sorted(files, name.to_vec(), path.to_path_buf());
             return;
         }
     };
@@ -156,7 +160,13 @@ fn libkmod_list_one(path: &Path, files: &mut Vec<ConfigFile>, diags: &mut Vec<Di
             continue;
         }
         let full = join_bytes(path, bytes);
-        if pathfs::is_dir(&full) {
+        // the directory entry's type when it has one; a link (followed,
+        // as kmod's fstatat does) or an unknown type is asked
+        let is_dir = match entry.file_type() {
+            Ok(t) if t.is_dir() || t.is_file() => t.is_dir(),
+            _ => pathfs::is_dir(&full),
+        };
+        if is_dir {
             diags.push(Diagnostic::new(
                 Level::Error,
                 format!(
@@ -170,6 +180,37 @@ fn libkmod_list_one(path: &Path, files: &mut Vec<ConfigFile>, diags: &mut Vec<Di
     }
 }
 
+/// The bytes of a configuration file, as `std::fs::read` gives them but
+/// without its probe for the end: a regular file is read with room for
+/// one byte more than its size, and a read that comes back short is at the
+/// end. (Six files per modprobe call; issue 14.)
+pub(crate) fn read_config(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::{ErrorKind, Read};
+    let mut file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    let mut data = Vec::new();
+    let want = usize::try_from(meta.len())
+        .unwrap_or(usize::MAX)
+        .saturating_add(1);
+    // (a size that cannot be had at once is read the plain way)
+    if meta.is_file() && data.try_reserve_exact(want).is_ok() {
+        data.resize(want, 0);
+        let got = loop {
+            match file.read(&mut data) {
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                other => break other?,
+            }
+        };
+        data.truncate(got);
+        if got < want {
+            return Ok(data);
+        }
+        // it grew since: the rest the plain way
+    }
+    file.read_to_end(&mut data)?;
+    Ok(data)
+}
+
 /// Insert keeping the list sorted by name; a name already present wins.
 fn insert_sorted(files: &mut Vec<ConfigFile>, name: Vec<u8>, path: PathBuf) {
     match files.binary_search_by(|f| f.name.as_slice().cmp(&name)) {
@@ -181,6 +222,20 @@ fn insert_sorted(files: &mut Vec<ConfigFile>, name: Vec<u8>, path: PathBuf) {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn read_config_reads_as_std_does() {
+        let tmp = tempdir("read");
+        let full = tmp.join("full.conf");
+        std::fs::write(&full, "options x y=1\nalias a b\n").unwrap();
+        let empty = tmp.join("empty.conf");
+        std::fs::write(&empty, "").unwrap();
+        // /proc files give no size: read to the end the plain way
+        for path in [&full, &empty, Path::new("/proc/version")] {
+            assert_eq!(read_config(path).unwrap(), std::fs::read(path).unwrap());
+        }
+        assert!(read_config(&tmp.join("missing.conf")).is_err());
+    }
 
     #[test]
     fn earlier_directory_hides_later_and_names_sort() {

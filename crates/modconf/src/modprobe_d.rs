@@ -212,7 +212,7 @@ impl ModprobeConfig {
         for file in &files {
             // kmod skips a file it cannot open without a word (the
             // module directory's modules.softdep is usually missing).
-            if let Ok(data) = std::fs::read(&file.path) {
+            if let Ok(data) = crate::files::read_config(&file.path) {
                 cfg.parse(&file.path, &data, &mut diags);
             }
         }
