@@ -560,6 +560,10 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
             transcript,
         );
     }
+    // The process ends with this call: freeing the tree's records and the
+    // outputs one by one took 4 ms of a 110 ms first run (issue 14).
+    std::mem::forget(resolved);
+    std::mem::forget(files);
     status
 }
 

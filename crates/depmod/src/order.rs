@@ -69,7 +69,9 @@ fn apply_order(modules: &mut [ModuleEntry], order: &[u8], dirname: &[u8], log: &
         }
         total += 1;
     }
-    let mut rank_of: std::collections::HashMap<&[u8], i64> = std::collections::HashMap::new();
+    // foldhash: std's SipHash over every path was most of this step
+    let mut rank_of: std::collections::HashMap<&[u8], i64, foldhash::fast::RandomState> =
+        std::collections::HashMap::default();
     for (idx, piece) in fgets_pieces(order, PATH_MAX).enumerate() {
         let line = cstr(piece);
         if let Some(path) = line.strip_suffix(b"\n") {

@@ -113,7 +113,8 @@ impl ModuleEntry {
 #[derive(Debug, Default)]
 pub struct Found {
     modules: Vec<ModuleEntry>,
-    by_name: HashMap<Vec<u8>, usize>,
+    /// (foldhash: std's SipHash was a few ms of a first run's serial part)
+    by_name: HashMap<Vec<u8>, usize, foldhash::fast::RandomState>,
 }
 
 impl Found {

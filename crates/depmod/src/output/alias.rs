@@ -54,6 +54,13 @@ pub(super) fn index(r: &Resolved, log: &mut Collect) -> Result<Vec<u8>> {
 /// unmatched bracket is an error (`None`). Like kmod, at most
 /// `PATH_MAX - 1` bytes are kept outside brackets.
 pub fn alias_normalize(alias: &[u8]) -> Option<Vec<u8>> {
+    // Most aliases have nothing to change: copied whole (as the loop below
+    // would, up to a NUL and PATH_MAX - 1 bytes).
+    let plain =
+        alias.len() < PATH_MAX - 1 && !alias.iter().any(|&c| matches!(c, 0 | b'-' | b'[' | b']'));
+    if plain {
+        return Some(alias.to_vec());
+    }
     let mut out = Vec::with_capacity(alias.len());
     let mut i = 0;
     while i < PATH_MAX - 1 {
