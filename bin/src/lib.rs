@@ -162,6 +162,7 @@ fn usage(prog: &str) -> String {
 /// (issue 14). Kept from it: SIGPIPE ignored, so a closed pipe is a write
 /// error as before, and a panic's exit status, 101.
 pub fn start(run: impl FnOnce() -> i32 + std::panic::UnwindSafe) -> ! {
+    standard_fds_open();
     // SAFETY: setting a signal's disposition to SIG_IGN runs no handler.
     unsafe {
         nix::libc::signal(nix::libc::SIGPIPE, nix::libc::SIG_IGN);
@@ -169,6 +170,35 @@ pub fn start(run: impl FnOnce() -> i32 + std::panic::UnwindSafe) -> ! {
     let code = std::panic::catch_unwind(run).unwrap_or(101);
     // exit flushes stdout, as a return from Rust's main would
     std::process::exit(code)
+}
+
+/// Also kept from Rust's set-up: descriptors 0-2 that are closed (the
+/// kernel starts modprobe with none) are opened on /dev/null, so that no
+/// file a tool opens becomes its standard output or error.
+fn standard_fds_open() {
+    use nix::libc;
+    let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
+        fd,
+        events: 0,
+        revents: 0,
+    });
+    // SAFETY: poll reads and writes the three entries it is given.
+    let polled = unsafe { libc::poll(fds.as_mut_ptr(), 3, 0) } >= 0;
+    for pfd in fds {
+        let closed = if polled {
+            pfd.revents & libc::POLLNVAL != 0
+        } else {
+            // SAFETY: fcntl(F_GETFD) only asks whether it is open.
+            let flags = unsafe { libc::fcntl(pfd.fd, libc::F_GETFD) };
+            flags == -1
+        };
+        // SAFETY: opening /dev/null takes the lowest free descriptor,
+        // this one (those below it are open).
+        if closed && unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) } == -1 {
+            // nothing to stand in for it: as Rust's runtime, give up
+            std::process::abort();
+        }
+    }
 }
 
 /// C's `main` for a tool binary (`#![cfg_attr(not(test), no_main)]`): `tool_main!(expr)` runs
