@@ -157,10 +157,11 @@ fn usage(prog: &str) -> String {
 /// What a tool binary's `main` does, without Rust's runtime set-up: each
 /// binary is `#![no_main]` and defines C's `main` with [`tool_main!`].
 /// That set-up (reading `/proc/self/maps` for the main thread's stack
-/// guard, an alternate signal stack, polling fds 0-2: about 20 system
+/// guard, an alternate signal stack and its handlers: about 20 system
 /// calls) cost 60-70 µs of every call, a tenth of a `modprobe` call
-/// (issue 14). Kept from it: SIGPIPE ignored, so a closed pipe is a write
-/// error as before, and a panic's exit status, 101.
+/// (issue 14). Kept from it: closed descriptors 0-2 opened on /dev/null,
+/// SIGPIPE ignored (a closed pipe is a write error, as before), and a
+/// panic's exit status, 101.
 pub fn start(run: impl FnOnce() -> i32 + std::panic::UnwindSafe) -> ! {
     standard_fds_open();
     // SAFETY: setting a signal's disposition to SIG_IGN runs no handler.
@@ -172,9 +173,9 @@ pub fn start(run: impl FnOnce() -> i32 + std::panic::UnwindSafe) -> ! {
     std::process::exit(code)
 }
 
-/// Also kept from Rust's set-up: descriptors 0-2 that are closed (the
-/// kernel starts modprobe with none) are opened on /dev/null, so that no
-/// file a tool opens becomes its standard output or error.
+/// As Rust's set-up does: descriptors 0-2 that are closed (a program the
+/// kernel starts may have none) are opened on /dev/null, so that no file a
+/// tool opens becomes its standard output or error.
 fn standard_fds_open() {
     use nix::libc;
     let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
@@ -201,9 +202,10 @@ fn standard_fds_open() {
     }
 }
 
-/// C's `main` for a tool binary (`#![cfg_attr(not(test), no_main)]`): `tool_main!(expr)` runs
-/// `expr` (the exit status) through [`start`]. Arguments are read with
-/// `std::env::args_os`, which glibc builds hand to std before `main`.
+/// C's `main` for a tool binary (`#![cfg_attr(not(test), no_main)]`):
+/// `tool_main!(expr)` runs `expr` (the exit status) through [`start`].
+/// Arguments are read with `std::env::args_os`, which glibc builds hand to
+/// std before `main`.
 #[macro_export]
 macro_rules! tool_main {
     ($run:expr) => {
