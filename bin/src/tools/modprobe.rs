@@ -62,7 +62,7 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
         crate::Tool::Modprobe,
         Args::command().name(prog.to_string()),
         argv,
-        &["json", "graph", "sim"],
+        &args::OWN,
         &check_wait,
     ) {
         Ok(a) => a,

@@ -126,11 +126,10 @@ pub fn join_bytes(dir: &Path, name: &[u8]) -> PathBuf {
 fn libkmod_list_one(path: &Path, files: &mut Vec<ConfigFile>, diags: &mut Vec<Diagnostic>) {
     // Listed first, asked what it is only when that fails: every modprobe
     // call walks these directories (issue 14).
-    const ENOENT: i32 = 2;
     let entries = match std::fs::read_dir(path) {
         Ok(e) => e,
         // A missing path is normal (most default directories do not exist).
-        Err(e) if e.raw_os_error() == Some(ENOENT) => return,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
         Err(e) => {
             let Ok(meta) = pathfs::stat(path) else {
                 return;

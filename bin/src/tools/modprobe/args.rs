@@ -99,6 +99,10 @@ pub struct Args {
     pub(super) args: Vec<String>,
 }
 
+/// rkmod's own options, which kmod's option table does not have (an
+/// abbreviation kmod reads as one of its options stays that option).
+pub(super) const OWN: [&str; 3] = ["json", "graph", "sim"];
+
 impl crate::tools::DirectArgs for Args {
     fn take(&mut self, got: &Got<'_>) -> bool {
         let utf8 = |v: &OsString| v.to_str().map(str::to_string);
@@ -113,17 +117,25 @@ impl crate::tools::DirectArgs for Args {
             }
         };
         let flag = match (id, value) {
-            // clap refuses an empty path: its words for it
+            // clap refuses an empty path, and a string that is not UTF-8:
+            // its words for them
             (_, Some(v)) if v.is_empty() => return false,
             (_, Some(v)) => {
                 match id {
-                    "wait" => self.wait = utf8(v),
                     "config" => self.config.push(PathBuf::from(v)),
                     "dirname" => self.dirname = Some(PathBuf::from(v)),
-                    "set_version" => self.set_version = utf8(v),
+                    "wait" | "set_version" => {
+                        let Some(text) = utf8(v) else {
+                            return false;
+                        };
+                        match id {
+                            "wait" => self.wait = Some(text),
+                            _ => self.set_version = Some(text),
+                        }
+                    }
                     _ => return false,
                 }
-                return id == "config" || id == "dirname" || v.to_str().is_some();
+                return true;
             }
             ("all", None) => &mut self.all,
             ("remove", None) => &mut self.remove,
@@ -169,7 +181,7 @@ mod tests {
                 .map(OsString::from)
                 .collect::<Vec<_>>()
         };
-        let own = ["json", "graph", "sim"];
+        let own = OWN;
         let mut direct = Args::default();
         let mut take = |got: &Got<'_>| crate::tools::DirectArgs::take(&mut direct, got);
         let cmd = || Args::command().name("modprobe");
@@ -264,9 +276,8 @@ mod tests {
                 .map(OsString::from)
                 .collect();
             let cmd = Args::command().args_override_self(true);
-            let own = ["json", "graph", "sim"];
             let acting = ["help", "version"];
-            let scan = crate::getopt::scan_checked(&cmd, &argv, &acting, &own, &|_, _| None);
+            let scan = crate::getopt::scan_checked(&cmd, &argv, &acting, &OWN, &|_, _| None);
             if matches!(scan, crate::getopt::Scan::Error(_)) {
                 continue;
             }
