@@ -22,22 +22,65 @@ pub(crate) enum HasArg {
 }
 
 /// One entry of an option table, as `struct option` and the short
-/// option string give it to getopt_long. The names are borrowed from the
-/// clap definition: the table is built on every call.
-#[derive(Debug, Clone)]
+/// option string give it to getopt_long. The names are borrowed: from the
+/// clap definition (the table is built on every call), or from a fixed
+/// table a tool keeps beside it (see [`table`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Opt<'a> {
     pub id: &'a str,
-    pub shorts: Vec<char>,
-    pub longs: Vec<&'a str>,
+    pub shorts: Names<'a, char>,
+    pub longs: Names<'a, &'a str>,
     pub has_arg: HasArg,
+}
+
+/// An option's short or long names: a fixed table's, or a built table's
+/// own. (A `Cow` would make `Opt` invariant in its lifetime, and a fixed
+/// table could not stand in for a borrowed one.)
+#[derive(Debug, Clone)]
+pub(crate) enum Names<'a, T> {
+    Fixed(&'a [T]),
+    Built(Vec<T>),
+}
+
+impl<T: PartialEq> PartialEq for Names<'_, T> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl<T: Eq> Eq for Names<'_, T> {}
+
+impl<T> std::ops::Deref for Names<'_, T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        match self {
+            Names::Fixed(s) => s,
+            Names::Built(v) => v,
+        }
+    }
 }
 
 impl<'a> Opt<'a> {
     pub fn new(id: &'a str, short: char, long: &'a str, has_arg: HasArg) -> Opt<'a> {
         Opt {
             id,
-            shorts: vec![short],
-            longs: vec![long],
+            shorts: Names::Built(vec![short]),
+            longs: Names::Built(vec![long]),
+            has_arg,
+        }
+    }
+
+    /// An entry of a fixed table.
+    pub const fn fixed(
+        id: &'a str,
+        shorts: &'a [char],
+        longs: &'a [&'a str],
+        has_arg: HasArg,
+    ) -> Opt<'a> {
+        Opt {
+            id,
+            shorts: Names::Fixed(shorts),
+            longs: Names::Fixed(longs),
             has_arg,
         }
     }
@@ -52,8 +95,10 @@ fn dedup<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
     })
 }
 
-/// The option table of a clap command.
-fn table(cmd: &Command) -> Vec<Opt<'_>> {
+/// The option table of a clap command, built (clap adds `help` when it
+/// builds). A tool whose plain calls skip clap keeps a fixed copy, which
+/// its tests compare with this.
+pub(crate) fn table(cmd: &Command) -> Vec<Opt<'_>> {
     cmd.get_arguments()
         .filter(|a| !a.is_positional())
         .map(|a| {
@@ -61,18 +106,18 @@ fn table(cmd: &Command) -> Vec<Opt<'_>> {
             let optional = a.get_num_args().is_some_and(|r| r.min_values() == 0);
             Opt {
                 id: a.get_id().as_str(),
-                shorts: dedup(
+                shorts: Names::Built(dedup(
                     a.get_short_and_visible_aliases()
                         .unwrap_or_default()
                         .into_iter()
                         .chain(a.get_all_short_aliases().unwrap_or_default()),
-                ),
-                longs: dedup(
+                )),
+                longs: Names::Built(dedup(
                     a.get_long_and_visible_aliases()
                         .unwrap_or_default()
                         .into_iter()
                         .chain(a.get_all_aliases().unwrap_or_default()),
-                ),
+                )),
                 has_arg: match (takes, optional) {
                     (false, _) => HasArg::No,
                     (true, true) => HasArg::Optional,
@@ -260,25 +305,25 @@ pub(crate) fn scan_checked(
     own: &[&str],
     check: Check,
 ) -> Scan {
-    scan_taking(cmd, argv, acting, own, check, &mut |_| false).0
+    scan_taking(&table(cmd), argv, acting, own, check, &mut |_| false).0
 }
 
-/// [`scan_checked`], each finding also shown to `take` as it is made
-/// (after `check`). The flag: `take` accepted every one.
-pub(crate) fn scan_taking(
-    cmd: &Command,
-    argv: &[OsString],
+/// [`scan_checked`] with the option table `opts`, each finding also shown
+/// to `take` as it is made (after `check`). The flag: `take` accepted
+/// every one.
+pub(crate) fn scan_taking<'a>(
+    opts: &'a [Opt<'a>],
+    argv: &'a [OsString],
     acting: &[&str],
     own: &[&str],
     check: Check,
     take: &mut dyn FnMut(&Got<'_>) -> bool,
 ) -> (Scan, bool) {
-    let opts = table(cmd);
     let mut out: Vec<OsString> = argv.iter().take(1).cloned().collect();
     let mut refused: Option<Vec<u8>> = None;
     let mut acts = false;
     let mut taken = true;
-    let scanned = getopt(argv, &opts, own, false, &mut |got| {
+    let scanned = getopt(argv, opts, own, false, &mut |got| {
         if let Got::Opt(opt, Some(v)) = &got {
             if let Some(m) = check(opt.id, v.as_bytes()) {
                 refused = Some(m);

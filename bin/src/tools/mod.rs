@@ -66,14 +66,22 @@ pub(crate) fn parse_checked(
     rkmod_ids: &[&str],
     check: crate::getopt::Check,
 ) -> Result<clap::ArgMatches, i32> {
-    let parsed = parse_taking(tool, cmd, argv, rkmod_ids, check, None)?;
-    Ok(parsed.unwrap_or_default()) // (always Some without a `take`)
+    let cmd = built(cmd);
+    let opts = crate::getopt::table(&cmd);
+    let scan = crate::getopt::scan_taking(&opts, &argv, &ACTING, rkmod_ids, check, &mut |_| false);
+    drop(opts); // (it borrows the command)
+    let scanned = scanned(scan.0)?;
+    clap_parse(tool, cmd, argv, scanned, rkmod_ids)
 }
 
 /// A tool's arguments filled straight from the getopt scan, without
-/// clap's parse: on a plain call clap's parse and its defaults were a
-/// fifth of a `modprobe` call (issue 14).
+/// clap: on a plain call clap's parse and its defaults were a fifth of a
+/// `modprobe` call, and building its command a tenth (issue 14).
 pub(crate) trait DirectArgs: Default + clap::FromArgMatches {
+    /// The option table of the tool's clap command as
+    /// [`crate::getopt::table`] gives it (a test compares the two).
+    const OPTS: &'static [crate::getopt::Opt<'static>];
+
     /// Take one finding of the scan. `false`: not one this path takes
     /// (an option with relations clap checks, a value clap refuses); the
     /// whole command line then goes to clap.
@@ -81,65 +89,75 @@ pub(crate) trait DirectArgs: Default + clap::FromArgMatches {
 }
 
 /// [`parse_checked`] into the tool's arguments: filled by
-/// [`DirectArgs::take`] when it takes every finding of a clean scan,
-/// else by clap.
+/// [`DirectArgs::take`] when it takes every finding of a clean scan
+/// (the clap command, `cmd`, is then never built), else by clap.
 pub(crate) fn parse_direct<A: DirectArgs>(
     tool: crate::Tool,
-    cmd: clap::Command,
+    cmd: impl FnOnce() -> clap::Command,
     argv: Vec<OsString>,
     rkmod_ids: &[&str],
     check: crate::getopt::Check,
 ) -> Result<A, i32> {
-    let prog = cmd.get_name().to_string();
     let mut direct = A::default();
     let mut take = |got: &crate::getopt::Got<'_>| direct.take(got);
-    match parse_taking(tool, cmd, argv, rkmod_ids, check, Some(&mut take))? {
-        None => Ok(direct),
-        Some(mut m) => A::from_arg_matches_mut(&mut m).map_err(|e| usage_exit(&prog, e)),
+    let (scan, taken) =
+        crate::getopt::scan_taking(A::OPTS, &argv, &ACTING, rkmod_ids, check, &mut take);
+    if taken && matches!(scan, crate::getopt::Scan::Clean(_)) {
+        return Ok(direct);
+    }
+    let scanned = scanned(scan)?;
+    let cmd = built(cmd());
+    let prog = cmd.get_name().to_string();
+    let mut m = clap_parse(tool, cmd, argv, scanned, rkmod_ids)?;
+    A::from_arg_matches_mut(&mut m).map_err(|e| usage_exit(&prog, e))
+}
+
+/// The options kmod's tools act on at once when getopt returns them.
+const ACTING: [&str; 2] = ["help", "version"];
+
+/// A tool's clap command as the scan and the parse take it: built, each
+/// option free to come again (getopt lets it; the last value wins).
+fn built(cmd: clap::Command) -> clap::Command {
+    let mut cmd = cmd.args_override_self(true);
+    cmd.build();
+    cmd
+}
+
+/// What clap is to parse after a scan: `Err` is the exit status of a
+/// usage error, reported in getopt's words.
+fn scanned(scan: crate::getopt::Scan) -> Result<(Vec<OsString>, bool), i32> {
+    use crate::getopt::Scan;
+    match scan {
+        Scan::Error(msg) => {
+            use std::io::Write;
+            let _ = std::io::stderr().write_all(&msg);
+            Err(1)
+        }
+        Scan::Acts(a) => Ok((a, true)),
+        Scan::Clean(a) => Ok((a, false)),
     }
 }
 
-/// The scan, then clap unless there is a `take` and it took every
-/// finding of a clean scan (`Ok(None)`).
-fn parse_taking(
+/// clap's parse of the scanned arguments (`acts`: with the help text, only
+/// built when it may be shown: it is a fifth of a plain call's
+/// allocations).
+fn clap_parse(
     tool: crate::Tool,
-    cmd: clap::Command,
+    mut cmd: clap::Command,
     argv: Vec<OsString>,
+    (scanned, acts): (Vec<OsString>, bool),
     rkmod_ids: &[&str],
-    check: crate::getopt::Check,
-    take: Option<&mut dyn FnMut(&crate::getopt::Got<'_>) -> bool>,
-) -> Result<Option<clap::ArgMatches>, i32> {
-    let direct = take.is_some();
-    let mut refuse = |_: &crate::getopt::Got<'_>| false;
-    let take = take.unwrap_or(&mut refuse);
-    use crate::getopt::Scan;
+) -> Result<clap::ArgMatches, i32> {
     let prog = cmd.get_name().to_string();
-    // getopt lets an option come again (the last value wins)
-    let mut cmd = cmd.args_override_self(true);
-    cmd.build();
-    let acting = ["help", "version"];
-    let scanned = match crate::getopt::scan_taking(&cmd, &argv, &acting, rkmod_ids, check, take) {
-        (Scan::Error(msg), _) => {
-            use std::io::Write;
-            let _ = std::io::stderr().write_all(&msg);
-            return Err(1);
-        }
-        (Scan::Clean(_), true) if direct => return Ok(None),
-        // the help text only when it may be shown: building it is a
-        // fifth of a plain call's allocations
-        (Scan::Acts(a), _) => {
-            let help = crate::help::text(tool, &prog, &cmd, rkmod_ids);
-            cmd = cmd.override_help(help);
-            a
-        }
-        (Scan::Clean(a), _) => a,
-    };
+    if acts {
+        let help = crate::help::text(tool, &prog, &cmd, rkmod_ids);
+        cmd = cmd.override_help(help);
+    }
     // The scan made its own copy: with thousands of arguments (modinfo of
     // a whole tree) keeping both while clap makes two more is the peak of
     // the run's memory.
     drop(argv);
     cmd.try_get_matches_from(scanned)
-        .map(Some)
         .map_err(|e| usage_exit(&prog, e))
 }
 

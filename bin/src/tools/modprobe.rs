@@ -60,7 +60,7 @@ pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     };
     let args: Args = match super::parse_direct(
         crate::Tool::Modprobe,
-        Args::command().name(prog.to_string()),
+        || Args::command().name(prog.to_string()),
         argv,
         &args::OWN,
         &check_wait,

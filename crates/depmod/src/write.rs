@@ -230,9 +230,10 @@ mod tests {
 
     #[test]
     fn missing_directory_is_an_error() {
-        let d = tmpdir("missing").join("nope");
-        let err = write_outputs(&d, &[file("modules.dep", b"x")]).unwrap_err();
+        let top = tmpdir("missing");
+        let err = write_outputs(&top.join("nope"), &[file("modules.dep", b"x")]).unwrap_err();
         assert!(err.to_string().starts_with("could not write "), "{err}");
+        fs::remove_dir_all(&top).unwrap();
     }
 
     #[test]

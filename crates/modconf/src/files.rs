@@ -267,7 +267,29 @@ pub(crate) mod tests {
         assert!(diags.is_empty());
     }
 
-    pub(crate) fn tempdir(tag: &str) -> PathBuf {
+    /// A scratch directory of one test, removed when it goes.
+    pub(crate) struct TempDir(PathBuf);
+
+    impl std::ops::Deref for TempDir {
+        type Target = std::path::Path;
+        fn deref(&self) -> &std::path::Path {
+            &self.0
+        }
+    }
+
+    impl AsRef<std::path::Path> for TempDir {
+        fn as_ref(&self) -> &std::path::Path {
+            &self.0
+        }
+    }
+
+    impl Drop for TempDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    pub(crate) fn tempdir(tag: &str) -> TempDir {
         let dir = std::env::temp_dir().join(format!(
             "modconf-test-{tag}-{}-{:?}",
             std::process::id(),
@@ -275,6 +297,6 @@ pub(crate) mod tests {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        dir
+        TempDir(dir)
     }
 }

@@ -17,6 +17,12 @@ pub(crate) struct Line<'a> {
 /// else keeps that character (and at the very end a `\` leaves a 0xff byte,
 /// the EOF value stored as a char).
 pub(crate) fn logical_lines(data: &[u8]) -> Vec<Line<'_>> {
+    // memchr's portable search: its default one picks a CPU-specific
+    // routine on first use, and the CPU query (cpuid, a trap under a
+    // hypervisor) cost more than a `modprobe` call's whole configuration
+    // scan (issue 14).
+    use memchr::arch::all::memchr::{One, Two};
+    let (breaks, nul) = (Two::new(b'\n', b'\\'), One::new(0));
     let mut out = Vec::new();
     let mut number = 0u32;
     let mut i = 0;
@@ -30,7 +36,7 @@ pub(crate) fn logical_lines(data: &[u8]) -> Vec<Line<'_>> {
             // Plain bytes are taken a run at a time, up to the next newline
             // or backslash: every tool call parses the configuration.
             let rest = &data[i..];
-            let found = memchr::memchr2(b'\n', b'\\', rest);
+            let found = breaks.find(rest);
             let run = &rest[..found.unwrap_or(rest.len())];
             if found.is_none_or(|k| rest[k] == b'\n') {
                 // the line ends, at a newline or at the end of the data
@@ -61,7 +67,7 @@ pub(crate) fn logical_lines(data: &[u8]) -> Vec<Line<'_>> {
             }
         };
         number = number.saturating_add(used);
-        let text = match (memchr::memchr(0, &text), text) {
+        let text = match (nul.find(&text), text) {
             (Some(nul), Cow::Borrowed(b)) => Cow::Borrowed(&b[..nul]),
             (Some(nul), Cow::Owned(mut v)) => {
                 v.truncate(nul);

@@ -312,17 +312,18 @@ enum XzStop {
 /// Decode an xz (or lzma) stream, concatenated streams included, straight
 /// into the output vector: most of a `.ko.xz` tree's run is spent here,
 /// and going through a zeroed bounce buffer cost a copy of every byte.
-/// Errors are those `xz2::bufread::XzDecoder::new_multi_decoder` reports,
+/// Errors are those `liblzma::bufread::XzDecoder::new_multi_decoder` reports,
 /// in its words.
 fn decode_xz(
     mut input: impl BufRead,
     cap: u64,
     compressed_len: u64,
 ) -> std::result::Result<Vec<u8>, XzStop> {
+    use liblzma::stream::{Action, Status, Stream};
     use std::io::{Error as IoError, ErrorKind};
-    use xz2::stream::{Action, Status, Stream};
-    let io = |e: xz2::stream::Error| XzStop::Io(IoError::from(e));
-    let mut stream = Stream::new_auto_decoder(u64::MAX, xz2::stream::CONCATENATED).map_err(io)?;
+    let io = |e: liblzma::stream::Error| XzStop::Io(IoError::from(e));
+    let mut stream =
+        Stream::new_auto_decoder(u64::MAX, liblzma::stream::CONCATENATED).map_err(io)?;
     // One byte past the cap shows that more would come out.
     let limit = usize::try_from(cap).unwrap_or(usize::MAX).saturating_add(1);
     let mut out: Vec<u8> = Vec::new();
@@ -388,7 +389,7 @@ mod tests {
             Compression::None => data.to_vec(),
             Compression::Zstd => zstd::stream::encode_all(data, 3).unwrap(),
             Compression::Xz => {
-                let mut e = xz2::write::XzEncoder::new(Vec::new(), 1);
+                let mut e = liblzma::write::XzEncoder::new(Vec::new(), 1);
                 e.write_all(data).unwrap();
                 e.finish().unwrap()
             }

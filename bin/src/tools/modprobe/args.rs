@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{ArgAction, Parser};
 
-use crate::getopt::Got;
+use crate::getopt::{Got, HasArg::*, Opt};
 
 #[derive(Parser, Debug, Default, PartialEq)]
 #[command(
@@ -104,6 +104,51 @@ pub struct Args {
 pub(super) const OWN: [&str; 3] = ["json", "graph", "sim"];
 
 impl crate::tools::DirectArgs for Args {
+    const OPTS: &'static [Opt<'static>] = &[
+        Opt::fixed("all", &['a'], &["all"], No),
+        Opt::fixed("remove", &['r'], &["remove"], No),
+        Opt::fixed(
+            "remove_holders",
+            &[],
+            &["remove-holders", "remove-dependencies"],
+            No,
+        ),
+        Opt::fixed("wait", &['w'], &["wait"], Required),
+        Opt::fixed("resolve_alias", &['R'], &["resolve-alias"], No),
+        Opt::fixed("first_time", &[], &["first-time"], No),
+        Opt::fixed(
+            "ignore_install",
+            &['i'],
+            &["ignore-install", "ignore-remove"],
+            No,
+        ),
+        Opt::fixed("use_blacklist", &['b'], &["use-blacklist"], No),
+        Opt::fixed("force", &['f'], &["force"], No),
+        Opt::fixed("force_modversion", &[], &["force-modversion"], No),
+        Opt::fixed("force_vermagic", &[], &["force-vermagic"], No),
+        Opt::fixed("show_depends", &['D'], &["show-depends"], No),
+        Opt::fixed("json", &[], &["json"], No),
+        Opt::fixed("graph", &[], &["graph"], No),
+        Opt::fixed("showconfig", &['c'], &["showconfig", "show-config"], No),
+        Opt::fixed(
+            "show_modversions",
+            &[],
+            &["show-modversions", "dump-modversions"],
+            No,
+        ),
+        Opt::fixed("show_exports", &[], &["show-exports"], No),
+        Opt::fixed("dry_run", &['n'], &["dry-run", "show"], No),
+        Opt::fixed("config", &['C'], &["config"], Required),
+        Opt::fixed("dirname", &['d'], &["dirname"], Required),
+        Opt::fixed("set_version", &['S'], &["set-version"], Required),
+        Opt::fixed("syslog", &['s'], &["syslog"], No),
+        Opt::fixed("quiet", &['q'], &["quiet"], No),
+        Opt::fixed("verbose", &['v'], &["verbose"], No),
+        Opt::fixed("version", &['V'], &["version"], No),
+        Opt::fixed("sim", &[], &["sim"], Optional),
+        Opt::fixed("help", &['h'], &["help"], No),
+    ];
+
     fn take(&mut self, got: &Got<'_>) -> bool {
         let utf8 = |v: &OsString| v.to_str().map(str::to_string);
         let (id, value) = match got {
@@ -173,31 +218,33 @@ mod tests {
     use clap::{CommandFactory, FromArgMatches};
 
     /// The direct parse and clap's parse of `words`; `None` for the direct
-    /// one when it handed the line to clap.
+    /// one when it hands the line to clap.
     fn both(words: &[&str]) -> (Option<Args>, Result<Args, i32>) {
-        let argv = || {
-            std::iter::once("modprobe")
-                .chain(words.iter().copied())
-                .map(OsString::from)
-                .collect::<Vec<_>>()
-        };
-        let own = OWN;
+        use crate::tools::DirectArgs;
+        let argv: Vec<OsString> = std::iter::once("modprobe")
+            .chain(words.iter().copied())
+            .map(OsString::from)
+            .collect();
         let mut direct = Args::default();
-        let mut take = |got: &Got<'_>| crate::tools::DirectArgs::take(&mut direct, got);
-        let cmd = || Args::command().name("modprobe");
-        let taken = crate::tools::parse_taking(
-            crate::Tool::Modprobe,
-            cmd(),
-            argv(),
-            &own,
-            &|_, _| None,
-            Some(&mut take),
-        );
-        let direct = matches!(taken, Ok(None)).then_some(direct);
+        let mut take = |got: &Got<'_>| direct.take(got);
+        let acting = ["help", "version"];
+        let (scan, taken) =
+            crate::getopt::scan_taking(Args::OPTS, &argv, &acting, &OWN, &|_, _| None, &mut take);
+        let direct = (taken && matches!(scan, crate::getopt::Scan::Clean(_))).then_some(direct);
+        let cmd = Args::command().name("modprobe");
         let clap =
-            crate::tools::parse_checked(crate::Tool::Modprobe, cmd(), argv(), &own, &|_, _| None)
+            crate::tools::parse_checked(crate::Tool::Modprobe, cmd, argv, &OWN, &|_, _| None)
                 .and_then(|mut m| Args::from_arg_matches_mut(&mut m).map_err(|_| 1));
         (direct, clap)
+    }
+
+    /// The fixed option table is the clap definition's.
+    #[test]
+    fn fixed_table_is_claps() {
+        use crate::tools::DirectArgs;
+        let mut cmd = Args::command().args_override_self(true);
+        cmd.build();
+        assert_eq!(Args::OPTS, &crate::getopt::table(&cmd)[..]);
     }
 
     /// Random command lines of modprobe's options, operands and `--`: where
