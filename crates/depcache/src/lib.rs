@@ -66,6 +66,9 @@ const TRAILER: usize = 8;
 pub const KEY_LEN: usize = 3 * 8 + 8 + 4 + 8 + 4;
 /// Smallest possible entry: empty path and record.
 const MIN_ENTRY: usize = 4 + KEY_LEN + 4;
+/// What an entry takes beside its path and its record (for sizing a
+/// [`Builder`]).
+pub const RECORD_OVERHEAD: usize = MIN_ENTRY;
 
 /// The identity of a file's contents as `stat(2)` shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

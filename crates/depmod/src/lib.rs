@@ -395,7 +395,9 @@ impl Depmod {
 }
 
 /// Add an edge for every needed symbol some module provides, reporting
-/// what `-e` asks about, in module and symbol order.
+/// what `-e` asks about, in module and symbol order. Modules look up their
+/// symbols in parallel (160,000 lookups on a distribution's tree); the
+/// edges and messages are then taken in order.
 fn link(
     opts: &Options,
     modules: &[ModuleEntry],
@@ -403,40 +405,85 @@ fn link(
     symbols: &SymbolTable,
     log: &mut dyn Reporter,
 ) -> DepGraph {
-    let mut graph = DepGraph::new(modules.len());
     let verbose = log.wants_verbose();
-    for (i, (module, info)) in modules.iter().zip(infos).enumerate() {
-        // kmod prints the path and the symbol name as they are (a
-        // corrupted module's invalid UTF-8 included).
-        let warn = |what: &[u8], name: &[u8]| {
-            report::bytes_diag(Level::Warning, &[&module.path, what, name, b"\n"])
-        };
-        for need in info.needs() {
-            let Some((name, provider)) = symbols.find(need.name) else {
-                if opts.print_unknown && !need.weak {
-                    log.diag(warn(b" needs unknown symbol ", need.name));
-                }
-                continue;
-            };
-            if opts.check_symvers && opts.print_unknown && provider.crc != need.crc && !need.weak {
-                log.diag(warn(b" disagrees about version of symbol ", need.name));
-            }
-            let Some(owner) = provider.owner else {
-                continue;
-            };
-            if graph.add_dependency(i as ModIdx, owner) && verbose {
-                let mut line = Vec::new();
-                line.extend_from_slice(&module.path);
-                line.extend_from_slice(b" needs \"");
-                line.extend_from_slice(name);
-                line.extend_from_slice(b"\": ");
-                line.extend_from_slice(&modules[owner as usize].path);
-                line.push(b'\n');
-                log.verbose(&line);
+    let linked: Vec<Linked> = modules
+        .par_iter()
+        .zip(infos)
+        .map(|(module, info)| link_one(opts, modules, module, info, symbols, verbose))
+        .collect();
+    let mut graph = DepGraph::new(modules.len());
+    for (i, one) in linked.into_iter().enumerate() {
+        for owner in one.owners {
+            graph.add_dependency(i as ModIdx, owner);
+        }
+        for said in one.said {
+            match said {
+                Said::Diag(d) => log.diag(d),
+                Said::Verbose(line) => log.verbose(&line),
             }
         }
     }
     graph
+}
+
+/// What one module's symbols link it to.
+struct Linked {
+    /// The modules it needs, each once, in the order first found.
+    owners: Vec<ModIdx>,
+    /// The messages, in order.
+    said: Vec<Said>,
+}
+
+enum Said {
+    Diag(report::Diagnostic),
+    Verbose(Vec<u8>),
+}
+
+fn link_one(
+    opts: &Options,
+    modules: &[ModuleEntry],
+    module: &ModuleEntry,
+    info: &ModuleInfo,
+    symbols: &SymbolTable,
+    verbose: bool,
+) -> Linked {
+    let mut owners: Vec<ModIdx> = Vec::new();
+    let mut said = Vec::new();
+    // kmod prints the path and the symbol name as they are (a corrupted
+    // module's invalid UTF-8 included).
+    let warn = |what: &[u8], name: &[u8]| {
+        Said::Diag(report::bytes_diag(
+            Level::Warning,
+            &[&module.path, what, name, b"\n"],
+        ))
+    };
+    for need in info.needs() {
+        let Some((name, provider)) = symbols.find(need.name) else {
+            if opts.print_unknown && !need.weak {
+                said.push(warn(b" needs unknown symbol ", need.name));
+            }
+            continue;
+        };
+        if opts.check_symvers && opts.print_unknown && provider.crc != need.crc && !need.weak {
+            said.push(warn(b" disagrees about version of symbol ", need.name));
+        }
+        // (a module needs a handful of others: a scan beats a set)
+        let Some(owner) = provider.owner.filter(|o| !owners.contains(o)) else {
+            continue;
+        };
+        owners.push(owner);
+        if verbose && (owner as usize) < modules.len() {
+            let mut line = Vec::new();
+            line.extend_from_slice(&module.path);
+            line.extend_from_slice(b" needs \"");
+            line.extend_from_slice(name);
+            line.extend_from_slice(b"\": ");
+            line.extend_from_slice(&modules[owner as usize].path);
+            line.push(b'\n');
+            said.push(Said::Verbose(line));
+        }
+    }
+    Linked { owners, said }
 }
 
 /// Everything known once the modules are read and ranked: what the
@@ -511,8 +558,11 @@ impl Resolved {
             return None;
         }
         let (old, stamp) = self.cache_old.as_ref()?;
-        // Real modules take about 2 KB each.
-        let room = old.file_size().max(self.modules.len() * 2048);
+        // Sized up front: grown by doubling, the buffer of a tree (8 MB)
+        // was copied once and twice the size.
+        let room: usize = (self.modules.iter().zip(&self.infos))
+            .map(|(m, info)| m.path.len() + info.encoded_len() + depcache::RECORD_OVERHEAD)
+            .sum();
         let mut b = depcache::Builder::with_capacity(stamp, room);
         for ((module, info), key) in self.modules.iter().zip(&self.infos).zip(&self.cache_keys) {
             let (Some(key), hit) = key else { continue };

@@ -102,14 +102,17 @@ impl ModuleInfo {
         true
     }
 
+    /// The length of this module's cache record ([`encode`](Self::encode)).
+    pub fn encoded_len(&self) -> usize {
+        4 + self.strings.len()
+            + 20
+            + 16 * self.exports.len()
+            + 17 * self.needs.len()
+            + 8 * (self.aliases.len() + self.softdeps.len() + self.weakdeps.len())
+    }
+
     fn encode_parts(&self, out: &mut Vec<u8>) -> Option<()> {
-        out.reserve(
-            self.strings.len()
-                + 24
-                + 16 * self.exports.len()
-                + 17 * self.needs.len()
-                + 8 * (self.aliases.len() + self.softdeps.len() + self.weakdeps.len()),
-        );
+        out.reserve(self.encoded_len());
         let u32s = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_le_bytes());
         let len32 = |n: usize| u32::try_from(n).ok();
         u32s(out, len32(self.strings.len())?);

@@ -32,32 +32,51 @@ impl Span {
     }
 }
 
-/// One value of a key, as kept by the builder.
+/// One value of a key, as kept by the builder: a link of its key's list.
 #[derive(Debug, Clone)]
 struct Entry {
     priority: u32,
     value: Span,
+    /// The next value of the key ([`NONE`]: the last).
+    next: u32,
 }
+
+/// No entry.
+const NONE: u32 = u32::MAX;
 
 /// One trie node. Children are referenced by position in the arena, so that
 /// neither building, writing nor dropping recurses (no stack overflow on
-/// deep tries).
-#[derive(Debug, Clone, Default)]
+/// deep tries). A node's values are a list in the builder's entry arena,
+/// not a vector of its own: one allocation less for every key.
+#[derive(Debug, Clone)]
 struct Node {
     /// Bytes shared by every key below this node, after the edge byte.
     prefix: Span,
-    /// Values of the key ending here, sorted by priority (see
-    /// `IndexBuilder::add_value`).
-    values: Vec<Entry>,
+    /// The first of the values of the key ending here, sorted by priority
+    /// (see `IndexBuilder::add_value`), or [`NONE`].
+    first: u32,
+    /// How many values there are.
+    count: u32,
     /// `(edge byte, arena index)`, sorted by edge byte.
-    children: Vec<(u8, usize)>,
+    children: Vec<(u8, u32)>,
+}
+
+impl Default for Node {
+    fn default() -> Self {
+        Node {
+            prefix: Span::default(),
+            first: NONE,
+            count: 0,
+            children: Vec::new(),
+        }
+    }
 }
 
 impl Node {
     fn child(&self, ch: u8) -> Result<usize, usize> {
         self.children
             .binary_search_by_key(&ch, |&(c, _)| c)
-            .map(|pos| self.children[pos].1)
+            .map(|pos| self.children[pos].1 as usize)
     }
 }
 
@@ -84,9 +103,10 @@ impl Node {
 pub struct IndexBuilder {
     /// Arena of nodes; index 0 is the root, whose prefix is always empty.
     nodes: Vec<Node>,
+    /// Arena of the nodes' values.
+    entries: Vec<Entry>,
     /// Arena of the nodes' prefixes and values (see [`Span`]).
     bytes: Vec<u8>,
-    values: usize,
 }
 
 impl Default for IndexBuilder {
@@ -140,19 +160,29 @@ impl IndexBuilder {
     pub fn new() -> Self {
         IndexBuilder {
             nodes: vec![Node::default()],
+            entries: Vec::new(),
             bytes: Vec::new(),
-            values: 0,
         }
+    }
+
+    /// An empty index with room for about `keys` keys of `bytes` bytes of
+    /// keys and values in all: an index of known size grows no arena.
+    pub fn with_capacity(keys: usize, bytes: usize) -> Self {
+        let mut b = IndexBuilder::new();
+        b.nodes.reserve(keys.saturating_mul(2));
+        b.entries.reserve(keys);
+        b.bytes.reserve(bytes);
+        b
     }
 
     /// Number of values inserted (duplicates included).
     pub fn len(&self) -> usize {
-        self.values
+        self.entries.len()
     }
 
     /// Whether nothing was inserted.
     pub fn is_empty(&self) -> bool {
-        self.values == 0
+        self.entries.is_empty()
     }
 
     /// Insert `value` with `priority` under `key`, like kmod's `index_insert`.
@@ -186,12 +216,12 @@ impl IndexBuilder {
     ) -> Result<Insertion, Error> {
         check_bytes("key", key, false)?;
         check_bytes("value", value, true)?;
-        // every span of the arena must stay addressable by u32
+        // every span of the arena, node and entry must stay addressable by
+        // u32 (a key adds at most two nodes)
         let room = self.bytes.len() + key.len() + value.len();
-        if u32::try_from(room).is_err() {
+        if u32::try_from(room).is_err() || self.nodes.len() > (u32::MAX - 2) as usize {
             return Err(Error::TooLarge { size: room });
         }
-        self.values += 1;
 
         let mut node = 0usize;
         let mut i = 0usize;
@@ -221,7 +251,7 @@ impl IndexBuilder {
                     let idx = self.nodes.len();
                     self.nodes.push(leaf);
                     self.add_value(idx, value, priority);
-                    self.nodes[node].children.insert(pos, (ch, idx));
+                    self.nodes[node].children.insert(pos, (ch, idx as u32));
                     // kmod reports no duplicate for a brand new key.
                     return Ok(Insertion::Unique);
                 }
@@ -241,12 +271,13 @@ impl IndexBuilder {
                 start: start + at32 + 1,
                 len: len - at32 - 1,
             },
-            values: std::mem::take(&mut old.values),
+            first: std::mem::replace(&mut old.first, NONE),
+            count: std::mem::take(&mut old.count),
             children: std::mem::take(&mut old.children),
         };
         old.prefix.len = at32;
         let idx = self.nodes.len();
-        self.nodes[node].children = vec![(edge, idx)];
+        self.nodes[node].children = vec![(edge, idx as u32)];
         self.nodes.push(lower);
     }
 
@@ -265,16 +296,31 @@ impl IndexBuilder {
     /// priorities the most recently inserted value comes first. Duplicates
     /// are kept; the return value only reports them.
     fn add_value(&mut self, node: usize, value: &[u8], priority: u32) -> Insertion {
-        let values = &self.nodes[node].values;
-        let duplicate = values.iter().any(|e| self.bytes[e.value.range()] == *value);
-        let pos = values
-            .iter()
-            .position(|e| e.priority >= priority)
-            .unwrap_or(values.len());
+        // One walk of the list: whether the value is there, and the link
+        // to point at the new entry (after the last of lower priority).
+        let mut duplicate = false;
+        let mut before: Option<u32> = None;
+        let mut at = self.nodes[node].first;
+        while at != NONE {
+            let e = &self.entries[at as usize];
+            duplicate = duplicate || self.bytes[e.value.range()] == *value;
+            if e.priority < priority {
+                before = Some(at);
+            }
+            at = e.next;
+        }
         let value = self.keep(value);
-        self.nodes[node]
-            .values
-            .insert(pos, Entry { priority, value });
+        let idx = self.entries.len() as u32;
+        let next = match before {
+            Some(b) => std::mem::replace(&mut self.entries[b as usize].next, idx),
+            None => std::mem::replace(&mut self.nodes[node].first, idx),
+        };
+        self.entries.push(Entry {
+            priority,
+            value,
+            next,
+        });
+        self.nodes[node].count += 1;
         if duplicate {
             Insertion::Duplicate
         } else {
@@ -313,7 +359,7 @@ impl IndexBuilder {
             let node = &self.nodes[idx];
             if let Some(&(_, child)) = node.children.get(next) {
                 top.1 += 1;
-                stack.push((child, 0));
+                stack.push((child as usize, 0));
                 continue;
             }
             stack.pop();
@@ -347,7 +393,7 @@ impl IndexBuilder {
                 let child_ref = match children.peek() {
                     Some(&&(c, idx)) if c == ch => {
                         children.next();
-                        refs[idx]
+                        refs[idx as usize]
                     }
                     _ => 0,
                 };
@@ -356,9 +402,9 @@ impl IndexBuilder {
             reference |= FLAG_CHILDREN;
         }
 
-        if !node.values.is_empty() {
-            out.extend_from_slice(&(node.values.len() as u32).to_be_bytes());
-            for entry in &node.values {
+        if node.count > 0 {
+            out.extend_from_slice(&node.count.to_be_bytes());
+            for entry in self.values(node) {
                 out.extend_from_slice(&entry.priority.to_be_bytes());
                 out.extend_from_slice(&self.bytes[entry.value.range()]);
                 out.push(0);
@@ -366,6 +412,16 @@ impl IndexBuilder {
             reference |= FLAG_VALUES;
         }
         Ok(reference)
+    }
+
+    /// A node's values, in order.
+    fn values<'a>(&'a self, node: &Node) -> impl Iterator<Item = &'a Entry> {
+        let mut at = node.first;
+        std::iter::from_fn(move || {
+            let e = self.entries.get(at as usize)?;
+            at = e.next;
+            Some(e)
+        })
     }
 
     /// Serialise into a writer (see [`to_bytes`](Self::to_bytes)).
@@ -515,9 +571,8 @@ mod tests {
         assert_eq!(b.try_insert(b"k", b"c", 5).unwrap(), Insertion::Unique);
         assert_eq!(b.try_insert(b"k", b"a", 5).unwrap(), Insertion::Duplicate);
         assert_eq!(b.try_insert(b"k", b"b", 9).unwrap(), Insertion::Duplicate);
-        let order: Vec<(u32, &[u8])> = b.nodes[b.nodes[0].child(b'k').unwrap()]
-            .values
-            .iter()
+        let order: Vec<(u32, &[u8])> = b
+            .values(&b.nodes[b.nodes[0].child(b'k').unwrap()])
             .map(|e| (e.priority, &b.bytes[e.value.range()]))
             .collect();
         assert_eq!(

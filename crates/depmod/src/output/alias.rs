@@ -23,7 +23,17 @@ pub(super) fn text(r: &Resolved, _log: &mut Collect) -> Result<Vec<u8>> {
 }
 
 pub(super) fn index(r: &Resolved, log: &mut Collect) -> Result<Vec<u8>> {
-    let mut b = modindex::IndexBuilder::new();
+    let (keys, bytes) = r
+        .modules
+        .iter()
+        .zip(&r.infos)
+        .fold((0, 0), |(k, n), (module, info)| {
+            let aliases = info
+                .aliases()
+                .fold((0, 0), |(k, n), a| (k + 1, n + a.len()));
+            (k + aliases.0, n + aliases.1 + aliases.0 * module.name.len())
+        });
+    let mut b = modindex::IndexBuilder::with_capacity(keys, bytes);
     for (m, (module, info)) in r.modules.iter().zip(&r.infos).enumerate() {
         for alias in info.aliases() {
             let Some(key) = alias_normalize(alias) else {

@@ -27,7 +27,8 @@ pub(super) fn text(r: &Resolved, _log: &mut Collect) -> Result<Vec<u8>> {
 }
 
 pub(super) fn index(r: &Resolved, log: &mut Collect) -> Result<Vec<u8>> {
-    let mut b = modindex::IndexBuilder::new();
+    // (a module's line is about a hundred bytes)
+    let mut b = modindex::IndexBuilder::with_capacity(r.modules.len(), r.modules.len() * 128);
     let mut buf = Vec::new();
     for (m, module) in r.modules.iter().enumerate() {
         buf.clear();
