@@ -114,10 +114,31 @@ pub struct SoftDepEntry {
 pub struct SoftDep {
     /// An fnmatch pattern.
     pub modname: Vec<u8>,
-    pub entries: Vec<SoftDepEntry>,
+    /// The rest of the line, split when asked: a call asks for the lines
+    /// of a few modules, and splitting them all was a tenth of a
+    /// `modprobe` call's instructions (issue 14).
+    list: Vec<u8>,
 }
 
 impl SoftDep {
+    /// The line `softdep MODNAME LIST`.
+    pub fn new(modname: Vec<u8>, list: &[u8]) -> SoftDep {
+        SoftDep {
+            modname,
+            list: list.to_vec(),
+        }
+    }
+
+    /// The dependencies, in line order.
+    pub fn entries(&self) -> Vec<SoftDepEntry> {
+        words::softdep_entries(&self.list)
+            .map(|(when, name)| SoftDepEntry {
+                when,
+                name: name.to_vec(),
+            })
+            .collect()
+    }
+
     /// The `pre:` dependencies, in order.
     pub fn pre(&self) -> impl Iterator<Item = &[u8]> {
         self.of(When::Pre)
@@ -129,10 +150,9 @@ impl SoftDep {
     }
 
     fn of(&self, when: When) -> impl Iterator<Item = &[u8]> {
-        self.entries
-            .iter()
-            .filter(move |e| e.when == when)
-            .map(|e| e.name.as_slice())
+        words::softdep_entries(&self.list)
+            .filter(move |&(w, _)| w == when)
+            .map(|(_, name)| name)
     }
 }
 
@@ -320,10 +340,7 @@ impl ModprobeConfig {
                 modname,
                 command: rest.to_vec(),
             }),
-            _ => self.softdeps.push(SoftDep {
-                modname,
-                entries: words::softdep_entries(rest),
-            }),
+            _ => self.softdeps.push(SoftDep::new(modname, rest)),
         }
     }
 

@@ -23,12 +23,16 @@ pub struct Context {
     memo: Arc<Memo>,
 }
 
+/// Lookups made, by name. (foldhash: std's SipHash map asks the kernel
+/// for its random keys, a system call on every `modprobe`.)
+pub(crate) type Lookups = HashMap<Vec<u8>, Arc<Answer>, foldhash::fast::RandomState>;
+
 /// Answers a context keeps: indexes once opened, lookups once made, and
 /// the messages kmod would have logged on the way, until taken.
 #[derive(Default)]
 pub(crate) struct Memo {
     pub(crate) indexes: IndexFileSlots,
-    lookups: Mutex<HashMap<Vec<u8>, Arc<Answer>>>,
+    lookups: Mutex<Lookups>,
     messages: Mutex<Vec<String>>,
 }
 
@@ -39,7 +43,7 @@ impl std::fmt::Debug for Memo {
 }
 
 impl Memo {
-    pub(crate) fn lookups(&self) -> MutexGuard<'_, HashMap<Vec<u8>, Arc<Answer>>> {
+    pub(crate) fn lookups(&self) -> MutexGuard<'_, Lookups> {
         self.lookups.lock().unwrap_or_else(|p| p.into_inner())
     }
 

@@ -111,7 +111,7 @@ fn key(m: &Module) -> Key {
 
 struct Builder<'a> {
     ctx: &'a Context,
-    marks: HashMap<Key, Marks>,
+    marks: HashMap<Key, Marks, foldhash::fast::RandomState>,
     order: Vec<Module>,
 }
 
@@ -212,7 +212,7 @@ impl Context {
     ) -> LoadPlan {
         let mut b = Builder {
             ctx: self,
-            marks: HashMap::new(),
+            marks: HashMap::default(),
             order: Vec::new(),
         };
         b.probe_list(module, true, ignore_commands);

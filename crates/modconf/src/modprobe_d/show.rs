@@ -81,14 +81,15 @@ impl SoftDep {
     /// [`post`](Self::post) for the real lists.
     pub fn show_value(&self) -> Vec<u8> {
         let mut out = Vec::new();
+        let entries = self.entries();
         for (when, label) in [(When::Pre, &b"pre: "[..]), (When::Post, b"post: ")] {
-            let first = self.entries.iter().position(|e| e.when == when);
-            let last = self.entries.iter().rposition(|e| e.when == when);
+            let first = entries.iter().position(|e| e.when == when);
+            let last = entries.iter().rposition(|e| e.when == when);
             let (Some(first), Some(last)) = (first, last) else {
                 continue;
             };
             out.extend_from_slice(label);
-            let span = self.entries.get(first..=last).unwrap_or_default();
+            let span = entries.get(first..=last).unwrap_or_default();
             let names: Vec<&[u8]> = span.iter().map(|e| e.name.as_slice()).collect();
             out.extend_from_slice(&names.join(&b' '));
         }

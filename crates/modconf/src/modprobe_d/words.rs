@@ -7,7 +7,7 @@
 //! first word, so `softdep m  pre: a` has a first word " pre:" that is
 //! not the keyword, and the whole line yields no dependency.
 
-use super::{SoftDepEntry, When};
+use super::When;
 
 /// C's `isspace` in the C locale.
 fn is_space(b: u8) -> bool {
@@ -50,24 +50,19 @@ pub(crate) fn dep_words(list: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// The entries of a `softdep` line: words after `pre:` or `post:`, each
 /// on the list last named; words before either keyword are dropped.
-pub(crate) fn softdep_entries(list: &[u8]) -> Vec<SoftDepEntry> {
+pub(crate) fn softdep_entries(list: &[u8]) -> impl Iterator<Item = (When, &[u8])> {
     let mut when = None;
-    let mut entries = Vec::new();
-    for word in dep_words(list) {
-        match word {
-            b"pre:" => when = Some(When::Pre),
-            b"post:" => when = Some(When::Post),
-            _ => {
-                if let Some(when) = when {
-                    entries.push(SoftDepEntry {
-                        when,
-                        name: word.to_vec(),
-                    });
-                }
-            }
+    dep_words(list).filter_map(move |word| match word {
+        b"pre:" => {
+            when = Some(When::Pre);
+            None
         }
-    }
-    entries
+        b"post:" => {
+            when = Some(When::Post);
+            None
+        }
+        _ => when.map(|w| (w, word)),
+    })
 }
 
 #[cfg(test)]
@@ -92,14 +87,13 @@ mod tests {
     #[test]
     fn one_leading_blank_sticks_to_the_first_word() {
         assert_eq!(words(b" pre: a"), vec![&b" pre:"[..], b"a"]);
-        assert!(softdep_entries(b" pre: a").is_empty());
-        assert_eq!(softdep_entries(b"  pre: a").len(), 1);
+        assert_eq!(softdep_entries(b" pre: a").count(), 0);
+        assert_eq!(softdep_entries(b"  pre: a").count(), 1);
     }
 
     #[test]
     fn keywords_switch_lists() {
-        let e = softdep_entries(b"x pre: a post: b pre: c");
-        let got: Vec<_> = e.iter().map(|e| (e.when, e.name.as_slice())).collect();
+        let got: Vec<_> = softdep_entries(b"x pre: a post: b pre: c").collect();
         assert_eq!(
             got,
             vec![
