@@ -539,13 +539,9 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         );
         return 1;
     }
-    if let Err(e) = depmod::write::write_outputs(&outdir, &files) {
+    let written = depmod::write::write_outputs_and_cache(&outdir, &files, cache.as_ref());
+    if let Err(e) = written {
         return fatal(p, &e);
-    }
-    // Best effort, after the outputs: a cache that cannot be written only
-    // makes the next run read everything.
-    if let Some(cache) = cache {
-        let _ = depmod::write::write_outputs(&outdir, &[cache]);
     }
     // Last, once the outputs are in place and known to be this run's.
     let status = 0;

@@ -33,6 +33,36 @@ pub struct WriteSummary {
     pub unchanged: Vec<&'static str>,
 }
 
+/// [`write_outputs`], and the `cache` file (see
+/// [`Resolved::cache_file`](crate::Resolved::cache_file)) beside them on a
+/// thread of its own: it is valid on its own, whatever becomes of the
+/// outputs, and best effort (a cache that cannot be written only makes the
+/// next run read everything). The result is the outputs'.
+pub fn write_outputs_and_cache(
+    dir: &Path,
+    files: &[OutputFile],
+    cache: Option<&OutputFile>,
+) -> Result<WriteSummary> {
+    let Some(cache) = cache else {
+        return write_outputs(dir, files);
+    };
+    let write_cache = || {
+        let _ = write_outputs(dir, std::slice::from_ref(cache));
+    };
+    std::thread::scope(|s| {
+        let beside = std::thread::Builder::new().spawn_scoped(s, write_cache);
+        let written = write_outputs(dir, files);
+        match beside {
+            Ok(h) => {
+                let _ = h.join();
+            }
+            // No thread to be had: after the outputs.
+            Err(_) => write_cache(),
+        }
+        written
+    })
+}
+
 /// Replace the files in `dir` (which must exist) with `files`. The
 /// directory is opened once and every file is reached by name inside it.
 pub fn write_outputs(dir: &Path, files: &[OutputFile]) -> Result<WriteSummary> {
@@ -225,6 +255,24 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 3, "no temporaries left: {names:?}");
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn the_cache_is_written_beside_the_outputs() {
+        let d = tmpdir("beside");
+        let cache = file("modules.rkmod-cache", b"c");
+        let s = write_outputs_and_cache(&d, &[file("modules.dep", b"d")], Some(&cache)).unwrap();
+        assert_eq!(s.written, vec!["modules.dep"]);
+        assert_eq!(fs::read(d.join("modules.dep")).unwrap(), b"d");
+        assert_eq!(fs::read(d.join("modules.rkmod-cache")).unwrap(), b"c");
+        // An output that cannot be written is the error; the cache is still
+        // written (it stands on its own).
+        fs::remove_file(d.join("modules.rkmod-cache")).unwrap();
+        fs::create_dir(d.join("modules.alias")).unwrap();
+        let err = write_outputs_and_cache(&d, &[file("modules.alias", b"a")], Some(&cache));
+        assert!(err.is_err());
+        assert_eq!(fs::read(d.join("modules.rkmod-cache")).unwrap(), b"c");
         fs::remove_dir_all(&d).unwrap();
     }
 
