@@ -41,7 +41,7 @@ fn queries(cfg: &ModprobeConfig, name: &[u8]) {
     );
     if let Some(sd) = cfg.softdep(name) {
         let n = sd.pre().count() + sd.post().count();
-        assert_eq!(n, sd.entries.len());
+        assert_eq!(n, sd.entries().len());
         let _ = sd.show_value();
     }
     let _ = cfg.weakdep(name);
@@ -148,7 +148,7 @@ fuzz_target!(|data: &[u8]| {
     names.extend(cfg.blacklist.iter().map(Vec::as_slice));
     for sd in &cfg.softdeps {
         names.push(&sd.modname);
-        names.extend(sd.entries.iter().map(|e| e.name.as_slice()));
+        names.extend(sd.pre().chain(sd.post()));
     }
     for wd in &cfg.weakdeps {
         names.push(&wd.modname);
