@@ -64,11 +64,9 @@ const HEADER: usize = 8 + 4 * 4;
 const TRAILER: usize = 8;
 /// The length of a [`FileKey`] as [`FileKey::encode`] writes it.
 pub const KEY_LEN: usize = 3 * 8 + 8 + 4 + 8 + 4;
-/// Smallest possible entry: empty path and record.
-const MIN_ENTRY: usize = 4 + KEY_LEN + 4;
 /// What an entry takes beside its path and its record (for sizing a
-/// [`Builder`]).
-pub const RECORD_OVERHEAD: usize = MIN_ENTRY;
+/// [`Builder`]): the smallest possible entry, with an empty path and record.
+pub const RECORD_OVERHEAD: usize = 4 + KEY_LEN + 4;
 
 /// The identity of a file's contents as `stat(2)` shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -278,7 +276,7 @@ impl Cache {
         if r.bytes(stamp_len).ok_or(bad.clone())? != stamp {
             return Err(Rejected::Stamp);
         }
-        if count > r.left() / MIN_ENTRY {
+        if count > r.left() / RECORD_OVERHEAD {
             return Err(bad);
         }
         let mut index = HashMap::with_capacity(count);

@@ -217,9 +217,11 @@ impl IndexBuilder {
         check_bytes("key", key, false)?;
         check_bytes("value", value, true)?;
         // every span of the arena, node and entry must stay addressable by
-        // u32 (a key adds at most two nodes)
+        // u32, below NONE (a key adds at most two nodes and one entry)
         let room = self.bytes.len() + key.len() + value.len();
-        if u32::try_from(room).is_err() || self.nodes.len() > (u32::MAX - 2) as usize {
+        let full = |arena: usize, adds: u32| arena > (NONE - adds) as usize;
+        if u32::try_from(room).is_err() || full(self.nodes.len(), 2) || full(self.entries.len(), 1)
+        {
             return Err(Error::TooLarge { size: room });
         }
 
