@@ -121,7 +121,7 @@ impl CacheUse {
                 }
             }
         }
-        let (info, key) = ModuleInfo::read_keyed(path, limits);
+        let (info, key) = ModuleInfo::read_keyed(path, limits, known);
         let key = key.filter(|k| self.threshold.settled(k));
         Got {
             info,

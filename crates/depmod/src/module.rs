@@ -46,17 +46,19 @@ impl ModuleInfo {
 
     /// [`read`](Self::read), decompressing within `limits`.
     pub fn read_with(path: &[u8], limits: &modfile::Limits) -> ModuleInfo {
-        ModuleInfo::read_keyed(path, limits).0
+        ModuleInfo::read_keyed(path, limits, None).0
     }
 
     /// [`read_with`](Self::read_with), and the identity of the file read
-    /// when it could be opened (see [`depcache::FileKey`]).
+    /// when it could be opened (see [`depcache::FileKey`]): `known`, when
+    /// it was just taken and the file fits it.
     pub fn read_keyed(
         path: &[u8],
         limits: &modfile::Limits,
+        known: Option<depcache::FileKey>,
     ) -> (ModuleInfo, Option<depcache::FileKey>) {
         let mut info = ModuleInfo::default();
-        let (image, key) = match crate::read::load(path, limits) {
+        let (image, key) = match crate::read::load(path, limits, known) {
             Ok(f) => f,
             Err(e) => {
                 info.note_symbols_error(e);
@@ -408,13 +410,13 @@ mod tests {
         let info = ModuleInfo::read(b"/nonexistent/dir/x.ko");
         // ENOENT leaves no error (kmod says nothing) but no key either.
         assert!(info.symbols_error.is_none());
-        let (_, key) =
-            ModuleInfo::read_keyed(b"/nonexistent/dir/x.ko", &modfile::Limits::default());
+        let limits = modfile::Limits::default();
+        let (_, key) = ModuleInfo::read_keyed(b"/nonexistent/dir/x.ko", &limits, None);
         assert!(key.is_none());
         let path = std::env::temp_dir().join(format!("depmod-notelf-{}.ko", std::process::id()));
         std::fs::write(&path, b"not an ELF file, just text").unwrap();
         let bytes = path.as_os_str().as_encoded_bytes().to_vec();
-        let (info, key) = ModuleInfo::read_keyed(&bytes, &modfile::Limits::default());
+        let (info, key) = ModuleInfo::read_keyed(&bytes, &limits, None);
         std::fs::remove_file(&path).unwrap();
         assert!(info.symbols_error.is_some() && key.is_some());
         assert!(info.encode().is_none());

@@ -27,11 +27,23 @@ const WANTED: Wanted = Wanted {
 };
 
 /// Load what depmod needs of the module at `path`, with the identity of
-/// the file opened (taken before its bytes are read, so a file changed
-/// while it is read never gets a newer key than its contents).
-pub(crate) fn load(path: &[u8], limits: &Limits) -> modfile::Result<(Image, depcache::FileKey)> {
+/// the file: taken before its bytes are read, so a file changed while it
+/// is read never gets a newer key than its contents. That is `known` when
+/// the caller has just taken it (the scan did, a `stat` of every module
+/// that reading need not repeat); a file whose bytes do not fit it (it
+/// changed since) is read again by the identity of the file opened.
+pub(crate) fn load(
+    path: &[u8],
+    limits: &Limits,
+    known: Option<depcache::FileKey>,
+) -> modfile::Result<(Image, depcache::FileKey)> {
     let file = open(path)?;
     let path = Path::new(OsStr::from_bytes(path));
+    if let Some(key) = known {
+        if let Ok(image) = Image::read(&file, key.size, path, &WANTED, limits) {
+            return Ok((image, key));
+        }
+    }
     let meta = file.metadata()?;
     let key = depcache::FileKey::of(&meta);
     let image = Image::read(&file, meta.len(), path, &WANTED, limits)?;

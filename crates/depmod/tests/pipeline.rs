@@ -10,7 +10,7 @@ use std::path::Path;
 
 use common::{module, Scratch, Spec};
 use depmod::report::{Collect, Level};
-use depmod::{Depmod, Error, Options, OutputFile};
+use depmod::{Depmod, Error, ModuleInfo, Options, OutputFile};
 use modconf::{DepmodConfig, Search};
 
 fn moddir(s: &Scratch) -> Vec<u8> {
@@ -418,4 +418,38 @@ fn cached_runs_give_the_outputs_of_full_runs() {
     let (other, st) = cached_run_with(&dir, |o| o.decompress.max_decompressed = 1 << 20);
     assert_eq!((st.hits, st.old_records), (0, 0));
     assert_eq!(other, changed);
+}
+
+#[test]
+fn a_known_identity_spares_a_stat() {
+    // A module read with the identity the scan took: the same contents,
+    // that identity kept; with one its bytes do not fit (the file changed
+    // since), the identity of the file opened.
+    let s = Scratch::new("known-key");
+    let spec = Spec {
+        modinfo: &["alias=pci:v*"],
+        exports: &["known_a"],
+        needs: &["printk"],
+        ..Spec::default()
+    };
+    let path = s.put("m.ko", &module(&spec));
+    let path = path.as_os_str().as_encoded_bytes();
+    let limits = modfile::Limits::default();
+    let (info, key) = ModuleInfo::read_keyed(path, &limits, None);
+    let key = key.unwrap();
+    let taken = depcache::FileKey {
+        ino: key.ino ^ 1,
+        ..key
+    };
+    let (same, kept) = ModuleInfo::read_keyed(path, &limits, Some(taken));
+    assert_eq!(kept, Some(taken));
+    assert!(info.encode().is_some());
+    assert_eq!(same.encode(), info.encode());
+    let stale = depcache::FileKey {
+        size: key.size + 4096,
+        ..taken
+    };
+    let (again, fresh) = ModuleInfo::read_keyed(path, &limits, Some(stale));
+    assert_eq!(fresh, Some(key));
+    assert_eq!(again.encode(), info.encode());
 }

@@ -32,7 +32,7 @@
 //!
 //! Values equal to one already stored for the key are stored again (kmod
 //! only warns with `-w`); among equal priorities the newest value is stored
-//! first. See [`IndexBuilder::try_insert`].
+//! first; [`IndexBuilder::duplicates`] names them.
 //!
 //! ```
 //! use modindex::{Index, IndexBuilder};
@@ -60,7 +60,7 @@ pub use fnmatch::fnmatch;
 pub use iter::Iter;
 pub use node::Value;
 pub use reader::{Index, LibkmodReader};
-pub use writer::{IndexBuilder, Insertion};
+pub use writer::IndexBuilder;
 
 /// The part of `b` before its first NUL: how C code sees a string.
 pub(crate) fn until_nul(b: &[u8]) -> &[u8] {

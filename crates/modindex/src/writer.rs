@@ -1,25 +1,21 @@
 //! Building an index in memory and serialising it the way kmod 30's depmod
 //! does (nodes in post-order: every node's children come before it).
+//!
+//! kmod inserts key by key into a trie of allocated nodes and then walks
+//! it. The trie's shape depends only on the set of keys (a node exists
+//! where a key ends or keys branch), and a key's values only on their
+//! priorities and insertion order; so the builder keeps what is inserted
+//! in one arena, sorts it once and writes the nodes in one pass over the
+//! sorted keys: no node is ever allocated (an index of 26,000 aliases was
+//! 40,000 nodes to make, link and free, issue 14).
 
 use crate::error::Error;
 use crate::format::{
     CHILD_MAX, FLAG_CHILDREN, FLAG_PREFIX, FLAG_VALUES, HEADER_LEN, MAGIC, OFFSET_MASK, VERSION,
 };
 
-/// What [`IndexBuilder::try_insert`] did with a value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Insertion {
-    /// The key did not hold this value yet.
-    Unique,
-    /// The key already held an equal value. The new one is stored anyway, as
-    /// kmod does (depmod only warns about it with `-w`).
-    Duplicate,
-}
-
 /// Bytes kept in the builder's arena: `start` and `len` in
-/// [`IndexBuilder::bytes`]. Prefixes and values live there rather than in
-/// a vector each: an index of 40,000 keys was 120,000 allocations to make
-/// and free (issue 14).
+/// [`IndexBuilder::bytes`].
 #[derive(Debug, Clone, Copy, Default)]
 struct Span {
     start: u32,
@@ -32,52 +28,13 @@ impl Span {
     }
 }
 
-/// One value of a key, as kept by the builder: a link of its key's list.
-#[derive(Debug, Clone)]
+/// One inserted value; its insertion number is its position in
+/// [`IndexBuilder::entries`].
+#[derive(Debug, Clone, Copy)]
 struct Entry {
-    priority: u32,
+    key: Span,
     value: Span,
-    /// The next value of the key ([`NONE`]: the last).
-    next: u32,
-}
-
-/// No entry.
-const NONE: u32 = u32::MAX;
-
-/// One trie node. Children are referenced by position in the arena, so that
-/// neither building, writing nor dropping recurses (no stack overflow on
-/// deep tries). A node's values are a list in the builder's entry arena,
-/// not a vector of its own: one allocation less for every key.
-#[derive(Debug, Clone)]
-struct Node {
-    /// Bytes shared by every key below this node, after the edge byte.
-    prefix: Span,
-    /// The first of the values of the key ending here, sorted by priority
-    /// (see `IndexBuilder::add_value`), or [`NONE`].
-    first: u32,
-    /// How many values there are.
-    count: u32,
-    /// `(edge byte, arena index)`, sorted by edge byte.
-    children: Vec<(u8, u32)>,
-}
-
-impl Default for Node {
-    fn default() -> Self {
-        Node {
-            prefix: Span::default(),
-            first: NONE,
-            count: 0,
-            children: Vec::new(),
-        }
-    }
-}
-
-impl Node {
-    fn child(&self, ch: u8) -> Result<usize, usize> {
-        self.children
-            .binary_search_by_key(&ch, |&(c, _)| c)
-            .map(|pos| self.children[pos].1 as usize)
-    }
+    priority: u32,
 }
 
 /// Builds an index in memory, then serialises it exactly as kmod 30's depmod
@@ -99,20 +56,12 @@ impl Node {
 ///     Some(&b"kernel/sound/snd-hda-intel.ko: kernel/sound/snd.ko"[..])
 /// );
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct IndexBuilder {
-    /// Arena of nodes; index 0 is the root, whose prefix is always empty.
-    nodes: Vec<Node>,
-    /// Arena of the nodes' values.
+    /// Every value inserted, in insertion order.
     entries: Vec<Entry>,
-    /// Arena of the nodes' prefixes and values (see [`Span`]).
+    /// Arena of the keys and values (see [`Span`]).
     bytes: Vec<u8>,
-}
-
-impl Default for IndexBuilder {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 fn check_bytes(what: &'static str, bytes: &[u8], allow_high: bool) -> Result<(), Error> {
@@ -155,24 +104,34 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
         .count()
 }
 
+/// A node being written: the run `lo..hi` of sorted entries whose keys
+/// share `key[..end]`, the node's prefix being `key[start..end]`.
+struct Frame {
+    lo: usize,
+    hi: usize,
+    start: usize,
+    end: usize,
+    /// The entries `lo..values` end exactly at `end`: the node's values.
+    values: usize,
+    /// The first entry of the next child still to write.
+    next: usize,
+    /// Where this node's children's references begin in the shared list.
+    children: usize,
+}
+
 impl IndexBuilder {
     /// An empty index.
     pub fn new() -> Self {
-        IndexBuilder {
-            nodes: vec![Node::default()],
-            entries: Vec::new(),
-            bytes: Vec::new(),
-        }
+        Self::default()
     }
 
     /// An empty index with room for about `keys` keys of `bytes` bytes of
     /// keys and values in all: an index of known size grows no arena.
     pub fn with_capacity(keys: usize, bytes: usize) -> Self {
-        let mut b = IndexBuilder::new();
-        b.nodes.reserve(keys.saturating_mul(2));
-        b.entries.reserve(keys);
-        b.bytes.reserve(bytes);
-        b
+        IndexBuilder {
+            entries: Vec::with_capacity(keys),
+            bytes: Vec::with_capacity(bytes),
+        }
     }
 
     /// Number of values inserted (duplicates included).
@@ -191,96 +150,42 @@ impl IndexBuilder {
     /// value holds a byte the format cannot carry (see
     /// [`try_insert`](Self::try_insert)). Note that, like kmod, a value equal
     /// to one the key already holds **is stored again** (kmod only reports
-    /// it); use `try_insert` to learn about duplicates.
+    /// it, see [`duplicates`](Self::duplicates)).
     pub fn insert(&mut self, key: &[u8], value: &[u8], priority: u32) -> bool {
         self.try_insert(key, value, priority).is_ok()
     }
 
-    /// Insert `value` with `priority` under `key`, reporting duplicates.
+    /// Insert `value` with `priority` under `key`.
     ///
     /// Values of a key are kept sorted by ascending priority; a value goes
     /// before existing values of the same priority (newest first). A value
-    /// equal to one already stored under the key is stored again and reported
-    /// as [`Insertion::Duplicate`], which is what depmod's `-w` warns about.
+    /// equal to one already stored under the key is stored again, as kmod
+    /// does; [`duplicates`](Self::duplicates) names them afterwards (what
+    /// depmod's `-w` warns about).
     ///
     /// # Errors
     /// [`Error::InvalidByte`] if the key holds a NUL or a byte >= 0x80, or the
     /// value holds a NUL. (kmod 30 exits on such keys on platforms where it
     /// notices them; bytes >= 0x80 in values are written as they are, as
-    /// kmod does on x86.) Nothing is inserted then.
-    pub fn try_insert(
-        &mut self,
-        key: &[u8],
-        value: &[u8],
-        priority: u32,
-    ) -> Result<Insertion, Error> {
+    /// kmod does on x86.) [`Error::TooLarge`] when the arena would pass
+    /// 4 GiB. Nothing is inserted then.
+    pub fn try_insert(&mut self, key: &[u8], value: &[u8], priority: u32) -> Result<(), Error> {
         check_bytes("key", key, false)?;
         check_bytes("value", value, true)?;
-        // every span of the arena, node and entry must stay addressable by
-        // u32, below NONE (a key adds at most two nodes and one entry)
+        // every span of the arena, and every insertion number, must stay
+        // addressable by u32
         let room = self.bytes.len() + key.len() + value.len();
-        let full = |arena: usize, adds: u32| arena > (NONE - adds) as usize;
-        if u32::try_from(room).is_err() || full(self.nodes.len(), 2) || full(self.entries.len(), 1)
-        {
+        if u32::try_from(room).is_err() || u32::try_from(self.entries.len() + 1).is_err() {
             return Err(Error::TooLarge { size: room });
         }
-
-        let mut node = 0usize;
-        let mut i = 0usize;
-        loop {
-            // Make the node's prefix a prefix of key[i..], splitting if needed.
-            let rest = &key[i..];
-            let prefix = &self.bytes[self.nodes[node].prefix.range()];
-            let common = common_prefix(prefix, rest);
-            if common < prefix.len() {
-                self.split(node, common);
-            }
-            i += common;
-
-            let Some(&ch) = key.get(i) else {
-                return Ok(self.add_value(node, value, priority));
-            };
-            match self.nodes[node].child(ch) {
-                Ok(child) => {
-                    node = child;
-                    i += 1;
-                }
-                Err(pos) => {
-                    let leaf = Node {
-                        prefix: self.keep(&key[i + 1..]),
-                        ..Node::default()
-                    };
-                    let idx = self.nodes.len();
-                    self.nodes.push(leaf);
-                    self.add_value(idx, value, priority);
-                    self.nodes[node].children.insert(pos, (ch, idx as u32));
-                    // kmod reports no duplicate for a brand new key.
-                    return Ok(Insertion::Unique);
-                }
-            }
-        }
-    }
-
-    /// Split `node` so that its prefix keeps only `at` bytes; everything else
-    /// moves to a new child reached through the byte `prefix[at]`.
-    fn split(&mut self, node: usize, at: usize) {
-        let old = &mut self.nodes[node];
-        let Span { start, len } = old.prefix;
-        let at32 = at as u32; // at < len
-        let edge = self.bytes[start as usize + at];
-        let lower = Node {
-            prefix: Span {
-                start: start + at32 + 1,
-                len: len - at32 - 1,
-            },
-            first: std::mem::replace(&mut old.first, NONE),
-            count: std::mem::take(&mut old.count),
-            children: std::mem::take(&mut old.children),
-        };
-        old.prefix.len = at32;
-        let idx = self.nodes.len();
-        self.nodes[node].children = vec![(edge, idx as u32)];
-        self.nodes.push(lower);
+        let key = self.keep(key);
+        let value = self.keep(value);
+        self.entries.push(Entry {
+            key,
+            value,
+            priority,
+        });
+        Ok(())
     }
 
     /// Copy `bytes` into the arena (the caller checked it stays within u32).
@@ -293,41 +198,45 @@ impl IndexBuilder {
         }
     }
 
-    /// kmod's `index_add_value`: the new value goes before the first value
-    /// whose priority is greater than *or equal to* its own, so among equal
-    /// priorities the most recently inserted value comes first. Duplicates
-    /// are kept; the return value only reports them.
-    fn add_value(&mut self, node: usize, value: &[u8], priority: u32) -> Insertion {
-        // One walk of the list: whether the value is there, and the link
-        // to point at the new entry (after the last of lower priority).
-        let mut duplicate = false;
-        let mut before: Option<u32> = None;
-        let mut at = self.nodes[node].first;
-        while at != NONE {
-            let e = &self.entries[at as usize];
-            duplicate = duplicate || self.bytes[e.value.range()] == *value;
-            if e.priority < priority {
-                before = Some(at);
+    /// The `n`th value inserted (from 0): its key, value and priority.
+    pub fn get(&self, n: usize) -> Option<(&[u8], &[u8], u32)> {
+        let e = self.entries.get(n)?;
+        Some((
+            &self.bytes[e.key.range()],
+            &self.bytes[e.value.range()],
+            e.priority,
+        ))
+    }
+
+    fn key(&self, e: u32) -> &[u8] {
+        &self.bytes[self.entries[e as usize].key.range()]
+    }
+
+    /// The insertion numbers (from 0, in ascending order) of the values
+    /// that were already stored under their key when inserted: what kmod
+    /// reports as a duplicate (a brand new key never is).
+    pub fn duplicates(&self) -> Vec<usize> {
+        let value = |e: u32| &self.bytes[self.entries[e as usize].value.range()];
+        let mut order = self.entries_by(|a, b| self.key(a).cmp(self.key(b)));
+        // Within a key, equal values side by side, the first inserted first.
+        let mut dups = Vec::new();
+        for run in order.chunk_by_mut(|&a, &b| self.key(a) == self.key(b)) {
+            run.sort_unstable_by(|&a, &b| value(a).cmp(value(b)).then(a.cmp(&b)));
+            for pair in run.windows(2) {
+                if value(pair[0]) == value(pair[1]) {
+                    dups.push(pair[1] as usize);
+                }
             }
-            at = e.next;
         }
-        let value = self.keep(value);
-        let idx = self.entries.len() as u32;
-        let next = match before {
-            Some(b) => std::mem::replace(&mut self.entries[b as usize].next, idx),
-            None => std::mem::replace(&mut self.nodes[node].first, idx),
-        };
-        self.entries.push(Entry {
-            priority,
-            value,
-            next,
-        });
-        self.nodes[node].count += 1;
-        if duplicate {
-            Insertion::Duplicate
-        } else {
-            Insertion::Unique
-        }
+        dups.sort_unstable();
+        dups
+    }
+
+    /// Insertion numbers sorted by `cmp`, ties by insertion number.
+    fn entries_by(&self, cmp: impl Fn(u32, u32) -> std::cmp::Ordering) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.entries.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| cmp(a, b).then(a.cmp(&b)));
+        order
     }
 
     /// Serialise to bytes, byte-identical to kmod 30 depmod's output for the
@@ -346,84 +255,126 @@ impl IndexBuilder {
     /// Serialise to bytes; fails instead of panicking on an index that
     /// exceeds the 28-bit offsets of the format.
     pub fn try_to_bytes(&self) -> Result<Vec<u8>, Error> {
-        let mut out = Vec::with_capacity(HEADER_LEN + 16 * self.nodes.len());
+        // kmod's order: keys, then a key's values by ascending priority,
+        // the newest first among equals.
+        let sorted = self.entries_by(|a, b| {
+            let (ea, eb) = (&self.entries[a as usize], &self.entries[b as usize]);
+            self.key(a)
+                .cmp(self.key(b))
+                .then(ea.priority.cmp(&eb.priority))
+                .then(b.cmp(&a))
+        });
+        let key = |i: usize| self.key(sorted[i]);
+        // Nodes and their values come to about the arena's size.
+        let mut out = Vec::with_capacity(HEADER_LEN + self.bytes.len() + 16 * sorted.len());
         out.extend_from_slice(&MAGIC.to_be_bytes());
         out.extend_from_slice(&VERSION.to_be_bytes());
         // Root reference, patched once the root is written (it comes last).
         out.extend_from_slice(&0u32.to_be_bytes());
 
-        // Reference (offset | flags) of each written node, by arena index.
-        let mut refs = vec![0u32; self.nodes.len()];
-        // Explicit post-order walk: (node, next child position).
-        let mut stack: Vec<(usize, usize)> = vec![(0, 0)];
+        // (edge byte, reference) of the nodes written whose parent is not
+        // yet: a stack, each frame's children on top of its elders'.
+        let mut refs: Vec<(u8, u32)> = Vec::new();
+        // The root's prefix is always empty: kmod's root is never split.
+        let mut stack = vec![self.frame(&key, 0, sorted.len(), 0, Some(0), 0)];
         while let Some(top) = stack.last_mut() {
-            let (idx, next) = *top;
-            let node = &self.nodes[idx];
-            if let Some(&(_, child)) = node.children.get(next) {
-                top.1 += 1;
-                stack.push((child as usize, 0));
+            if top.next < top.hi {
+                // The next child: the entries with the same byte after `end`.
+                let (lo, end) = (top.next, top.end);
+                let edge = key(lo)[end];
+                let hi = lo + sorted[lo..top.hi].partition_point(|&e| self.key(e)[end] <= edge);
+                top.next = hi;
+                let children = refs.len();
+                stack.push(self.frame(&key, lo, hi, end + 1, None, children));
                 continue;
             }
-            stack.pop();
-            refs[idx] = self.write_node(node, &refs, &mut out)?;
+            let Some(f) = stack.pop() else { break };
+            let reference = self.write_node(&f, &key, &sorted, &refs[f.children..], &mut out)?;
+            refs.truncate(f.children);
+            match f.start {
+                0 => out[8..12].copy_from_slice(&reference.to_be_bytes()),
+                s => refs.push((key(f.lo)[s - 1], reference)),
+            }
         }
-        out[8..12].copy_from_slice(&refs[0].to_be_bytes());
         Ok(out)
     }
 
-    /// Append one node whose children are already written; return its
-    /// reference.
-    fn write_node(&self, node: &Node, refs: &[u32], out: &mut Vec<u8>) -> Result<u32, Error> {
+    /// The frame of the node for the entries `lo..hi` (keys sharing
+    /// `key[..start]`), its prefix `end - start` bytes long when `end` is
+    /// given, else as long as every key shares.
+    fn frame<'k>(
+        &self,
+        key: &impl Fn(usize) -> &'k [u8],
+        lo: usize,
+        hi: usize,
+        start: usize,
+        end: Option<usize>,
+        children: usize,
+    ) -> Frame {
+        let end = match end {
+            Some(end) => end,
+            // Sorted: what the first and last keys share, all share.
+            None if hi > lo => start + common_prefix(&key(lo)[start..], &key(hi - 1)[start..]),
+            None => start,
+        };
+        let values = lo + (lo..hi).take_while(|&i| key(i).len() == end).count();
+        Frame {
+            lo,
+            hi,
+            start,
+            end,
+            values,
+            next: values,
+            children,
+        }
+    }
+
+    /// Append one node whose children are already written (`children`:
+    /// their edge bytes and references, in order); return its reference.
+    fn write_node<'k>(
+        &self,
+        f: &Frame,
+        key: &impl Fn(usize) -> &'k [u8],
+        sorted: &[u32],
+        children: &[(u8, u32)],
+        out: &mut Vec<u8>,
+    ) -> Result<u32, Error> {
         let offset = out.len();
         if offset > OFFSET_MASK as usize {
             return Err(Error::TooLarge { size: offset });
         }
         let mut reference = offset as u32;
 
-        if node.prefix.len > 0 {
-            out.extend_from_slice(&self.bytes[node.prefix.range()]);
+        if f.end > f.start {
+            out.extend_from_slice(&key(f.lo)[f.start..f.end]);
             out.push(0);
             reference |= FLAG_PREFIX;
         }
 
-        if let (Some(&(first, _)), Some(&(last, _))) = (node.children.first(), node.children.last())
-        {
+        if let (Some(&(first, _)), Some(&(last, _))) = (children.first(), children.last()) {
             out.push(first);
             out.push(last);
-            let mut children = node.children.iter().peekable();
-            for ch in first..=last {
-                let child_ref = match children.peek() {
-                    Some(&&(c, idx)) if c == ch => {
-                        children.next();
-                        refs[idx as usize]
-                    }
-                    _ => 0,
-                };
-                out.extend_from_slice(&child_ref.to_be_bytes());
+            let table = out.len();
+            // Absent children between first and last are 0.
+            out.resize(table + 4 * usize::from(last - first + 1), 0);
+            for &(ch, child) in children {
+                let at = table + 4 * usize::from(ch - first);
+                out[at..at + 4].copy_from_slice(&child.to_be_bytes());
             }
             reference |= FLAG_CHILDREN;
         }
 
-        if node.count > 0 {
-            out.extend_from_slice(&node.count.to_be_bytes());
-            for entry in self.values(node) {
-                out.extend_from_slice(&entry.priority.to_be_bytes());
-                out.extend_from_slice(&self.bytes[entry.value.range()]);
+        if f.values > f.lo {
+            out.extend_from_slice(&((f.values - f.lo) as u32).to_be_bytes());
+            for &e in &sorted[f.lo..f.values] {
+                let e = &self.entries[e as usize];
+                out.extend_from_slice(&e.priority.to_be_bytes());
+                out.extend_from_slice(&self.bytes[e.value.range()]);
                 out.push(0);
             }
             reference |= FLAG_VALUES;
         }
         Ok(reference)
-    }
-
-    /// A node's values, in order.
-    fn values<'a>(&'a self, node: &Node) -> impl Iterator<Item = &'a Entry> {
-        let mut at = node.first;
-        std::iter::from_fn(move || {
-            let e = self.entries.get(at as usize)?;
-            at = e.next;
-            Some(e)
-        })
     }
 
     /// Serialise into a writer (see [`to_bytes`](Self::to_bytes)).
@@ -568,35 +519,37 @@ mod tests {
     #[test]
     fn value_order_priority_then_newest_first() {
         let mut b = IndexBuilder::new();
-        assert_eq!(b.try_insert(b"k", b"a", 5).unwrap(), Insertion::Unique);
-        assert_eq!(b.try_insert(b"k", b"b", 3).unwrap(), Insertion::Unique);
-        assert_eq!(b.try_insert(b"k", b"c", 5).unwrap(), Insertion::Unique);
-        assert_eq!(b.try_insert(b"k", b"a", 5).unwrap(), Insertion::Duplicate);
-        assert_eq!(b.try_insert(b"k", b"b", 9).unwrap(), Insertion::Duplicate);
-        let order: Vec<(u32, &[u8])> = b
-            .values(&b.nodes[b.nodes[0].child(b'k').unwrap()])
-            .map(|e| (e.priority, &b.bytes[e.value.range()]))
-            .collect();
-        assert_eq!(
-            order,
-            vec![
-                (3, &b"b"[..]),
-                (5, b"a"), // second "a", inserted last among priority 5
-                (5, b"c"),
-                (5, b"a"),
-                (9, b"b"),
-            ]
-        );
+        for (v, p) in [(b"a", 5), (b"b", 3), (b"c", 5), (b"a", 5), (b"b", 9)] {
+            b.try_insert(b"k", v, p).unwrap();
+        }
+        assert_eq!(b.duplicates(), vec![3, 4]);
+        // Root -k-> one leaf holding the values (3,b) (5,a) (5,c) (5,a)
+        // (9,b): the second "a", inserted last among priority 5, first.
+        let mut want = header(0);
+        want.extend_from_slice(&be(5));
+        for (p, v) in [(3, "b"), (5, "a"), (5, "c"), (5, "a"), (9, "b")] {
+            want.extend_from_slice(&be(p));
+            want.extend_from_slice(v.as_bytes());
+            want.push(0);
+        }
+        let root = want.len() as u32;
+        want.extend_from_slice(b"kk");
+        want.extend_from_slice(&be(12 | FLAG_VALUES));
+        want[8..12].copy_from_slice(&be(root | FLAG_CHILDREN));
+        assert_eq!(b.to_bytes(), want);
         assert_eq!(b.len(), 5);
     }
 
     #[test]
     fn new_key_is_never_a_duplicate() {
         let mut b = IndexBuilder::new();
-        assert_eq!(b.try_insert(b"abc", b"v", 0).unwrap(), Insertion::Unique);
-        // Splitting "bc" to end a key at "ab" creates an empty value list.
-        assert_eq!(b.try_insert(b"ab", b"v", 0).unwrap(), Insertion::Unique);
-        assert_eq!(b.try_insert(b"ab", b"v", 0).unwrap(), Insertion::Duplicate);
+        b.try_insert(b"abc", b"v", 0).unwrap();
+        // "ab" ends inside the leaf "bc": a new key, not a duplicate.
+        b.try_insert(b"ab", b"v", 0).unwrap();
+        b.try_insert(b"ab", b"v", 0).unwrap();
+        b.try_insert(b"abc", b"w", 0).unwrap();
+        b.try_insert(b"ab", b"v", 7).unwrap();
+        assert_eq!(b.duplicates(), vec![2, 4]);
     }
 
     #[test]

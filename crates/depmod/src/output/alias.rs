@@ -34,8 +34,32 @@ pub(super) fn index(r: &Resolved, log: &mut Collect) -> Result<Vec<u8>> {
             (k + aliases.0, n + aliases.1 + aliases.0 * module.name.len())
         });
     let mut b = modindex::IndexBuilder::with_capacity(keys, bytes);
-    for (m, (module, info)) in r.modules.iter().zip(&r.infos).enumerate() {
-        for alias in info.aliases() {
+    let all = || r.modules.iter().zip(&r.infos).enumerate();
+    let aliases =
+        || all().flat_map(|(m, (module, info))| info.aliases().map(move |a| (m, module, a)));
+    // (how many aliases were taken, why the next one failed)
+    let (mut taken, mut failed, mut unmatched) = (0, None, false);
+    for (m, module, alias) in aliases() {
+        match alias_normalize(alias) {
+            Some(key) => {
+                if let Err(e) = insert("modules.alias.bin", &mut b, &key, &module.name, m as u32) {
+                    failed = Some(e);
+                    break;
+                }
+            }
+            None => unmatched = true,
+        }
+        taken += 1;
+    }
+    // kmod warns while it inserts: the messages in alias order.
+    let dups = if r.warn_dups {
+        b.duplicates()
+    } else {
+        Vec::new()
+    };
+    if unmatched || !dups.is_empty() {
+        let (mut dups, mut n) = (dups.into_iter().peekable(), 0);
+        for (_, module, alias) in aliases().take(taken) {
             let Some(key) = alias_normalize(alias) else {
                 diag!(
                     log,
@@ -45,8 +69,7 @@ pub(super) fn index(r: &Resolved, log: &mut Collect) -> Result<Vec<u8>> {
                 );
                 continue;
             };
-            let dup = insert("modules.alias.bin", &mut b, &key, &module.name, m as u32)?;
-            if dup && r.warn_dups {
+            if dups.next_if_eq(&n).is_some() {
                 diag!(
                     log,
                     Warning,
@@ -55,9 +78,13 @@ pub(super) fn index(r: &Resolved, log: &mut Collect) -> Result<Vec<u8>> {
                     String::from_utf8_lossy(&module.name)
                 );
             }
+            n += 1;
         }
     }
-    finish_index("modules.alias.bin", &b)
+    match failed {
+        Some(e) => Err(e),
+        None => finish_index("modules.alias.bin", &b),
+    }
 }
 
 /// kmod's alias normalisation: `-` becomes `_` except inside `[...]`; an

@@ -2,9 +2,9 @@
 //! every module it needs (directly or not) in load order, last-loaded
 //! first. The index maps the module name to the same line.
 
-use super::{finish_index, insert};
+use super::{finish_index, insert, warn_duplicates};
 use crate::error::Result;
-use crate::report::{diag, Collect};
+use crate::report::Collect;
 use crate::Resolved;
 
 /// `path: dep dep ...` for module `m`, without newline.
@@ -33,15 +33,13 @@ pub(super) fn index(r: &Resolved, log: &mut Collect) -> Result<Vec<u8>> {
     for (m, module) in r.modules.iter().enumerate() {
         buf.clear();
         line(r, m, &mut buf);
-        let dup = insert("modules.dep.bin", &mut b, &module.name, &buf, m as u32)?;
-        if dup && r.warn_dups {
-            diag!(
-                log,
-                Warning,
-                "duplicate module deps:\n{}\n",
-                String::from_utf8_lossy(&buf)
-            );
-        }
+        insert("modules.dep.bin", &mut b, &module.name, &buf, m as u32)?;
     }
+    warn_duplicates(r, &b, log, |_, line| {
+        format!(
+            "duplicate module deps:\n{}\n",
+            String::from_utf8_lossy(line)
+        )
+    });
     finish_index("modules.dep.bin", &b)
 }

@@ -132,15 +132,36 @@ fn finish_index(name: &str, b: &modindex::IndexBuilder) -> Result<Vec<u8>> {
         .map_err(|e| Error::Index(format!("{name}: {e}")))
 }
 
-/// Insert into an index; true when the value was already there.
+/// Insert into an index.
 fn insert(
     name: &str,
     b: &mut modindex::IndexBuilder,
     key: &[u8],
     value: &[u8],
     priority: u32,
-) -> Result<bool> {
+) -> Result<()> {
     b.try_insert(key, value, priority)
-        .map(|i| i == modindex::Insertion::Duplicate)
         .map_err(|e| Error::Index(format!("{name}: {e}")))
+}
+
+/// With `-w`, kmod's warning for each value inserted into `b` that its key
+/// already held, in insertion order: `what` and the key and value of the
+/// entry, as `message` puts them.
+fn warn_duplicates(
+    r: &Resolved,
+    b: &modindex::IndexBuilder,
+    log: &mut Collect,
+    message: impl Fn(&[u8], &[u8]) -> String,
+) {
+    if !r.warn_dups {
+        return;
+    }
+    for n in b.duplicates() {
+        if let Some((key, value, _)) = b.get(n) {
+            log.diag(crate::report::Diagnostic::new(
+                crate::report::Level::Warning,
+                message(key, value),
+            ));
+        }
+    }
 }
