@@ -512,11 +512,15 @@ def cache_hits(moddir: str) -> int:
             d = f.read()
     except OSError:
         return 0
+    # crates/depcache: header magic, format 2, stamp length, reserved,
+    # stamp; entries; trailer count, CRC-32 of all before it, "END\n".
     if (len(d) < 32 or d[:8] != b"RKMODDC\n" or d[-4:] != b"END\n"
+            or struct.unpack_from("<I", d, 8)[0] != 2
             or zlib.crc32(d[:-8]) != struct.unpack("<I", d[-8:-4])[0]):
         return 0
-    stamp_len, count = struct.unpack_from("<II", d, 12)
-    at = 24 + stamp_len
+    stamp_len, = struct.unpack_from("<I", d, 12)
+    count, = struct.unpack_from("<I", d, len(d) - 12)
+    at = 20 + stamp_len
     hits = 0
     for _ in range(count):
         plen, = struct.unpack_from("<I", d, at)

@@ -507,11 +507,13 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
     };
     // Explicit module lists leave the cache as it is.
     let writes_files = !dry_run && !m.get_flag("json") && !m.get_flag("graph");
-    let (files, cache) = resolved.outputs_and_cache(dry_run, all && writes_files, p);
-    let files = match files {
+    let files = match resolved.outputs(dry_run, p) {
         Ok(f) => f,
         Err(e) => return fatal(p, &e),
     };
+    let cache = (all && writes_files)
+        .then(|| resolved.cache_file())
+        .flatten();
     if m.get_flag("json") {
         let doc = rkmod::json::Document::new("rdepmod", resolved.records());
         let _ = p.out.write_all(super::json_text(&doc).as_bytes());
@@ -539,7 +541,8 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         );
         return 1;
     }
-    let written = depmod::write::write_outputs_and_cache(&outdir, &files, cache.as_ref());
+    let cache = cache.as_ref().map(|c| c as &dyn depmod::write::Streamed);
+    let written = depmod::write::write_outputs_and_cache(&outdir, &files, cache);
     if let Err(e) = written {
         return fatal(p, &e);
     }

@@ -22,12 +22,16 @@
 //!
 //! ```text
 //! header   magic "RKMODDC\n" (8) | format u32 (= FORMAT) | stamp length u32
-//!          | entry count u32 | reserved u32 (0) | stamp bytes
+//!          | reserved u32 (0) | stamp bytes
 //! entry*   path length u32 | path | dev u64 | ino u64 | size u64
 //!          | mtime s i64 | mtime ns u32 | ctime s i64 | ctime ns u32
 //!          | record length u32 | record
-//! trailer  CRC-32 (IEEE) of everything before it, u32 | magic "END\n" (4)
+//! trailer  entry count u32 | CRC-32 (IEEE) of everything before it, u32
+//!          | magic "END\n" (4)
 //! ```
+//!
+//! The count comes last so that a cache is written in one pass, entry by
+//! entry, without the whole file in memory ([`Builder::writing_to`]).
 //!
 //! # Trust
 //!
@@ -42,7 +46,7 @@
 
 use std::collections::HashMap;
 use std::fs::Metadata;
-use std::io::Read;
+use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
@@ -51,8 +55,9 @@ use std::path::Path;
 /// that whatever removes a kernel's module files removes it too.
 pub const FILE_NAME: &str = "modules.rkmod-cache";
 
-/// The container format this crate reads and writes.
-pub const FORMAT: u32 = 1;
+/// The container format this crate reads and writes (2: the entry count
+/// moved to the trailer).
+pub const FORMAT: u32 = 2;
 
 /// The largest cache file read (a cache of Debian's 4,000 modules takes
 /// about 7 MB): anything larger is ignored unread.
@@ -60,12 +65,13 @@ pub const MAX_FILE: u64 = 256 << 20;
 
 const MAGIC: &[u8; 8] = b"RKMODDC\n";
 const END: &[u8; 4] = b"END\n";
-const HEADER: usize = 8 + 4 * 4;
-const TRAILER: usize = 8;
+const HEADER: usize = 8 + 3 * 4;
+/// Entry count, CRC, end magic.
+const TRAILER: usize = 4 + 4 + 4;
 /// The length of a [`FileKey`] as [`FileKey::encode`] writes it.
 pub const KEY_LEN: usize = 3 * 8 + 8 + 4 + 8 + 4;
-/// What an entry takes beside its path and its record (for sizing a
-/// [`Builder`]): the smallest possible entry, with an empty path and record.
+/// What an entry takes beside its path and its record: the smallest
+/// possible entry, with an empty path and record.
 pub const RECORD_OVERHEAD: usize = 4 + KEY_LEN + 4;
 
 /// The identity of a file's contents as `stat(2)` shows it.
@@ -254,7 +260,8 @@ impl Cache {
             return Err(Rejected::Truncated);
         }
         let body_end = data.len() - TRAILER;
-        if &data[body_end + 4..] != END {
+        let word = |at: usize| u32::from_le_bytes(data[at..at + 4].try_into().unwrap_or([0; 4]));
+        if &data[body_end + 8..] != END {
             return Err(Rejected::Truncated);
         }
         let mut r = Reader {
@@ -265,13 +272,12 @@ impl Cache {
         if format != FORMAT {
             return Err(Rejected::Format(format));
         }
-        let crc = u32::from_le_bytes(data[body_end..body_end + 4].try_into().unwrap_or([0; 4]));
-        if crc32fast::hash(&data[..body_end]) != crc {
+        if crc32fast::hash(&data[..body_end + 4]) != word(body_end + 4) {
             return Err(Rejected::Checksum);
         }
         let bad = Rejected::Malformed;
+        let count = word(body_end) as usize;
         let stamp_len = r.u32().ok_or(bad.clone())? as usize;
-        let count = r.u32().ok_or(bad.clone())? as usize;
         let _reserved = r.u32().ok_or(bad.clone())?;
         if r.bytes(stamp_len).ok_or(bad.clone())? != stamp {
             return Err(Rejected::Stamp);
@@ -366,29 +372,53 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, Rejected> {
     Ok(data)
 }
 
-/// Builds a cache file's bytes.
+/// Builds a cache file, entry by entry, into a `W`: a vector of its bytes
+/// ([`new`](Self::new)) or any writer ([`writing_to`](Self::writing_to)),
+/// to which it passes the file in pieces of about [`Builder::PIECE`] bytes.
 #[derive(Debug)]
-pub struct Builder {
+pub struct Builder<W: Write = Vec<u8>> {
+    sink: W,
+    /// What is not passed to `sink` yet.
     out: Vec<u8>,
+    /// The checksum of what was passed.
+    crc: crc32fast::Hasher,
     count: u32,
+    /// The first error of `sink`, after which nothing more is passed.
+    failed: Option<io::Error>,
 }
 
-impl Builder {
-    /// A cache for the writer and record layout `stamp`.
-    pub fn new(stamp: &[u8]) -> Builder {
-        Builder::with_capacity(stamp, 1 << 20)
+impl Builder<Vec<u8>> {
+    /// A cache for the writer and record layout `stamp`, built in memory.
+    pub fn new(stamp: &[u8]) -> Builder<Vec<u8>> {
+        Builder::writing_to(Vec::new(), stamp)
     }
 
-    /// [`new`](Self::new), with room for `bytes` of entries.
-    pub fn with_capacity(stamp: &[u8], bytes: usize) -> Builder {
-        let mut out = Vec::with_capacity(HEADER + stamp.len() + bytes + TRAILER);
+    /// The file's bytes.
+    pub fn finish(self) -> Vec<u8> {
+        // Writing to a vector cannot fail.
+        self.finish_writing().unwrap_or_default()
+    }
+}
+
+impl<W: Write> Builder<W> {
+    /// How much is gathered before it is passed to the writer.
+    pub const PIECE: usize = 64 << 10;
+
+    /// A cache for `stamp`, written to `sink` as it is built.
+    pub fn writing_to(sink: W, stamp: &[u8]) -> Builder<W> {
+        let mut out = Vec::with_capacity(Self::PIECE + 4096);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT.to_le_bytes());
         out.extend_from_slice(&(stamp.len() as u32).to_le_bytes());
         out.extend_from_slice(&0u32.to_le_bytes());
-        out.extend_from_slice(&0u32.to_le_bytes());
         out.extend_from_slice(stamp);
-        Builder { out, count: 0 }
+        Builder {
+            sink,
+            out,
+            crc: crc32fast::Hasher::new(),
+            count: 0,
+            failed: None,
+        }
     }
 
     /// Add the record of the file at `path` with `key`. Paths and records
@@ -427,6 +457,20 @@ impl Builder {
             }
             _ => self.out.truncate(start),
         }
+        if self.out.len() >= Self::PIECE {
+            self.pass();
+        }
+    }
+
+    /// Pass what was gathered to the writer.
+    fn pass(&mut self) {
+        self.crc.update(&self.out);
+        if self.failed.is_none() {
+            if let Err(e) = self.sink.write_all(&self.out) {
+                self.failed = Some(e);
+            }
+        }
+        self.out.clear();
     }
 
     /// Number of records added.
@@ -438,13 +482,23 @@ impl Builder {
         self.count == 0
     }
 
-    /// The file's bytes.
-    pub fn finish(mut self) -> Vec<u8> {
-        self.out[16..20].copy_from_slice(&self.count.to_le_bytes());
-        let crc = crc32fast::hash(&self.out);
+    /// Write the trailer and flush; the writer back, or the first error
+    /// writing to it.
+    pub fn finish_writing(mut self) -> io::Result<W> {
+        self.out.extend_from_slice(&self.count.to_le_bytes());
+        self.crc.update(&self.out);
+        let crc = std::mem::take(&mut self.crc).finalize();
         self.out.extend_from_slice(&crc.to_le_bytes());
         self.out.extend_from_slice(END);
-        self.out
+        if self.failed.is_none() {
+            if let Err(e) = self.sink.write_all(&self.out) {
+                self.failed = Some(e);
+            }
+        }
+        match self.failed.take() {
+            Some(e) => Err(e),
+            None => self.sink.flush().map(|()| self.sink),
+        }
     }
 }
 
@@ -550,6 +604,57 @@ mod tests {
     }
 
     #[test]
+    fn streamed_in_pieces_as_built_in_memory() {
+        /// A writer that keeps what it is given and how many calls it took.
+        struct Pieces(Vec<u8>, usize);
+        impl Write for Pieces {
+            fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+                self.0.extend_from_slice(b);
+                self.1 += 1;
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let record = vec![7u8; 1000];
+        let (mut mem, mut streamed) = (
+            Builder::new(b"s"),
+            Builder::writing_to(Pieces(Vec::new(), 0), b"s"),
+        );
+        for n in 0..300 {
+            let path = format!("/m{n}.ko");
+            mem.add(path.as_bytes(), &key(n), &record);
+            streamed.add(path.as_bytes(), &key(n), &record);
+        }
+        let bytes = mem.finish();
+        let pieces = streamed.finish_writing().unwrap();
+        assert_eq!(pieces.0, bytes);
+        // 300 KB in pieces of 64 KB: never the whole file at once.
+        assert!(pieces.1 >= 5, "{} writes", pieces.1);
+        assert_eq!(Cache::parse(bytes, b"s").unwrap().len(), 300);
+    }
+
+    #[test]
+    fn a_failing_writer_is_an_error() {
+        #[derive(Debug)]
+        struct Full;
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::Error::from_raw_os_error(28))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut b = Builder::writing_to(Full, b"s");
+        b.add(b"/a.ko", &key(1), &[1; 100_000]);
+        b.add(b"/b.ko", &key(2), b"x");
+        let err = b.finish_writing().unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(28));
+    }
+
+    #[test]
     fn every_truncation_and_flip_is_rejected() {
         let good = sample();
         for n in 0..good.len() {
@@ -572,13 +677,13 @@ mod tests {
             Rejected::Stamp
         );
         let mut other = sample();
-        other[8] = 2;
-        let n = other.len() - TRAILER;
+        other[8] = 1;
+        let n = other.len() - TRAILER + 4;
         let crc = crc32fast::hash(&other[..n]);
         other[n..n + 4].copy_from_slice(&crc.to_le_bytes());
         assert_eq!(
             Cache::parse(other, b"test 1").unwrap_err(),
-            Rejected::Format(2)
+            Rejected::Format(1)
         );
     }
 
@@ -593,10 +698,10 @@ mod tests {
         );
         // A count far beyond the bytes: refused before any allocation.
         let mut d = Builder::new(b"s").finish();
-        d[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
         let n = d.len() - TRAILER;
-        let crc = crc32fast::hash(&d[..n]);
-        d[n..n + 4].copy_from_slice(&crc.to_le_bytes());
+        d[n..n + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        let crc = crc32fast::hash(&d[..n + 4]);
+        d[n + 4..n + 8].copy_from_slice(&crc.to_le_bytes());
         assert_eq!(Cache::parse(d, b"s").unwrap_err(), Rejected::Malformed);
     }
 

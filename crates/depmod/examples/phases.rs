@@ -72,7 +72,7 @@ fn main() {
     depmod::write::write_outputs(&out, &files).expect("write");
     lap("write");
     if let Some(c) = r.cache_file() {
-        depmod::write::write_outputs(&out, &[c]).expect("write cache");
+        depmod::write::write_streamed(&out, &c).expect("write cache");
     }
     lap("cache write");
     if let Some(st) = r.cache_stats {

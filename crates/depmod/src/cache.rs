@@ -39,6 +39,7 @@ use std::path::Path;
 
 use depcache::{Cache, FileKey, Rejected, Threshold};
 
+use crate::scan::ModuleEntry;
 use crate::ModuleInfo;
 
 /// What names a cache's writer and record layout: another rkmod release
@@ -140,4 +141,40 @@ pub struct CacheStats {
     pub reads: usize,
     /// Records in the cache found at the start.
     pub old_records: usize,
+}
+
+/// The cache a run leaves ([`crate::Resolved::cache_file`]): records of
+/// unchanged modules copied from the old cache, the others encoded from
+/// what was read, one after the other as the file is written.
+pub struct CacheFile<'a> {
+    pub(crate) modules: &'a [ModuleEntry],
+    pub(crate) infos: &'a [ModuleInfo],
+    /// The key of each module that may be cached, and whether it came
+    /// from the cache.
+    pub(crate) keys: &'a [(Option<FileKey>, bool)],
+    pub(crate) old: &'a Cache,
+    pub(crate) stamp: &'a [u8],
+}
+
+impl crate::write::Streamed for CacheFile<'_> {
+    fn name(&self) -> &'static str {
+        depcache::FILE_NAME
+    }
+
+    fn write_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let mut b = depcache::Builder::writing_to(w, self.stamp);
+        for ((module, info), key) in self.modules.iter().zip(self.infos).zip(self.keys) {
+            let (Some(key), hit) = key else { continue };
+            b.add_with(&module.path, key, |out| {
+                match self.old.get(&module.path, key) {
+                    Some(record) if *hit => {
+                        out.extend_from_slice(record);
+                        true
+                    }
+                    _ => info.encode_into(out),
+                }
+            });
+        }
+        b.finish_writing().map(drop)
+    }
 }

@@ -522,62 +522,26 @@ impl Resolved {
         self.replay_ok
     }
 
-    /// [`outputs`](Self::outputs) and, when `with_cache`, the
-    /// [`cache_file`](Self::cache_file) to write after them, built side by
-    /// side: the cache needs only what was read.
-    pub fn outputs_and_cache(
-        &self,
-        text_only: bool,
-        with_cache: bool,
-        log: &mut dyn Reporter,
-    ) -> (Result<Vec<OutputFile>>, Option<OutputFile>) {
-        std::thread::scope(|s| {
-            let beside = with_cache
-                .then(|| std::thread::Builder::new().spawn_scoped(s, || self.cache_file()));
-            let files = self.outputs(text_only, log);
-            let cache = match beside {
-                Some(Ok(h)) => h.join().ok().flatten(),
-                // No thread to be had: build it here.
-                Some(Err(_)) => self.cache_file(),
-                None => None,
-            };
-            (files, cache)
-        })
-    }
-
     /// The cache file to write after this run ([`depcache::FILE_NAME`]),
     /// holding every module read or taken from the cache that may be
     /// cached; `None` when no cache was used, or when the one read is
     /// already exactly right (every module came from it and it holds no
-    /// other). Write it after the outputs ([`write::write_outputs`]): it
-    /// is always valid on its own, so a run killed before or while it is
-    /// written loses time, never correctness.
-    pub fn cache_file(&self) -> Option<OutputFile> {
+    /// other). It is written as it is encoded
+    /// ([`write::write_streamed`]), never whole in memory, after or beside
+    /// the outputs: it is always valid on its own, so a run killed before
+    /// or while it is written loses time, never correctness.
+    pub fn cache_file(&self) -> Option<cache::CacheFile<'_>> {
         let st = self.cache_stats?;
         if st.reads == 0 && st.hits == st.old_records {
             return None;
         }
         let (old, stamp) = self.cache_old.as_ref()?;
-        // Sized up front: grown by doubling, the buffer of a tree (8 MB)
-        // was copied once and twice the size.
-        let room: usize = (self.modules.iter().zip(&self.infos))
-            .map(|(m, info)| m.path.len() + info.encoded_len() + depcache::RECORD_OVERHEAD)
-            .sum();
-        let mut b = depcache::Builder::with_capacity(stamp, room);
-        for ((module, info), key) in self.modules.iter().zip(&self.infos).zip(&self.cache_keys) {
-            let (Some(key), hit) = key else { continue };
-            b.add_with(&module.path, key, |out| match old.get(&module.path, key) {
-                Some(record) if *hit => {
-                    out.extend_from_slice(record);
-                    true
-                }
-                _ => info.encode_into(out),
-            });
-        }
-        Some(OutputFile {
-            name: depcache::FILE_NAME,
-            data: b.finish(),
-            binary: true,
+        Some(cache::CacheFile {
+            modules: &self.modules,
+            infos: &self.infos,
+            keys: &self.cache_keys,
+            old,
+            stamp,
         })
     }
 }

@@ -33,6 +33,15 @@ pub struct WriteSummary {
     pub unchanged: Vec<&'static str>,
 }
 
+/// A file written as it is produced, never whole in memory (the module
+/// cache: megabytes).
+pub trait Streamed: Sync {
+    /// Its name in the directory.
+    fn name(&self) -> &'static str;
+    /// Write its contents to `w`.
+    fn write_to(&self, w: &mut dyn Write) -> io::Result<()>;
+}
+
 /// [`write_outputs`], and the `cache` file (see
 /// [`Resolved::cache_file`](crate::Resolved::cache_file)) beside them on a
 /// thread of its own: it is valid on its own, whatever becomes of the
@@ -41,13 +50,13 @@ pub struct WriteSummary {
 pub fn write_outputs_and_cache(
     dir: &Path,
     files: &[OutputFile],
-    cache: Option<&OutputFile>,
+    cache: Option<&dyn Streamed>,
 ) -> Result<WriteSummary> {
     let Some(cache) = cache else {
         return write_outputs(dir, files);
     };
     let write_cache = || {
-        let _ = write_outputs(dir, std::slice::from_ref(cache));
+        let _ = write_streamed(dir, cache);
     };
     std::thread::scope(|s| {
         let beside = std::thread::Builder::new().spawn_scoped(s, write_cache);
@@ -63,24 +72,48 @@ pub fn write_outputs_and_cache(
     })
 }
 
-/// Replace the files in `dir` (which must exist) with `files`. The
-/// directory is opened once and every file is reached by name inside it.
-pub fn write_outputs(dir: &Path, files: &[OutputFile]) -> Result<WriteSummary> {
-    let fail = |name: &str, source| Error::Write {
+/// The error of writing `name` in `dir` (the directory itself when empty).
+fn write_error(dir: &Path, name: &str, source: io::Error) -> Error {
+    Error::Write {
         path: if name.is_empty() {
             dir.display().to_string()
         } else {
             dir.join(name).display().to_string()
         },
         source,
-    };
-    let handle = Dir::open(dir).map_err(|e| fail("", e))?;
-    // A file system without locks still gets atomic files, just no turns.
-    let _lock = handle
+    }
+}
+
+/// The directory `dir`, opened, and this run's turn at it (an exclusive
+/// `flock`; a file system without locks still gets atomic files, just no
+/// turns), temporaries of killed runs removed.
+fn take_turn(dir: &Path) -> Result<(Dir, Option<Flock<File>>)> {
+    let handle = Dir::open(dir).map_err(|e| write_error(dir, "", e))?;
+    let lock = handle
         .as_file()
         .ok()
         .and_then(|f| Flock::lock(f, FlockArg::LockExclusive).ok());
     remove_stale_temporaries(dir, &handle);
+    Ok((handle, lock))
+}
+
+/// Replace `file` in `dir` (which must exist) as [`write_outputs`] does,
+/// its contents written as they are produced.
+pub fn write_streamed(dir: &Path, file: &dyn Streamed) -> Result<()> {
+    let (handle, _lock) = take_turn(dir)?;
+    let name = file.name();
+    let staged = Staged::write_with(&handle, name, &|f| file.write_to(f))
+        .map_err(|e| write_error(dir, name, e))?;
+    staged
+        .commit(&handle, name)
+        .map_err(|e| write_error(dir, name, e))
+}
+
+/// Replace the files in `dir` (which must exist) with `files`. The
+/// directory is opened once and every file is reached by name inside it.
+pub fn write_outputs(dir: &Path, files: &[OutputFile]) -> Result<WriteSummary> {
+    let fail = |name: &str, source| write_error(dir, name, source);
+    let (handle, _lock) = take_turn(dir)?;
 
     let mut summary = WriteSummary::default();
     let mut staged: Vec<(Staged, &'static str)> = Vec::new();
@@ -127,14 +160,26 @@ enum Staged {
 
 impl Staged {
     fn write(dir: &Dir, name: &str, data: &[u8]) -> io::Result<Staged> {
+        Staged::write_with(dir, name, &|f| f.write_all(data))
+    }
+
+    /// A temporary for `name` holding what `fill` writes into it.
+    fn write_with(
+        dir: &Dir,
+        name: &str,
+        fill: &dyn Fn(&mut dyn Write) -> io::Result<()>,
+    ) -> io::Result<Staged> {
         match dir.tmpfile(0o644) {
             Ok(mut f) => {
-                f.write_all(data)?;
+                fill(&mut f)?;
                 Ok(Staged::Unnamed(f))
             }
             Err(e) if tmpfile_unsupported(&e) => {
                 let tmp = temp_name(name);
-                match dir.create_new(&tmp, 0o644, data) {
+                match dir
+                    .create_new_file(&tmp, 0o644)
+                    .and_then(|mut f| fill(&mut f))
+                {
                     Ok(()) => Ok(Staged::Named(tmp)),
                     Err(e) => {
                         let _ = dir.remove_file(&tmp);
@@ -258,10 +303,56 @@ mod tests {
         fs::remove_dir_all(&d).unwrap();
     }
 
+    /// A file of `n` copies of `byte`, written in pieces of 1,000.
+    struct Pieces(&'static str, u8, usize);
+
+    impl Streamed for Pieces {
+        fn name(&self) -> &'static str {
+            self.0
+        }
+
+        fn write_to(&self, w: &mut dyn Write) -> io::Result<()> {
+            for _ in 0..self.2 / 1000 {
+                w.write_all(&[self.1; 1000])?;
+            }
+            w.write_all(&vec![self.1; self.2 % 1000])
+        }
+    }
+
+    #[test]
+    fn streamed_files_replace_whole() {
+        let d = tmpdir("streamed");
+        fs::write(d.join("modules.rkmod-cache"), b"old").unwrap();
+        write_streamed(&d, &Pieces("modules.rkmod-cache", b'x', 123_456)).unwrap();
+        assert_eq!(
+            fs::read(d.join("modules.rkmod-cache")).unwrap(),
+            vec![b'x'; 123_456]
+        );
+        // A producer that fails leaves the old file and no temporary.
+        struct Failing;
+        impl Streamed for Failing {
+            fn name(&self) -> &'static str {
+                "modules.rkmod-cache"
+            }
+            fn write_to(&self, w: &mut dyn Write) -> io::Result<()> {
+                w.write_all(b"partial")?;
+                Err(io::Error::from_raw_os_error(nix::libc::ENOSPC))
+            }
+        }
+        let err = write_streamed(&d, &Failing).unwrap_err();
+        assert!(err.to_string().contains("modules.rkmod-cache"), "{err}");
+        assert_eq!(
+            fs::read(d.join("modules.rkmod-cache")).unwrap().len(),
+            123_456
+        );
+        assert_eq!(fs::read_dir(&d).unwrap().count(), 1, "no temporaries left");
+        fs::remove_dir_all(&d).unwrap();
+    }
+
     #[test]
     fn the_cache_is_written_beside_the_outputs() {
         let d = tmpdir("beside");
-        let cache = file("modules.rkmod-cache", b"c");
+        let cache = Pieces("modules.rkmod-cache", b'c', 1);
         let s = write_outputs_and_cache(&d, &[file("modules.dep", b"d")], Some(&cache)).unwrap();
         assert_eq!(s.written, vec!["modules.dep"]);
         assert_eq!(fs::read(d.join("modules.dep")).unwrap(), b"d");

@@ -336,7 +336,7 @@ fn rdepmod_like(dir: &Path) -> (bool, Vec<Vec<u8>>) {
     let files = r.outputs(false, &mut after).unwrap();
     write_outputs(dir, &files).unwrap();
     if let Some(c) = r.cache_file() {
-        write_outputs(dir, &[c]).unwrap();
+        depmod::write::write_streamed(dir, &c).unwrap();
     }
     let said: Vec<Vec<u8>> = after.diags.into_iter().map(|d| d.text).collect();
     match r.replayable().then(|| replay::seal(dir, &files)).flatten() {

@@ -353,7 +353,7 @@ fn cached_run_with(
     let r = d.resolve(&mut log).unwrap();
     let files = r.outputs(false, &mut log).unwrap();
     if let Some(c) = r.cache_file() {
-        depmod::write::write_outputs(path, &[c]).unwrap();
+        depmod::write::write_streamed(path, &c).unwrap();
     }
     (files, r.cache_stats.unwrap())
 }

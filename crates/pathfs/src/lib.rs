@@ -195,12 +195,16 @@ impl Dir {
 
     /// Create `name`, which must not exist, with `mode`, write `data`.
     pub fn create_new(&self, name: impl AsRef<OsStr>, mode: u32, data: &[u8]) -> io::Result<()> {
-        let mut f = self.openat(
+        self.create_new_file(name, mode)?.write_all(data)
+    }
+
+    /// Create `name`, which must not exist, with `mode`, open for writing.
+    pub fn create_new_file(&self, name: impl AsRef<OsStr>, mode: u32) -> io::Result<File> {
+        self.openat(
             name.as_ref(),
             OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL,
             mode,
-        )?;
-        f.write_all(data)
+        )
     }
 
     /// An unnamed file in the directory (`O_TMPFILE`), to be named with
