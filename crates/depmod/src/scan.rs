@@ -5,11 +5,11 @@
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
-use std::fs;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 
 use modconf::{strerror, DepmodConfig, Diagnostic, Level, Search};
+use pathfs::{Dir, DirEntry};
 use rayon::prelude::*;
 
 use crate::ctext::basename;
@@ -242,7 +242,7 @@ impl<'a> Scanner<'a> {
     }
 
     fn search_path(&mut self, dir: &[u8], log: &mut dyn Reporter) -> io::Result<()> {
-        let entries = fs::read_dir(OsStr::from_bytes(dir)).inspect_err(|e| {
+        let handle = Dir::open(OsStr::from_bytes(dir)).inspect_err(|e| {
             log.diag(Diagnostic::new(
                 Level::Error,
                 format!(
@@ -256,7 +256,7 @@ impl<'a> Scanner<'a> {
         path.push(b'/');
         // The walk runs on every core; what it met is then taken in
         // directory order, exactly as a walk on one thread meets it.
-        for event in self.walk(entries, &path, 0) {
+        for event in self.walk(&handle, &path, 0) {
             match event {
                 Event::File(path, key) => self.consider(path, key),
                 Event::Diag(d) => log.diag(d),
@@ -265,13 +265,16 @@ impl<'a> Scanner<'a> {
         Ok(())
     }
 
-    /// What the directory `path` (with its trailing `/`) holds, depth
-    /// first, in directory order; `depth` only serves to name the
-    /// descriptor in messages as kmod does (its descriptors are numbered
-    /// from 3 by nesting).
-    fn walk(&self, entries: fs::ReadDir, path: &[u8], depth: usize) -> Vec<Event> {
-        let entries: Vec<fs::DirEntry> = entries.filter_map(|e| e.ok()).collect();
-        let one = |entry: &fs::DirEntry| self.entry(entry, path, depth);
+    /// What the directory `path` (with its trailing `/`), open as `dir`,
+    /// holds, depth first, in directory order; `depth` only serves to name
+    /// the descriptor in messages as kmod does (its descriptors are
+    /// numbered from 3 by nesting). Every file is reached by name inside
+    /// its open directory, never by its whole path.
+    fn walk(&self, dir: &Dir, path: &[u8], depth: usize) -> Vec<Event> {
+        // (a directory that cannot be listed lists nothing, as readdir)
+        let mut buf = Vec::new();
+        let entries = dir.entries(&mut buf).unwrap_or_default();
+        let one = |entry: &DirEntry| self.entry(dir, entry, path, depth);
         if entries.len() < PARALLEL_MIN {
             return entries.iter().flat_map(one).collect();
         }
@@ -279,19 +282,19 @@ impl<'a> Scanner<'a> {
         parts.into_iter().flatten().collect()
     }
 
-    fn entry(&self, entry: &fs::DirEntry, dir: &[u8], depth: usize) -> Vec<Event> {
+    fn entry(&self, dir: &Dir, entry: &DirEntry, path: &[u8], depth: usize) -> Vec<Event> {
         let dfd = 3 + depth;
-        let name = entry.file_name();
-        let name = name.as_bytes();
+        let name = entry.name;
         if self.excluded(name) {
             return Vec::new();
         }
-        let path = [dir, name].concat();
+        let name_os = OsStr::from_bytes(name);
+        let path = [path, name].concat();
         let diag = |text: String| vec![Event::Diag(Diagnostic::new(Level::Error, text))];
-        let is_dir = match entry.file_type() {
-            Ok(t) if t.is_file() => false,
-            Ok(t) if t.is_dir() => true,
-            _ => match pathfs::stat(OsStr::from_bytes(&path)) {
+        let is_dir = match entry.kind {
+            DirEntry::REGULAR => false,
+            DirEntry::DIRECTORY => true,
+            _ => match dir.stat(name_os) {
                 Err(e) => {
                     return diag(format!(
                         "fstatat({dfd}, {}): {}\n",
@@ -311,11 +314,11 @@ impl<'a> Scanner<'a> {
             },
         };
         if is_dir {
-            return match fs::read_dir(OsStr::from_bytes(&path)) {
+            return match dir.open_dir(name_os) {
                 Ok(sub) => {
                     let mut path = path;
                     path.push(b'/');
-                    self.walk(sub, &path, depth + 1)
+                    self.walk(&sub, &path, depth + 1)
                 }
                 Err(e) => diag(format!(
                     "openat({dfd}, {}, O_RDONLY): {}\n",
@@ -328,8 +331,8 @@ impl<'a> Scanner<'a> {
             // A regular file's identity, while its directory is at hand
             // (`fstatat` of the name alone, cheaper than a walk of the
             // whole path later).
-            let key = match entry.file_type() {
-                Ok(t) if t.is_file() => entry.metadata().ok().map(|m| depcache::FileKey::of(&m)),
+            let key = match entry.kind {
+                DirEntry::REGULAR => dir.lstat(name_os).ok().map(|m| file_key(&m)),
                 _ => None,
             };
             return vec![Event::File(path, key)];
@@ -354,6 +357,17 @@ impl<'a> Scanner<'a> {
         }
         entry.key = ScanKey(key);
         self.found.put(entry);
+    }
+}
+
+/// The identity the cache keys a file by, from what `stat` says of it.
+fn file_key(m: &pathfs::Stat) -> depcache::FileKey {
+    depcache::FileKey {
+        dev: m.dev(),
+        ino: m.ino(),
+        size: m.len(),
+        mtime: (m.mtime(), m.mtime_nsec() as u32),
+        ctime: (m.ctime(), m.ctime_nsec() as u32),
     }
 }
 
