@@ -265,6 +265,11 @@ impl IndexBuilder {
                 .then(b.cmp(&a))
         });
         let key = |i: usize| self.key(sorted[i]);
+        // How many bytes each key shares with the one before it: a node's
+        // children split where that falls to the node's prefix end.
+        let shared: Vec<u32> = std::iter::once(0)
+            .chain((1..sorted.len()).map(|i| common_prefix(key(i - 1), key(i)) as u32))
+            .collect();
         // Nodes and their values come to about the arena's size.
         let mut out = Vec::with_capacity(HEADER_LEN + self.bytes.len() + 16 * sorted.len());
         out.extend_from_slice(&MAGIC.to_be_bytes());
@@ -279,10 +284,12 @@ impl IndexBuilder {
         let mut stack = vec![self.frame(&key, 0, sorted.len(), 0, Some(0), 0)];
         while let Some(top) = stack.last_mut() {
             if top.next < top.hi {
-                // The next child: the entries with the same byte after `end`.
+                // The next child: the entries with the same byte after
+                // `end`, those sharing more than `end` bytes with the one
+                // before.
                 let (lo, end) = (top.next, top.end);
-                let edge = key(lo)[end];
-                let hi = lo + sorted[lo..top.hi].partition_point(|&e| self.key(e)[end] <= edge);
+                let rest = &shared[lo + 1..top.hi];
+                let hi = lo + 1 + rest.iter().take_while(|&&n| n as usize > end).count();
                 top.next = hi;
                 let children = refs.len();
                 stack.push(self.frame(&key, lo, hi, end + 1, None, children));
