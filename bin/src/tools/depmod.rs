@@ -2,272 +2,23 @@
 //! kmod's depmod (kmod 30's behaviour, with kmod 34's `-m`/`-o` and
 //! `modules.weakdep`).
 
+mod args;
+mod print;
+
 use std::ffi::OsString;
-use std::io::{BufWriter, Stdout, Write};
+use std::io::{BufWriter, Write};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::{Path, PathBuf};
 
-use clap::{Arg, ArgAction, ArgMatches, Command};
-use depmod::replay::Stream;
-use depmod::report::{Diagnostic, Level, Reporter};
+use clap::ArgMatches;
+use depmod::module_dir;
+use depmod::report::{Level, Reporter};
+use depmod::run::{Deliver, Done};
 use depmod::{Depmod, Error, Options};
 
-/// kmod's depmod usage text (kmod 34's, which documents `-m` and `-o`).
-pub(crate) fn help_text(prog: &str) -> String {
-    format!(
-        "Usage:\n\
-         \t{prog} -[aA] [options] [forced_version]\n\
-         \n\
-         If no arguments (except options) are given, \"depmod -a\" is assumed\n\
-         \n\
-         depmod will output a dependency list suitable for the modprobe utility.\n\
-         \n\
-         Options:\n\
-         \t-a, --all            Probe all modules\n\
-         \t-A, --quick          Only does the work if there's a new module\n\
-         \t-e, --errsyms        Report not supplied symbols\n\
-         \t-n, --show           Write the dependency file on stdout only\n\
-         \t-P, --symbol-prefix  Architecture symbol prefix\n\
-         \t-C, --config=PATH    Read configuration from PATH\n\
-         \t-v, --verbose        Enable verbose mode\n\
-         \t-w, --warn           Warn on duplicates\n\
-         \t-V, --version        show version\n\
-         \t-h, --help           show this help\n\
-         \n\
-         The following options are useful for people managing distributions:\n\
-         \t-b, --basedir=DIR    Root path (default: /).\n\
-         \t-m, --moduledir=DIR  Module directory (default: /lib/modules).\n\
-         \t-o, --outdir=DIR     Output root path (default: same as <basedir>).\n\
-         \t-F, --filesyms=FILE  Use the file instead of the\n\
-         \t                     current kernel symbols.\n\
-         \t-E, --symvers=FILE   Use Module.symvers file to check\n\
-         \t                     symbol versions.\n"
-    )
-}
-
-/// The command line as documentation sees it: kmod's own `-h` text is
-/// printed by hand (`help_text`), so the arguments carry their help here.
-pub(crate) fn documented_command(prog: &str) -> Command {
-    let help = [
-        ("all", "Probe all modules"),
-        ("quick", "Only do the work if there is a new module"),
-        ("basedir", "Root path (default: /)"),
-        ("moduledir", "Module directory (default: /lib/modules)"),
-        (
-            "outdir",
-            "Output root path (default: same as the base directory)",
-        ),
-        (
-            "config",
-            "Read configuration from PATH (a file or a directory)",
-        ),
-        (
-            "symvers",
-            "Use a Module.symvers file to check symbol versions",
-        ),
-        (
-            "filesyms",
-            "Use this System.map instead of the current kernel's symbols",
-        ),
-        ("errsyms", "Report symbols no module or kernel supplies"),
-        ("verbose", "Enable verbose mode"),
-        ("show", "Write the dependency files on stdout only"),
-        ("symbol-prefix", "Architecture symbol prefix"),
-        ("warn", "Warn on duplicates"),
-        ("version", "Show version"),
-        ("help", "Show this help"),
-    ];
-    help.iter().fold(command(prog), |c, (id, text)| {
-        c.mut_arg(*id, |a| a.help(*text))
-    })
-}
-
-fn command(prog: &str) -> Command {
-    let flag = |id: &'static str, short: char, long: &'static str| {
-        Arg::new(id)
-            .short(short)
-            .long(long)
-            .action(ArgAction::SetTrue)
-    };
-    let value = |id: &'static str, short: char, long: &'static str, name: &'static str| {
-        Arg::new(id)
-            .short(short)
-            .long(long)
-            .value_name(name)
-            .value_parser(clap::value_parser!(OsString))
-            .action(ArgAction::Set)
-    };
-    let deprecated_short = |id: &'static str, short: char| {
-        Arg::new(id)
-            .short(short)
-            .action(ArgAction::Count)
-            .hide(true)
-    };
-    let deprecated_long = |id: &'static str, long: &'static str| {
-        Arg::new(id).long(long).action(ArgAction::Count).hide(true)
-    };
-    Command::new(prog.to_string())
-        .disable_help_flag(true)
-        .disable_version_flag(true)
-        .args_override_self(true)
-        .arg(flag("all", 'a', "all"))
-        .arg(flag("quick", 'A', "quick"))
-        .arg(value("basedir", 'b', "basedir", "DIR"))
-        .arg(value("moduledir", 'm', "moduledir", "DIR"))
-        .arg(value("outdir", 'o', "outdir", "DIR"))
-        .arg(value("config", 'C', "config", "PATH").action(ArgAction::Append))
-        .arg(value("symvers", 'E', "symvers", "FILE"))
-        .arg(value("filesyms", 'F', "filesyms", "FILE"))
-        .arg(flag("errsyms", 'e', "errsyms"))
-        .arg(
-            Arg::new("verbose")
-                .short('v')
-                .long("verbose")
-                .action(ArgAction::Count),
-        )
-        .arg(flag("show", 'n', "show").visible_alias("dry-run"))
-        .arg(
-            Arg::new("json")
-                .long("json")
-                .action(ArgAction::SetTrue)
-                .requires("show")
-                .help("With -n: print the modules as one JSON document (schema rkmod/1, see docs/json.md)"),
-        )
-        .arg(
-            Arg::new("graph")
-                .long("graph")
-                .action(ArgAction::SetTrue)
-                .help("Print the dependency graph (hard, softdep and weakdep edges) as Graphviz DOT; write nothing"),
-        )
-        .arg(value("symbol-prefix", 'P', "symbol-prefix", "CHAR"))
-        .arg(flag("warn", 'w', "warn"))
-        .arg(flag("version", 'V', "version"))
-        .arg(flag("help", 'h', "help"))
-        .arg(
-            Arg::new("sim")
-                .long("sim")
-                .value_name("SOCKET")
-                .value_parser(clap::value_parser!(OsString))
-                .num_args(0..=1)
-                .require_equals(true)
-                .default_missing_value("")
-                .help("Index the module tree of the sim kernel at SOCKET (test mode; .so modules)"),
-        )
-        .arg(deprecated_short("dep-u", 'u'))
-        .arg(deprecated_short("dep-q", 'q'))
-        .arg(deprecated_short("dep-r", 'r'))
-        .arg(deprecated_long("dep-unresolved-error", "unresolved-error"))
-        .arg(deprecated_long("dep-quiet", "quiet"))
-        .arg(deprecated_long("dep-root", "root"))
-        .arg(deprecated_long("dep-map", "map"))
-        .arg(
-            Arg::new("args")
-                .value_name("VERSION [MODULE...]")
-                .value_parser(clap::value_parser!(OsString))
-                .action(ArgAction::Append),
-        )
-}
-
-/// Prints depmod's messages as kmod does: log lines on stderr when the
-/// verbosity allows, `-v` progress and `-n` output on stdout.
-struct Printer {
-    prog: String,
-    out: BufWriter<Stdout>,
-    /// Highest syslog priority shown (4 = warnings, each -v adds one).
-    threshold: u8,
-    verbose: bool,
-    /// What is printed from the replay point on, when it is kept for the
-    /// next run to replay (`depmod::replay`).
-    transcript: Option<Vec<(Stream, Vec<u8>)>>,
-}
-
-impl Printer {
-    fn say(&mut self, level: Level, text: &str) {
-        self.diag(Diagnostic::new(level, text));
-    }
-}
-
-impl Reporter for Printer {
-    fn diag(&mut self, d: Diagnostic) {
-        if d.level.priority() > self.threshold {
-            return;
-        }
-        let _ = self.out.flush();
-        let mut line = format!("{}: {}: ", self.prog, d.level.label()).into_bytes();
-        line.extend_from_slice(&d.text);
-        let _ = std::io::stderr().write_all(&line);
-        if let Some(t) = &mut self.transcript {
-            t.push((Stream::Stderr, line));
-        }
-    }
-
-    fn verbose(&mut self, text: &[u8]) {
-        let _ = self.out.write_all(text);
-        if let Some(t) = &mut self.transcript {
-            t.push((Stream::Stdout, text.to_vec()));
-        }
-    }
-
-    fn wants_verbose(&self) -> bool {
-        self.verbose
-    }
-}
-
-/// `path_make_absolute_cwd`: an absolute path as is, else appended to the
-/// current directory (no normalisation).
-fn absolute(p: &OsString) -> Vec<u8> {
-    let bytes = p.as_bytes();
-    if bytes.first() == Some(&b'/') {
-        return bytes.to_vec();
-    }
-    let mut cwd = std::env::current_dir()
-        .map(|c| c.into_os_string().into_vec())
-        .unwrap_or_default();
-    cwd.push(b'/');
-    cwd.extend_from_slice(bytes);
-    cwd
-}
-
-/// `<root>/<moduledir>/<version>`, kmod 34's spelling (a leading `/` of
-/// the module directory dropped).
-fn module_dir(root: &[u8], moduledir: &[u8], version: &str) -> Vec<u8> {
-    let start = moduledir
-        .iter()
-        .position(|&b| b != b'/')
-        .unwrap_or(moduledir.len());
-    let mut d = root.to_vec();
-    d.push(b'/');
-    d.extend_from_slice(&moduledir[start..]);
-    d.push(b'/');
-    d.extend_from_slice(version.as_bytes());
-    d
-}
-
-/// Deprecated options used, in command-line order, as kmod warns of them.
-fn deprecated_warnings(m: &ArgMatches) -> Vec<String> {
-    let ids = [
-        ("dep-u", "-u"),
-        ("dep-q", "-q"),
-        ("dep-r", "-r"),
-        ("dep-unresolved-error", "--unresolved-error"),
-        ("dep-quiet", "--quiet"),
-        ("dep-root", "--root"),
-        ("dep-map", "--map"),
-    ];
-    let mut used: Vec<(usize, &str)> = Vec::new();
-    for (id, spelled) in ids {
-        if m.value_source(id) != Some(clap::parser::ValueSource::CommandLine) {
-            continue;
-        }
-        if let Some(idx) = m.indices_of(id) {
-            used.extend(idx.map(|i| (i, spelled)));
-        }
-    }
-    used.sort();
-    used.into_iter()
-        .map(|(_, s)| format!("Ignored deprecated option {s}\n"))
-        .collect()
-}
+use args::{command, deprecated_warnings};
+pub(crate) use args::{documented_command, help_text};
+use print::{progress_bar, replay, tree_graph, Printer};
 
 pub fn run(prog: &str, argv: Vec<OsString>) -> i32 {
     return_large_buffers_to_the_system();
@@ -372,8 +123,10 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         },
         None => None,
     };
-    let root = os("basedir").map(absolute).unwrap_or_default();
-    let out_root = os("outdir").map(absolute);
+    let root = os("basedir")
+        .map(|b| pathfs::absolute(b.as_bytes()))
+        .unwrap_or_default();
+    let out_root = os("outdir").map(|o| pathfs::absolute(o.as_bytes()));
     let moduledir = os("moduledir")
         .map(|d| d.as_bytes().to_vec())
         .unwrap_or_else(|| b"/lib/modules".to_vec());
@@ -468,111 +221,70 @@ fn main(m: &ArgMatches, p: &mut Printer, verbosity: u8) -> i32 {
         }
     }
 
-    // The replay point: what a run prints from here on, and the files it
-    // writes, depend only on what the digest covers (depmod::replay).
-    depmod.prepare(p);
+    let json = m.get_flag("json");
+    let graph = m.get_flag("graph");
     let use_cache = depmod::cache::enabled_by_env();
-    let outdir_path = PathBuf::from(OsString::from_vec(outdir.clone()));
-    let replayable_run = use_cache && all && !dry_run && !m.get_flag("graph");
-    let digest = if replayable_run {
-        depmod.replay_digest(&replay_inputs(&outdir, p, &version))
+    let outdir = PathBuf::from(OsString::from_vec(outdir));
+    let deliver = if dry_run || json || graph {
+        Deliver::Keep { text_only: dry_run }
     } else {
-        None
-    };
-    if let Some(d) = &digest {
-        if let Some(record) = depmod::replay::replayable(&outdir_path, d) {
-            return replay(p, &record);
-        }
-        p.transcript = Some(Vec::new());
-    }
-    // What was read from unchanged modules comes from the cache (see
-    // depmod::cache); it lives where the outputs go.
-    if use_cache {
-        depmod.use_cache(&outdir_path);
-    }
-    let bar = progress_bar(p.verbose, depmod.module_count());
-    let tick = |read: usize, _total: usize| {
-        if let Some(b) = &bar {
-            b.set_position(read as u64);
+        Deliver::Write {
+            outdir: &outdir,
+            // Explicit module lists leave the cache as it is.
+            cache: all,
+            record: (use_cache && all).then(|| replay_inputs(&outdir, p, &version)),
         }
     };
-    let resolved = depmod.resolve_with_progress(p, &tick);
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
-    let resolved = match resolved {
-        Ok(r) => r,
+    // Made on the first module read (a replayed run reads none), gone
+    // with the last: (made yet, the bar).
+    let (bar, verbose) = (std::sync::Mutex::new((false, None)), p.verbose);
+    let tick = |read: usize, total: usize| {
+        if !verbose {
+            return;
+        }
+        let Ok(mut bar) = bar.lock() else { return };
+        if !bar.0 {
+            *bar = (true, progress_bar(verbose, total));
+        }
+        if let Some(b) = &bar.1 {
+            b.set_position(b.position().max(read as u64));
+            if read == total {
+                b.finish_and_clear();
+                bar.1 = None;
+            }
+        }
+    };
+    let cache_dir = use_cache.then_some(outdir.as_path());
+    let (resolved, files) = match depmod::run::finish(depmod, deliver, cache_dir, p, &tick) {
+        Ok(Done::Built(resolved, files)) => (resolved, files),
+        Ok(Done::Replayed(record)) => return replay(p, &record),
         Err(Error::Cycles) => return 1,
         Err(e) => return fatal(p, &e),
     };
-    // Explicit module lists leave the cache as it is.
-    let writes_files = !dry_run && !m.get_flag("json") && !m.get_flag("graph");
-    let files = match resolved.outputs(dry_run, p) {
-        Ok(f) => f,
-        Err(e) => return fatal(p, &e),
-    };
-    let cache = (all && writes_files)
-        .then(|| resolved.cache_file())
-        .flatten();
-    if m.get_flag("json") {
+    if json {
         let doc = rkmod::json::Document::new("rdepmod", resolved.records());
         let _ = p.out.write_all(super::json_text(&doc).as_bytes());
-        return 0;
-    }
-    if m.get_flag("graph") {
+    } else if graph {
         let _ = p.out.write_all(tree_graph(&resolved).as_bytes());
-        return 0;
-    }
-    if dry_run {
+    } else if dry_run {
         for f in &files {
             let _ = p.out.write_all(&f.data);
         }
-        return 0;
-    }
-    let outdir = outdir_path;
-    if let Err(e) = pathfs::create_dir_all(&outdir, 0o755) {
-        p.say(
-            Level::Fatal,
-            &format!(
-                "could not create directory {}: {}\n",
-                outdir.display(),
-                modconf::strerror(&e)
-            ),
-        );
-        return 1;
-    }
-    let cache = cache.as_ref().map(|c| c as &dyn depmod::write::Streamed);
-    let written = depmod::write::write_outputs_and_cache(&outdir, &files, cache);
-    if let Err(e) = written {
-        return fatal(p, &e);
-    }
-    // Last, once the outputs are in place and known to be this run's.
-    let status = 0;
-    if let Some(digest) = digest {
-        let transcript = p.transcript.take().unwrap_or_default();
-        depmod::replay::record_run(
-            &outdir,
-            &files,
-            resolved.replayable(),
-            digest,
-            status,
-            transcript,
-        );
     }
     // The process ends with this call: freeing the tree's records and the
     // outputs one by one took 4 ms of a 110 ms first run (issue 14).
     std::mem::forget(resolved);
     std::mem::forget(files);
-    status
+    0
 }
 
 /// What the replay digest needs from the command line beyond what the
 /// library knows: the output directory, the release, and which messages
 /// are printed (the log threshold, `-v`'s lines).
-fn replay_inputs(outdir: &[u8], p: &Printer, version: &str) -> Vec<u8> {
+fn replay_inputs(outdir: &Path, p: &Printer, version: &str) -> Vec<u8> {
     let mut v = Vec::new();
     for field in [
-        outdir,
+        outdir.as_os_str().as_bytes(),
         version.as_bytes(),
         p.prog.as_bytes(),
         &[p.threshold, u8::from(p.verbose)],
@@ -581,65 +293,6 @@ fn replay_inputs(outdir: &[u8], p: &Printer, version: &str) -> Vec<u8> {
         v.extend_from_slice(field);
     }
     v
-}
-
-/// Print what the recorded run printed from the replay point on, in the
-/// same order, and exit as it did.
-fn replay(p: &mut Printer, record: &depmod::replay::Record) -> i32 {
-    for (stream, bytes) in &record.transcript {
-        match stream {
-            Stream::Stdout => {
-                let _ = p.out.write_all(bytes);
-            }
-            Stream::Stderr => {
-                let _ = p.out.flush();
-                let _ = std::io::stderr().write_all(bytes);
-            }
-        }
-    }
-    record.status
-}
-
-/// The whole tree as DOT: direct hard dependencies, the modules' own
-/// softdeps and weakdeps.
-fn tree_graph(resolved: &depmod::Resolved) -> String {
-    use rkmod::graph::{EdgeKind, ModGraph};
-    let mut g = ModGraph::new();
-    for r in resolved.records() {
-        g.node(&r.name);
-        let edges = [
-            (&r.direct_depends, EdgeKind::Hard),
-            (&r.softdep_pre, EdgeKind::SoftPre),
-            (&r.softdep_post, EdgeKind::SoftPost),
-            (&r.weakdeps, EdgeKind::Weak),
-        ];
-        for (targets, kind) in edges {
-            for t in targets {
-                g.edge(&r.name, t, kind);
-            }
-        }
-    }
-    g.to_dot("modules", &[])
-}
-
-/// With -v on a terminal, a progress bar on stderr while modules are read
-/// (the long part of a run); never when stderr is not a terminal, so
-/// logs and pipes get exactly kmod's output.
-fn progress_bar(verbose: bool, total: usize) -> Option<indicatif::ProgressBar> {
-    use std::io::IsTerminal;
-    if !verbose || total == 0 || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(total as u64),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("reading modules {bar:40} {pos}/{len} {elapsed}")
-    {
-        bar.set_style(style);
-    }
-    Some(bar)
 }
 
 fn fatal(p: &mut Printer, e: &Error) -> i32 {

@@ -30,6 +30,9 @@ pub enum Error {
     /// An index key or value kmod's index format cannot hold.
     #[error("{0}")]
     Index(String),
+    /// The output directory cannot be created.
+    #[error("could not create directory {path}: {}", strerror(.source))]
+    CreateDir { path: String, source: io::Error },
     /// The output directory cannot be written; nothing was changed.
     #[error("could not write {path}: {}", strerror(.source))]
     Write { path: String, source: io::Error },

@@ -41,6 +41,7 @@ pub mod output;
 mod read;
 pub mod replay;
 pub mod report;
+pub mod run;
 pub mod scan;
 pub mod symbols;
 pub mod uptodate;
@@ -116,6 +117,21 @@ pub struct Depmod {
     found: Found,
     cache: Option<cache::CacheUse>,
     prepared: Option<Prepared>,
+}
+
+/// A release's module directory, `<root>/<moduledir>/<version>`, spelled
+/// as kmod 34 spells it (a leading `/` of the module directory dropped).
+pub fn module_dir(root: &[u8], moduledir: &[u8], version: &str) -> Vec<u8> {
+    let start = moduledir
+        .iter()
+        .position(|&b| b != b'/')
+        .unwrap_or(moduledir.len());
+    let mut d = root.to_vec();
+    d.push(b'/');
+    d.extend_from_slice(&moduledir[start..]);
+    d.push(b'/');
+    d.extend_from_slice(version.as_bytes());
+    d
 }
 
 /// The modules sorted, with each file's identity ([`Depmod::prepare`]).

@@ -16,6 +16,17 @@ pub trait Reporter {
     fn wants_verbose(&self) -> bool {
         false
     }
+
+    /// From here on, keep what is printed, as it is printed, for the
+    /// record of this run that the next may replay ([`crate::replay`]).
+    /// A reporter that prints nothing keeps nothing.
+    fn start_transcript(&mut self) {}
+
+    /// What was printed since [`start_transcript`](Self::start_transcript),
+    /// in order.
+    fn take_transcript(&mut self) -> Vec<(crate::replay::Stream, Vec<u8>)> {
+        Vec::new()
+    }
 }
 
 /// A reporter that keeps everything, for tests and for callers that print

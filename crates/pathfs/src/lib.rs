@@ -140,6 +140,22 @@ pub fn create_dir_all(path: impl AsRef<Path>, mode: u32) -> io::Result<()> {
     Ok(())
 }
 
+/// `path` made absolute as kmod's `path_make_absolute_cwd` does: an
+/// absolute path as it is, else appended to the current directory, with
+/// no normalisation.
+pub fn absolute(path: &[u8]) -> Vec<u8> {
+    use std::os::unix::ffi::OsStringExt;
+    if path.first() == Some(&b'/') {
+        return path.to_vec();
+    }
+    let mut cwd = std::env::current_dir()
+        .map(|c| c.into_os_string().into_vec())
+        .unwrap_or_default();
+    cwd.push(b'/');
+    cwd.extend_from_slice(path);
+    cwd
+}
+
 /// An open directory: files inside it are reached by name with the `*at`
 /// calls, never by a path the directory's own path is part of.
 #[derive(Debug)]
@@ -417,6 +433,14 @@ mod tests {
         assert!(dir.stat("link").unwrap().is_dir());
         assert!(dir.open_dir("file-with-a-long-name-1.ko").is_err());
         std::fs::remove_dir_all(d).unwrap();
+    }
+
+    #[test]
+    fn absolute_appends_to_the_current_directory() {
+        assert_eq!(absolute(b"/a/../b"), b"/a/../b");
+        let cwd = std::env::current_dir().unwrap();
+        let want = format!("{}/x/./y", cwd.display());
+        assert_eq!(absolute(b"x/./y"), want.as_bytes());
     }
 
     #[test]
