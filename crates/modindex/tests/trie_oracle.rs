@@ -30,7 +30,7 @@ fn check(entries: &Entries) -> Result<(), TestCaseError> {
     let mut dups = Vec::new();
     for (i, (k, v, p)) in entries.iter().enumerate() {
         ours.try_insert(k, v, *p).unwrap();
-        if kmods.try_insert(k, v, *p).unwrap() == Insertion::Duplicate {
+        if kmods.insert(k, v, *p) == Insertion::Duplicate {
             dups.push(i);
         }
     }

@@ -3,14 +3,9 @@
 //! a new key leaves its prefix), then write the nodes in post-order. The
 //! builder sorts instead; both must give the same bytes.
 
-#![allow(dead_code)]
+use modindex::format::{FLAG_CHILDREN, FLAG_PREFIX, FLAG_VALUES, HEADER_LEN, MAGIC, VERSION};
 
-use modindex::format::{
-    CHILD_MAX, FLAG_CHILDREN, FLAG_PREFIX, FLAG_VALUES, HEADER_LEN, MAGIC, OFFSET_MASK, VERSION,
-};
-use modindex::Error;
-
-/// What [`TrieBuilder::try_insert`] did with a value.
+/// What [`TrieBuilder::insert`] did with a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Insertion {
     /// The key did not hold this value yet.
@@ -101,44 +96,8 @@ impl Default for TrieBuilder {
     }
 }
 
-fn check_bytes(what: &'static str, bytes: &[u8], allow_high: bool) -> Result<(), Error> {
-    // The usual case in two whole-slice passes the standard library runs
-    // word by word (every key and value of every index comes here); the
-    // byte at fault only when there is one.
-    if !bytes.contains(&0) && (allow_high || bytes.is_ascii()) {
-        return Ok(());
-    }
-    match bytes
-        .iter()
-        .position(|&b| b == 0 || (!allow_high && b >= CHILD_MAX))
-    {
-        Some(pos) => Err(Error::InvalidByte {
-            what,
-            byte: bytes[pos],
-            pos,
-        }),
-        None => Ok(()),
-    }
-}
-
-/// The length of the longest common prefix of `a` and `b`, eight bytes at
-/// a time (alias keys share long prefixes along their path).
 fn common_prefix(a: &[u8], b: &[u8]) -> usize {
-    let n = a.len().min(b.len());
-    let mut i = 0;
-    while i + 8 <= n {
-        let x = u64::from_le_bytes(a[i..i + 8].try_into().unwrap_or_default());
-        let y = u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
-        if x != y {
-            return i + ((x ^ y).trailing_zeros() / 8) as usize;
-        }
-        i += 8;
-    }
-    i + a[i..n]
-        .iter()
-        .zip(&b[i..n])
-        .take_while(|(x, y)| x == y)
-        .count()
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 impl TrieBuilder {
@@ -151,66 +110,10 @@ impl TrieBuilder {
         }
     }
 
-    /// An empty index with room for about `keys` keys of `bytes` bytes of
-    /// keys and values in all: an index of known size grows no arena.
-    pub fn with_capacity(keys: usize, bytes: usize) -> Self {
-        let mut b = TrieBuilder::new();
-        b.nodes.reserve(keys.saturating_mul(2));
-        b.entries.reserve(keys);
-        b.bytes.reserve(bytes);
-        b
-    }
-
-    /// Number of values inserted (duplicates included).
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// Whether nothing was inserted.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// Insert `value` with `priority` under `key`, like kmod's `index_insert`.
-    ///
-    /// Returns whether the value was stored: `false` only when the key or
-    /// value holds a byte the format cannot carry (see
-    /// [`try_insert`](Self::try_insert)). Note that, like kmod, a value equal
-    /// to one the key already holds **is stored again** (kmod only reports
-    /// it); use `try_insert` to learn about duplicates.
-    pub fn insert(&mut self, key: &[u8], value: &[u8], priority: u32) -> bool {
-        self.try_insert(key, value, priority).is_ok()
-    }
-
-    /// Insert `value` with `priority` under `key`, reporting duplicates.
-    ///
-    /// Values of a key are kept sorted by ascending priority; a value goes
-    /// before existing values of the same priority (newest first). A value
-    /// equal to one already stored under the key is stored again and reported
-    /// as [`Insertion::Duplicate`], which is what depmod's `-w` warns about.
-    ///
-    /// # Errors
-    /// [`Error::InvalidByte`] if the key holds a NUL or a byte >= 0x80, or the
-    /// value holds a NUL. (kmod 30 exits on such keys on platforms where it
-    /// notices them; bytes >= 0x80 in values are written as they are, as
-    /// kmod does on x86.) Nothing is inserted then.
-    pub fn try_insert(
-        &mut self,
-        key: &[u8],
-        value: &[u8],
-        priority: u32,
-    ) -> Result<Insertion, Error> {
-        check_bytes("key", key, false)?;
-        check_bytes("value", value, true)?;
-        // every span of the arena, node and entry must stay addressable by
-        // u32, below NONE (a key adds at most two nodes and one entry)
-        let room = self.bytes.len() + key.len() + value.len();
-        let full = |arena: usize, adds: u32| arena > (NONE - adds) as usize;
-        if u32::try_from(room).is_err() || full(self.nodes.len(), 2) || full(self.entries.len(), 1)
-        {
-            return Err(Error::TooLarge { size: room });
-        }
-
+    /// kmod's `index_insert`: down the trie, splitting the node whose
+    /// prefix the key leaves; whether the value was already there.
+    /// (The tests give it only keys and values the format can carry.)
+    pub fn insert(&mut self, key: &[u8], value: &[u8], priority: u32) -> Insertion {
         let mut node = 0usize;
         let mut i = 0usize;
         loop {
@@ -224,7 +127,7 @@ impl TrieBuilder {
             i += common;
 
             let Some(&ch) = key.get(i) else {
-                return Ok(self.add_value(node, value, priority));
+                return self.add_value(node, value, priority);
             };
             match self.nodes[node].child(ch) {
                 Ok(child) => {
@@ -241,7 +144,7 @@ impl TrieBuilder {
                     self.add_value(idx, value, priority);
                     self.nodes[node].children.insert(pos, (ch, idx as u32));
                     // kmod reports no duplicate for a brand new key.
-                    return Ok(Insertion::Unique);
+                    return Insertion::Unique;
                 }
             }
         }
@@ -316,22 +219,8 @@ impl TrieBuilder {
         }
     }
 
-    /// Serialise to bytes, byte-identical to kmod 30 depmod's output for the
-    /// same insert sequence.
-    ///
-    /// # Panics
-    /// If the index would exceed 256 MiB, which the format cannot address
-    /// (see [`try_to_bytes`](Self::try_to_bytes)).
+    /// kmod's `index_write`: the nodes in post-order.
     pub fn to_bytes(&self) -> Vec<u8> {
-        match self.try_to_bytes() {
-            Ok(bytes) => bytes,
-            Err(e) => panic!("{e}"),
-        }
-    }
-
-    /// Serialise to bytes; fails instead of panicking on an index that
-    /// exceeds the 28-bit offsets of the format.
-    pub fn try_to_bytes(&self) -> Result<Vec<u8>, Error> {
         let mut out = Vec::with_capacity(HEADER_LEN + 16 * self.nodes.len());
         out.extend_from_slice(&MAGIC.to_be_bytes());
         out.extend_from_slice(&VERSION.to_be_bytes());
@@ -351,20 +240,17 @@ impl TrieBuilder {
                 continue;
             }
             stack.pop();
-            refs[idx] = self.write_node(node, &refs, &mut out)?;
+            refs[idx] = self.write_node(node, &refs, &mut out);
         }
         out[8..12].copy_from_slice(&refs[0].to_be_bytes());
-        Ok(out)
+        out
     }
 
     /// Append one node whose children are already written; return its
     /// reference.
-    fn write_node(&self, node: &Node, refs: &[u32], out: &mut Vec<u8>) -> Result<u32, Error> {
-        let offset = out.len();
-        if offset > OFFSET_MASK as usize {
-            return Err(Error::TooLarge { size: offset });
-        }
-        let mut reference = offset as u32;
+    fn write_node(&self, node: &Node, refs: &[u32], out: &mut Vec<u8>) -> u32 {
+        // (the tests' indexes are far below the format's 256 MiB)
+        let mut reference = out.len() as u32;
 
         if node.prefix.len > 0 {
             out.extend_from_slice(&self.bytes[node.prefix.range()]);
@@ -399,7 +285,7 @@ impl TrieBuilder {
             }
             reference |= FLAG_VALUES;
         }
-        Ok(reference)
+        reference
     }
 
     /// A node's values, in order.
@@ -410,13 +296,5 @@ impl TrieBuilder {
             at = e.next;
             Some(e)
         })
-    }
-
-    /// Serialise into a writer (see [`to_bytes`](Self::to_bytes)).
-    pub fn write_to<W: std::io::Write>(&self, mut w: W) -> std::io::Result<()> {
-        let bytes = self
-            .try_to_bytes()
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-        w.write_all(&bytes)
     }
 }
