@@ -16,7 +16,7 @@ use std::time::Duration;
 use common::{module, Scratch, Spec};
 use depmod::replay::{self, Record, Stream};
 use depmod::report::Collect;
-use depmod::write::write_outputs;
+use depmod::write::{write_outputs, write_streamed};
 use depmod::{Depmod, Options, OutputFile};
 
 const NAMES: [&str; 5] = [
@@ -201,36 +201,40 @@ fn nix_is_root() -> bool {
         .unwrap_or(false)
 }
 
-/// A cache file of generation `tag`: 600 records of 5 KiB.
-fn cache_generation(tag: u8) -> OutputFile {
-    let mut b = depcache::Builder::new(b"crash-test");
-    for i in 0..600u64 {
-        let key = depcache::FileKey {
-            dev: 1,
-            ino: i,
-            size: i,
-            mtime: (1, 0),
-            ctime: (1, 0),
-        };
-        b.add(format!("/m/{i}.ko").as_bytes(), &key, &[tag; 5 << 10]);
+/// A cache file of generation `tag`: 600 records of 5 KiB, streamed to
+/// its file as rdepmod streams its cache (`write::write_streamed`).
+struct Generation(u8);
+
+impl depmod::write::Streamed for Generation {
+    fn name(&self) -> &'static str {
+        depcache::FILE_NAME
     }
-    OutputFile {
-        name: depcache::FILE_NAME,
-        data: b.finish(),
-        binary: true,
+
+    fn write_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let mut b = depcache::Builder::writing_to(w, b"crash-test");
+        for i in 0..600u64 {
+            let key = depcache::FileKey {
+                dev: 1,
+                ino: i,
+                size: i,
+                mtime: (1, 0),
+                ctime: (1, 0),
+            };
+            b.add(format!("/m/{i}.ko").as_bytes(), &key, &[self.0; 5 << 10]);
+        }
+        b.finish_writing().map(drop)
     }
 }
 
 /// Child mode: rewrite the cache forever, alternating two generations,
-/// as rdepmod does after its outputs.
+/// as rdepmod does beside its outputs.
 fn cache_child_loop() {
     let Some(dir) = std::env::var_os("DEPMOD_CRASH_CACHE_DIR") else {
         return;
     };
-    let (a, b) = (cache_generation(1), cache_generation(2));
     loop {
-        write_outputs(Path::new(&dir), std::slice::from_ref(&a)).unwrap();
-        write_outputs(Path::new(&dir), std::slice::from_ref(&b)).unwrap();
+        write_streamed(Path::new(&dir), &Generation(1)).unwrap();
+        write_streamed(Path::new(&dir), &Generation(2)).unwrap();
     }
 }
 
@@ -240,7 +244,7 @@ fn sigkill_during_cache_write_leaves_a_usable_cache() {
     let s = Scratch::new("sigkill-cache");
     let dir = s.path().join("out");
     std::fs::create_dir(&dir).unwrap();
-    write_outputs(&dir, &[cache_generation(1)]).unwrap();
+    write_streamed(&dir, &Generation(1)).unwrap();
     for round in 0..12u64 {
         kill_a_writer(
             "sigkill_during_cache_write_leaves_a_usable_cache",
@@ -262,7 +266,7 @@ fn sigkill_during_cache_write_leaves_a_usable_cache() {
         assert!(rec.iter().all(|&b| b == rec[0]) && matches!(rec[0], 1 | 2));
     }
     // The next write removes what killed writers left.
-    write_outputs(&dir, &[cache_generation(1)]).unwrap();
+    write_streamed(&dir, &Generation(1)).unwrap();
     let names: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
     assert_eq!(names.len(), 1, "only the cache is left");
 }
@@ -336,7 +340,7 @@ fn rdepmod_like(dir: &Path) -> (bool, Vec<Vec<u8>>) {
     let files = r.outputs(false, &mut after).unwrap();
     write_outputs(dir, &files).unwrap();
     if let Some(c) = r.cache_file() {
-        depmod::write::write_streamed(dir, &c).unwrap();
+        write_streamed(dir, &c).unwrap();
     }
     let said: Vec<Vec<u8>> = after.diags.into_iter().map(|d| d.text).collect();
     match r.replayable().then(|| replay::seal(dir, &files)).flatten() {
