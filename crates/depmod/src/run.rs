@@ -12,10 +12,10 @@
 
 use std::path::Path;
 
+use crate::cache::CacheFile;
 use crate::error::{Error, Result};
 use crate::output::OutputFile;
 use crate::report::Reporter;
-use crate::write::Streamed;
 use crate::{replay, write, Depmod, Resolved};
 
 /// What a run does with the files it builds.
@@ -89,14 +89,34 @@ pub fn finish(
         }
         Deliver::Write { outdir, cache, .. } => (outdir, cache),
     };
-    let files = resolved.outputs(false, log)?;
-    let cache = cache.then(|| resolved.cache_file()).flatten();
+    // The directory first, as kmod makes it before its first file.
     pathfs::create_dir_all(outdir, 0o755).map_err(|source| Error::CreateDir {
         path: outdir.display().to_string(),
         source,
     })?;
-    let cache = cache.as_ref().map(|c| c as &dyn Streamed);
-    write::write_outputs_and_cache(outdir, &files, cache)?;
+    let cache = cache.then(|| resolved.cache_file()).flatten();
+    let files = std::thread::scope(|s| {
+        // The cache needs only what was read: it is streamed to its file
+        // on a thread of its own while the outputs are built and written.
+        // It is valid on its own, whatever becomes of the outputs, and
+        // best effort (a cache not written makes the next run read all).
+        let write_cache = |c: &CacheFile| drop(write::write_streamed(outdir, c));
+        let beside = cache.as_ref().map(|c| {
+            std::thread::Builder::new()
+                .spawn_scoped(s, move || write_cache(c))
+                .map_err(|_| c)
+        });
+        let files = resolved
+            .outputs(false, log)
+            .and_then(|files| write::write_outputs(outdir, &files).map(|_| files));
+        match beside {
+            Some(Ok(h)) => drop(h.join()),
+            // No thread to be had: after the outputs.
+            Some(Err(c)) => write_cache(c),
+            None => {}
+        }
+        files
+    })?;
     // Last, once the outputs are in place and known to be this run's.
     if let Some((digest, _)) = recorded {
         let transcript = log.take_transcript();

@@ -42,36 +42,6 @@ pub trait Streamed: Sync {
     fn write_to(&self, w: &mut dyn Write) -> io::Result<()>;
 }
 
-/// [`write_outputs`], and the `cache` file (see
-/// [`Resolved::cache_file`](crate::Resolved::cache_file)) beside them on a
-/// thread of its own: it is valid on its own, whatever becomes of the
-/// outputs, and best effort (a cache that cannot be written only makes the
-/// next run read everything). The result is the outputs'.
-pub fn write_outputs_and_cache(
-    dir: &Path,
-    files: &[OutputFile],
-    cache: Option<&dyn Streamed>,
-) -> Result<WriteSummary> {
-    let Some(cache) = cache else {
-        return write_outputs(dir, files);
-    };
-    let write_cache = || {
-        let _ = write_streamed(dir, cache);
-    };
-    std::thread::scope(|s| {
-        let beside = std::thread::Builder::new().spawn_scoped(s, write_cache);
-        let written = write_outputs(dir, files);
-        match beside {
-            Ok(h) => {
-                let _ = h.join();
-            }
-            // No thread to be had: after the outputs.
-            Err(_) => write_cache(),
-        }
-        written
-    })
-}
-
 /// The error of writing `name` in `dir` (the directory itself when empty).
 fn write_error(dir: &Path, name: &str, source: io::Error) -> Error {
     Error::Write {
@@ -346,24 +316,6 @@ mod tests {
             123_456
         );
         assert_eq!(fs::read_dir(&d).unwrap().count(), 1, "no temporaries left");
-        fs::remove_dir_all(&d).unwrap();
-    }
-
-    #[test]
-    fn the_cache_is_written_beside_the_outputs() {
-        let d = tmpdir("beside");
-        let cache = Pieces("modules.rkmod-cache", b'c', 1);
-        let s = write_outputs_and_cache(&d, &[file("modules.dep", b"d")], Some(&cache)).unwrap();
-        assert_eq!(s.written, vec!["modules.dep"]);
-        assert_eq!(fs::read(d.join("modules.dep")).unwrap(), b"d");
-        assert_eq!(fs::read(d.join("modules.rkmod-cache")).unwrap(), b"c");
-        // An output that cannot be written is the error; the cache is still
-        // written (it stands on its own).
-        fs::remove_file(d.join("modules.rkmod-cache")).unwrap();
-        fs::create_dir(d.join("modules.alias")).unwrap();
-        let err = write_outputs_and_cache(&d, &[file("modules.alias", b"a")], Some(&cache));
-        assert!(err.is_err());
-        assert_eq!(fs::read(d.join("modules.rkmod-cache")).unwrap(), b"c");
         fs::remove_dir_all(&d).unwrap();
     }
 

@@ -453,3 +453,65 @@ fn a_known_identity_spares_a_stat() {
     assert_eq!(fresh, Some(key));
     assert_eq!(again.encode(), info.encode());
 }
+
+#[test]
+fn a_run_writes_outputs_and_cache_and_the_next_replays() {
+    use depmod::run::{finish, Deliver, Done};
+    let s = Scratch::new("run");
+    let dir = moddir(&s);
+    let m = |modinfo: &'static [&'static str], exports, needs| {
+        module(&Spec {
+            modinfo,
+            exports,
+            needs,
+            ..Spec::default()
+        })
+    };
+    s.put("kernel/a.ko", &m(&["alias=a-1"], &["sa"], &["sb"]));
+    s.put("kernel/b.ko", &m(&["alias=b-1"], &["sb"], &[]));
+    // Module files are trusted by identity once the clock has moved on.
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    // (the cache's clock is probed in the directory it lives in: it must
+    // exist for a first run to fill the cache)
+    let out = s.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let run = |log: &mut Collect| {
+        let mut d = Depmod::new(Options::new(dir.clone()));
+        d.search(&default_cfg(), log).unwrap();
+        let deliver = Deliver::Write {
+            outdir: &out,
+            cache: true,
+            record: Some(b"test".to_vec()),
+        };
+        finish(d, deliver, Some(&out), log, &|_, _| {})
+    };
+    let mut log = Collect::default();
+    let Ok(Done::Built(r, files)) = run(&mut log) else {
+        panic!("the first run builds");
+    };
+    assert_eq!(r.cache_stats.unwrap().reads, 2);
+    // Its files, the cache and the record are in place.
+    for f in &files {
+        assert_eq!(
+            std::fs::read(out.join(f.name)).unwrap(),
+            f.data,
+            "{}",
+            f.name
+        );
+    }
+    let (cache, why) = depcache::Cache::load(&out, &depmod::cache::stamp(&Default::default()));
+    assert_eq!((cache.len(), why), (2, None));
+    assert!(matches!(run(&mut log), Ok(Done::Replayed(_))));
+
+    // An output that cannot be replaced is the run's error; the cache,
+    // written beside the outputs, is still there and whole.
+    std::fs::remove_file(out.join(depcache::FILE_NAME)).unwrap();
+    std::fs::remove_file(out.join("modules.alias")).unwrap();
+    std::fs::create_dir(out.join("modules.alias")).unwrap();
+    s.put("kernel/c.ko", &m(&["alias=c-1"], &["sc"], &["sa"]));
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    let err = run(&mut log).err().expect("modules.alias is a directory");
+    assert!(err.to_string().contains("modules.alias"), "{err}");
+    let (cache, why) = depcache::Cache::load(&out, &depmod::cache::stamp(&Default::default()));
+    assert_eq!((cache.len(), why), (3, None));
+}

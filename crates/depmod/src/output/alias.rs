@@ -2,6 +2,8 @@
 //! module. The index keys are normalised (`-` becomes `_` outside bracket
 //! expressions) so lookups of either spelling match.
 
+use std::borrow::Cow;
+
 use super::{finish_index, insert};
 use crate::ctext::PATH_MAX;
 use crate::error::Result;
@@ -90,13 +92,13 @@ pub(super) fn index(r: &Resolved, log: &mut Collect) -> Result<Vec<u8>> {
 /// kmod's alias normalisation: `-` becomes `_` except inside `[...]`; an
 /// unmatched bracket is an error (`None`). Like kmod, at most
 /// `PATH_MAX - 1` bytes are kept outside brackets.
-pub fn alias_normalize(alias: &[u8]) -> Option<Vec<u8>> {
-    // Most aliases have nothing to change: copied whole (as the loop below
-    // would, up to a NUL and PATH_MAX - 1 bytes).
+pub fn alias_normalize(alias: &[u8]) -> Option<Cow<'_, [u8]>> {
+    // Most aliases have nothing to change: taken as they are (as the loop
+    // below would copy them, up to a NUL and PATH_MAX - 1 bytes).
     let plain =
         alias.len() < PATH_MAX - 1 && !alias.iter().any(|&c| matches!(c, 0 | b'-' | b'[' | b']'));
     if plain {
-        return Some(alias.to_vec());
+        return Some(Cow::Borrowed(alias));
     }
     let mut out = Vec::with_capacity(alias.len());
     let mut i = 0;
@@ -119,7 +121,7 @@ pub fn alias_normalize(alias: &[u8]) -> Option<Vec<u8>> {
         }
         i += 1;
     }
-    Some(out)
+    Some(Cow::Owned(out))
 }
 
 #[cfg(test)]
@@ -128,10 +130,11 @@ mod tests {
 
     #[test]
     fn normalizes_like_kmod() {
-        assert_eq!(alias_normalize(b"pci:v-d*").unwrap(), b"pci:v_d*");
-        assert_eq!(alias_normalize(b"a[0-9]-b").unwrap(), b"a[0-9]_b");
+        assert_eq!(&*alias_normalize(b"pci:v-d*").unwrap(), b"pci:v_d*");
+        assert_eq!(&*alias_normalize(b"a[0-9]-b").unwrap(), b"a[0-9]_b");
         assert!(alias_normalize(b"a[0-9").is_none());
         assert!(alias_normalize(b"a]").is_none());
-        assert_eq!(alias_normalize(b"").unwrap(), b"");
+        assert_eq!(&*alias_normalize(b"").unwrap(), b"");
+        assert_eq!(&*alias_normalize(b"usb:v*p*").unwrap(), b"usb:v*p*");
     }
 }
