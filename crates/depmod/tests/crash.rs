@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{module, Scratch, Spec};
+use common::{plain_module, Scratch};
 use depmod::replay::{self, Record, Stream};
 use depmod::report::Collect;
 use depmod::write::{write_outputs, write_streamed};
@@ -275,14 +275,7 @@ fn sigkill_during_cache_write_leaves_a_usable_cache() {
 /// module at all (a message in every run), and two states of its other
 /// inputs (`modules.order`, `modules.builtin`) that give different files.
 fn replay_tree(s: &Scratch) {
-    let m = |modinfo: &'static [&'static str], exports, needs| {
-        module(&Spec {
-            modinfo,
-            exports,
-            needs,
-            ..Spec::default()
-        })
-    };
+    let m = plain_module;
     s.put("kernel/a.ko", &m(&["alias=a-1"], &["sa"], &["sb"]));
     s.put("kernel/b.ko", &m(&["alias=b-1"], &["sb"], &[]));
     s.put(

@@ -8,7 +8,7 @@ mod common;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use common::{module, Scratch, Spec};
+use common::{module, plain_module, Scratch, Spec};
 use depmod::report::{Collect, Level};
 use depmod::{Depmod, Error, ModuleInfo, Options, OutputFile};
 use modconf::{DepmodConfig, Search};
@@ -51,14 +51,7 @@ fn default_cfg() -> DepmodConfig {
 #[test]
 fn dependency_chain_in_load_order() {
     let s = Scratch::new("chain");
-    let m = |modinfo: &'static [&'static str], exports, needs| {
-        module(&Spec {
-            modinfo,
-            exports,
-            needs,
-            ..Spec::default()
-        })
-    };
+    let m = plain_module;
     s.put(
         "kernel/a/top.ko",
         &m(&["alias=top-alias"], &["t"], &["m1", "m2", "printk"]),
@@ -362,14 +355,7 @@ fn cached_run_with(
 fn cached_runs_give_the_outputs_of_full_runs() {
     let s = Scratch::new("cached");
     let dir = moddir(&s);
-    let m = |alias: &'static [&'static str], exports, needs| {
-        module(&Spec {
-            modinfo: alias,
-            exports,
-            needs,
-            ..Spec::default()
-        })
-    };
+    let m = plain_module;
     s.put("kernel/a.ko", &m(&["alias=a-1"], &["sa"], &["sb"]));
     s.put("kernel/b.ko", &m(&["alias=b-1"], &["sb"], &[]));
     s.put("kernel/c.ko", &m(&["softdep=pre: a"], &["sc"], &["sa"]));
@@ -459,14 +445,7 @@ fn a_run_writes_outputs_and_cache_and_the_next_replays() {
     use depmod::run::{finish, Deliver, Done};
     let s = Scratch::new("run");
     let dir = moddir(&s);
-    let m = |modinfo: &'static [&'static str], exports, needs| {
-        module(&Spec {
-            modinfo,
-            exports,
-            needs,
-            ..Spec::default()
-        })
-    };
+    let m = plain_module;
     s.put("kernel/a.ko", &m(&["alias=a-1"], &["sa"], &["sb"]));
     s.put("kernel/b.ko", &m(&["alias=b-1"], &["sb"], &[]));
     // Module files are trusted by identity once the clock has moved on.

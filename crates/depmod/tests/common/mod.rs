@@ -45,6 +45,17 @@ fn strtab_add(tab: &mut Vec<u8>, s: &[u8]) -> u32 {
 /// name, type, flags, data, link, info, entsize
 type Section = (&'static str, u32, u64, Vec<u8>, u32, u32, u64);
 
+/// A module with these `.modinfo` entries, exported and needed symbols,
+/// and nothing else.
+pub fn plain_module(modinfo: &[&str], exports: &[&str], needs: &[&str]) -> Vec<u8> {
+    module(&Spec {
+        modinfo,
+        exports,
+        needs,
+        ..Spec::default()
+    })
+}
+
 /// The bytes of a module described by `spec`.
 pub fn module(spec: &Spec) -> Vec<u8> {
     let wide = !spec.elf32;
