@@ -105,7 +105,7 @@ impl ModuleInfo {
     }
 
     /// The length of this module's cache record ([`encode`](Self::encode)).
-    pub fn encoded_len(&self) -> usize {
+    fn encoded_len(&self) -> usize {
         4 + self.strings.len()
             + 20
             + 16 * self.exports.len()

@@ -16,7 +16,7 @@
 
 use std::ffi::OsStr;
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -209,11 +209,6 @@ impl Dir {
             .map_err(io::Error::from)
     }
 
-    /// Create `name`, which must not exist, with `mode`, write `data`.
-    pub fn create_new(&self, name: impl AsRef<OsStr>, mode: u32, data: &[u8]) -> io::Result<()> {
-        self.create_new_file(name, mode)?.write_all(data)
-    }
-
     /// Create `name`, which must not exist, with `mode`, open for writing.
     pub fn create_new_file(&self, name: impl AsRef<OsStr>, mode: u32) -> io::Result<File> {
         self.openat(
@@ -360,6 +355,7 @@ impl<'a> DirEntry<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
 
     fn scratch(tag: &str) -> std::path::PathBuf {
         let d = std::env::temp_dir().join(format!("pathfs-{tag}-{}", std::process::id()));
@@ -447,9 +443,12 @@ mod tests {
     fn dir_calls_work_by_name() {
         let d = scratch("dir");
         let dir = Dir::open(&d).unwrap();
-        dir.create_new("a", 0o644, b"one").unwrap();
+        dir.create_new_file("a", 0o644)
+            .unwrap()
+            .write_all(b"one")
+            .unwrap();
         assert_eq!(
-            dir.create_new("a", 0o644, b"x").unwrap_err().raw_os_error(),
+            dir.create_new_file("a", 0o644).unwrap_err().raw_os_error(),
             Some(nix::libc::EEXIST)
         );
         assert_eq!(dir.read("a").unwrap(), b"one");

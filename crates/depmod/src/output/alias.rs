@@ -25,21 +25,16 @@ pub(super) fn text(r: &Resolved, _log: &mut Collect) -> Result<Vec<u8>> {
 }
 
 pub(super) fn index(r: &Resolved, log: &mut Collect) -> Result<Vec<u8>> {
-    let (keys, bytes) = r
-        .modules
-        .iter()
-        .zip(&r.infos)
-        .fold((0, 0), |(k, n), (module, info)| {
-            let aliases = info
-                .aliases()
-                .fold((0, 0), |(k, n), a| (k + 1, n + a.len()));
-            (k + aliases.0, n + aliases.1 + aliases.0 * module.name.len())
-        });
+    let aliases = || {
+        let modules = r.modules.iter().zip(&r.infos).enumerate();
+        modules.flat_map(|(m, (module, info))| info.aliases().map(move |a| (m, module, a)))
+    };
+    let (keys, bytes) = aliases().fold((0, 0), |(k, n), (_, module, a)| {
+        (k + 1, n + a.len() + module.name.len())
+    });
     let mut b = modindex::IndexBuilder::with_capacity(keys, bytes);
-    let all = || r.modules.iter().zip(&r.infos).enumerate();
-    let aliases =
-        || all().flat_map(|(m, (module, info))| info.aliases().map(move |a| (m, module, a)));
-    // (how many aliases were taken, why the next one failed)
+    // How many aliases were taken, why the next one failed if one did,
+    // whether one had an unmatched bracket.
     let (mut taken, mut failed, mut unmatched) = (0, None, false);
     for (m, module, alias) in aliases() {
         match alias_normalize(alias) {
