@@ -332,7 +332,7 @@ impl<'a> Scanner<'a> {
             // (`fstatat` of the name alone, cheaper than a walk of the
             // whole path later).
             let key = match entry.kind {
-                DirEntry::REGULAR => dir.lstat(name_os).ok().map(|m| file_key(&m)),
+                DirEntry::REGULAR => dir.lstat(name_os).ok().map(|m| crate::replay::key_of(&m)),
                 _ => None,
             };
             return vec![Event::File(path, key)];
@@ -357,17 +357,6 @@ impl<'a> Scanner<'a> {
         }
         entry.key = ScanKey(key);
         self.found.put(entry);
-    }
-}
-
-/// The identity the cache keys a file by, from what `stat` says of it.
-fn file_key(m: &pathfs::Stat) -> depcache::FileKey {
-    depcache::FileKey {
-        dev: m.dev(),
-        ino: m.ino(),
-        size: m.len(),
-        mtime: (m.mtime(), m.mtime_nsec() as u32),
-        ctime: (m.ctime(), m.ctime_nsec() as u32),
     }
 }
 
